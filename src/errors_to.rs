@@ -1,0 +1,184 @@
+use std::fmt;
+use std::iter::FusedIterator;
+use std::sync::mpsc::{Sender, SyncSender};
+
+/// Splits an iterator of `Result`s: errors go to a channel, values flow on.
+///
+/// This trait is implemented for every [`Iterator`]; import it with
+/// `use threadpipe::prelude::*;`.
+pub trait ErrorsToExt: Iterator + Sized {
+    /// Sends each `Err` to `sink` and yields the value inside each `Ok`.
+    ///
+    /// Iterator element type is `T`, for an iterator of `Result<T, E>`. This
+    /// iterator is *fused*.
+    ///
+    /// `errors_to` starts no thread: the sending happens on whichever thread
+    /// pulls the adapter, so chained before [`off_thread`](crate::OffThreadExt::off_thread)
+    /// it runs on the worker, and errors arrive in the order they occurred.
+    /// The sink works with any [`ErrorSink`]: an [`mpsc::Sender`](Sender) or
+    /// [`mpsc::SyncSender`](SyncSender).
+    ///
+    /// # Disconnection
+    ///
+    /// If the error receiver has hung up, the error that could not be sent is
+    /// dropped and the stream ends: `next` returns `None` from then on, and the
+    /// source is not pulled again. Hanging up is how a consumer says "stop".
+    ///
+    /// # Blocking
+    ///
+    /// A bounded [`SyncSender`] blocks when its channel is full, and so does
+    /// the pipeline: drain a bounded error channel on another thread while the
+    /// pipeline runs, or read the errors only at the end through an unbounded
+    /// [`Sender`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use threadpipe::prelude::*;
+    ///
+    /// let (error_sender, errors) = mpsc::channel();
+    /// let numbers: Vec<i32> = ["1", "two", "3"]
+    ///     .into_iter()
+    ///     .map(str::parse::<i32>)
+    ///     .errors_to(error_sender) // runs on the worker thread, below
+    ///     .off_thread()
+    ///     .collect();
+    /// assert_eq!(numbers, [1, 3]);
+    /// // The worker has exited and dropped the sender, so this ends.
+    /// let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    /// assert_eq!(errors, ["invalid digit found in string"]);
+    /// ```
+    fn errors_to<T, E, S>(self, sink: S) -> ErrorsTo<Self, S>
+    where
+        Self: Iterator<Item = Result<T, E>>,
+        S: ErrorSink<E>,
+    {
+        ErrorsTo::new(self, sink)
+    }
+}
+
+impl<I: Iterator> ErrorsToExt for I {}
+
+/// Where [`errors_to`](ErrorsToExt::errors_to) sends errors.
+///
+/// Implemented for the standard channel senders. Implement it to send errors
+/// somewhere else, for example into another crate's channel.
+///
+/// # Examples
+///
+/// ```
+/// use threadpipe::ErrorSink;
+///
+/// /// Keeps the first few errors and then asks the pipeline to stop.
+/// struct FirstErrors(Vec<String>);
+///
+/// impl ErrorSink<String> for FirstErrors {
+///     fn send_error(&mut self, error: String) -> Result<(), String> {
+///         if self.0.len() == 2 {
+///             return Err(error);
+///         }
+///         self.0.push(error);
+///         Ok(())
+///     }
+/// }
+///
+/// let mut sink = FirstErrors(Vec::new());
+/// assert!(sink.send_error("a".into()).is_ok());
+/// assert!(sink.send_error("b".into()).is_ok());
+/// assert_eq!(sink.send_error("c".into()), Err("c".to_owned()));
+/// ```
+pub trait ErrorSink<E> {
+    /// Delivers `error`, or gives it back if nobody will ever receive it;
+    /// the pipeline then stops.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error itself when the receiving side has hung up.
+    fn send_error(&mut self, error: E) -> Result<(), E>;
+}
+
+impl<E> ErrorSink<E> for Sender<E> {
+    /// Never blocks: the channel is unbounded.
+    fn send_error(&mut self, error: E) -> Result<(), E> {
+        self.send(error).map_err(|refused| refused.0)
+    }
+}
+
+impl<E> ErrorSink<E> for SyncSender<E> {
+    /// Blocks while the channel is full.
+    fn send_error(&mut self, error: E) -> Result<(), E> {
+        self.send(error).map_err(|refused| refused.0)
+    }
+}
+
+/// An iterator that yields the `Ok` values of its source and sends its errors away.
+///
+/// This struct is created by [`errors_to`](ErrorsToExt::errors_to). See its
+/// documentation for more.
+///
+/// It is `Send` when the source and the sink are, so it can run on a worker.
+#[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
+pub struct ErrorsTo<I, S> {
+    /// `None` once the source has ended or the error receiver hung up.
+    source: Option<I>,
+    sink: S,
+}
+
+impl<I, S> ErrorsTo<I, S> {
+    pub(crate) fn new(source: I, sink: S) -> Self {
+        ErrorsTo {
+            source: Some(source),
+            sink,
+        }
+    }
+}
+
+impl<I, T, E, S> Iterator for ErrorsTo<I, S>
+where
+    I: Iterator<Item = Result<T, E>>,
+    S: ErrorSink<E>,
+{
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let source = self.source.as_mut()?;
+        for result in source.by_ref() {
+            match result {
+                Ok(value) => return Some(value),
+                Err(error) => {
+                    if self.sink.send_error(error).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        // Dropping the source now releases what it holds (files, threads)
+        // instead of keeping it until the adapter itself is dropped.
+        self.source = None;
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.source {
+            // Any item may turn out to be an error.
+            Some(source) => (0, source.size_hint().1),
+            None => (0, Some(0)),
+        }
+    }
+}
+
+impl<I, T, E, S> FusedIterator for ErrorsTo<I, S>
+where
+    I: Iterator<Item = Result<T, E>>,
+    S: ErrorSink<E>,
+{
+}
+
+impl<I: fmt::Debug, S> fmt::Debug for ErrorsTo<I, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorsTo")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,322 @@
+use std::fmt;
+use std::iter::FusedIterator;
+
+use crate::worker::Handoff;
+
+/// How many items may wait between a worker and its consumer by default.
+///
+/// The classic hand-built pipeline uses `sync_channel(1024)`; so does threadpipe.
+pub const DEFAULT_CAPACITY: usize = 1024;
+
+const DEFAULT_NAME: &str = "off_thread";
+
+/// Runs the iterator above on a worker thread of its own.
+///
+/// This trait is implemented for every [`Iterator`]; import it with
+/// `use threadpipe::prelude::*;`.
+pub trait OffThreadExt: Iterator + Sized {
+    /// Runs this iterator, and everything chained before it, on a worker
+    /// thread, and yields its items here, on the consumer's thread.
+    ///
+    /// Iterator element type is `Self::Item`. This iterator is *fused*.
+    ///
+    /// The iterator and its items move to another thread, so they must be
+    /// `Send`; the thread may outlive the current function, so they must be
+    /// `'static` too (nothing borrowed). Uses [`OffThreadOptions::default()`]:
+    /// up to [`DEFAULT_CAPACITY`] items in flight, a thread named `off_thread`.
+    ///
+    /// # What is guaranteed
+    ///
+    /// - **Order and completeness**: the items are exactly those the iterator
+    ///   yields, in the same order; none is lost or duplicated.
+    /// - **Lazy**: no thread starts and nothing is pulled until the first call
+    ///   to [`next`](Iterator::next).
+    /// - **Nothing held back**: each item is handed over as soon as the source
+    ///   yields it, even if the source then blocks for a long time.
+    /// - **Bounded**: at most `capacity` items wait in the channel, plus one in
+    ///   the worker's hand, so the worker pulls at most `capacity + 1` items
+    ///   ahead of the consumer. Then it blocks (sleeps, without spinning) until
+    ///   the consumer takes one. The capacity is the memory bound.
+    /// - **Threads end**: once `next` has returned `None` (or re-raised a
+    ///   panic), the worker thread has exited.
+    /// - **`size_hint`** is the source's hint when the worker started, minus
+    ///   the items delivered since.
+    ///
+    /// # Panics
+    ///
+    /// If the iterator panics on the worker thread, the consumer first receives
+    /// every item yielded before the panic; then its `next` re-raises the panic
+    /// with the original payload (see [`std::panic::resume_unwind`]), and the
+    /// adapter yields `None` from then on. Through several `off_thread` stages,
+    /// the payload arrives unchanged at the end of the chain.
+    ///
+    /// `next` also panics if the operating system cannot start a thread.
+    ///
+    /// # Dropping early
+    ///
+    /// Dropping the adapter never blocks, even when the source is stuck inside
+    /// its own `next`. The worker notices at its next hand-off: it stops
+    /// pulling, drops the iterator on its own thread and exits. Items already
+    /// in the channel are dropped with the adapter. A source that never returns
+    /// from `next` keeps its thread blocked there; nothing can interrupt it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    ///
+    /// let squares: Vec<u64> = (1..=5u64)
+    ///     .map(|n| n * n) // runs on the worker thread
+    ///     .off_thread()
+    ///     .collect(); // runs here
+    /// assert_eq!(squares, [1, 4, 9, 16, 25]);
+    /// ```
+    ///
+    /// Items must be `Send`; an `Rc` would let two threads change one reference
+    /// count at once, so the compiler refuses it:
+    ///
+    /// ```compile_fail,E0277
+    /// use std::rc::Rc;
+    /// use threadpipe::prelude::*;
+    ///
+    /// let shared: Vec<Rc<u32>> = (0..3).map(Rc::new).off_thread().collect();
+    /// ```
+    ///
+    /// ```text
+    /// error[E0277]: `Rc<u32>` cannot be sent between threads safely
+    /// ```
+    ///
+    /// An [`Arc`](std::sync::Arc) counts atomically, and may cross:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadpipe::prelude::*;
+    ///
+    /// let shared: Vec<Arc<u32>> = (0..3).map(Arc::new).off_thread().collect();
+    /// assert_eq!(*shared[2], 2);
+    /// ```
+    fn off_thread(self) -> OffThread<Self>
+    where
+        Self: Send + 'static,
+        Self::Item: Send + 'static,
+    {
+        self.off_thread_with(OffThreadOptions::default())
+    }
+
+    /// Like [`off_thread`](OffThreadExt::off_thread), with a chosen capacity
+    /// and thread name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::OffThreadOptions;
+    ///
+    /// let options = OffThreadOptions::new().capacity(2).name("reader");
+    /// let names: Vec<String> = (0..3)
+    ///     .map(|_| std::thread::current().name().unwrap().to_owned())
+    ///     .off_thread_with(options)
+    ///     .collect();
+    /// assert_eq!(names, ["reader", "reader", "reader"]);
+    /// ```
+    fn off_thread_with(self, options: OffThreadOptions) -> OffThread<Self>
+    where
+        Self: Send + 'static,
+        Self::Item: Send + 'static,
+    {
+        OffThread::new(self, options)
+    }
+}
+
+impl<I: Iterator> OffThreadExt for I {}
+
+/// Settings for one [`off_thread`](OffThreadExt::off_thread_with) stage.
+///
+/// # Examples
+///
+/// ```
+/// use threadpipe::OffThreadOptions;
+///
+/// // At most 64 lines wait in memory; the thread shows up as `reader`.
+/// let options = OffThreadOptions::new().capacity(64).name("reader");
+/// # let _ = options;
+/// ```
+#[derive(Clone, Debug)]
+pub struct OffThreadOptions {
+    pub(crate) capacity: usize,
+    pub(crate) name: String,
+}
+
+impl OffThreadOptions {
+    /// The defaults: [`DEFAULT_CAPACITY`] items, a thread named `off_thread`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::OffThreadOptions;
+    ///
+    /// let total: u32 = (1..=4).off_thread_with(OffThreadOptions::new()).sum();
+    /// assert_eq!(total, 10);
+    /// ```
+    pub fn new() -> Self {
+        OffThreadOptions {
+            capacity: DEFAULT_CAPACITY,
+            name: DEFAULT_NAME.to_owned(),
+        }
+    }
+
+    /// Sets how many items may wait between the worker and the consumer.
+    ///
+    /// This is the memory bound: the worker pulls at most `capacity + 1`
+    /// items ahead of the consumer, then waits.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0: a stage that can hold nothing would make the worker
+    /// wait for the consumer on every item, which is never what a pipeline wants.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::OffThreadOptions;
+    ///
+    /// // Big items: keep at most 4 in flight.
+    /// let blocks = (0..10).map(|_| vec![0u8; 1 << 20]);
+    /// let sizes: usize = blocks
+    ///     .off_thread_with(OffThreadOptions::new().capacity(4))
+    ///     .map(|block| block.len())
+    ///     .sum();
+    /// assert_eq!(sizes, 10 << 20);
+    /// ```
+    #[must_use]
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        assert!(capacity > 0, "threadpipe: an off_thread capacity must be at least 1");
+        self.capacity = capacity;
+        self
+    }
+
+    /// Names the worker thread, as seen in panic messages, debuggers and `top -H`.
+    ///
+    /// Name each stage of a pipeline differently to tell them apart.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::OffThreadOptions;
+    ///
+    /// let mut stage = std::iter::once(())
+    ///     .map(|()| std::thread::current().name().map(str::to_owned))
+    ///     .off_thread_with(OffThreadOptions::new().name("parser"));
+    /// assert_eq!(stage.next(), Some(Some("parser".to_owned())));
+    /// ```
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+}
+
+impl Default for OffThreadOptions {
+    fn default() -> Self {
+        OffThreadOptions::new()
+    }
+}
+
+/// An iterator whose source runs on a worker thread of its own.
+///
+/// This struct is created by [`off_thread`](OffThreadExt::off_thread) and
+/// [`off_thread_with`](OffThreadExt::off_thread_with). See their documentation
+/// for more.
+///
+/// It is `Send` when the source and its items are (so it can feed another
+/// stage), and never `Sync`: only one thread at a time receives from it.
+/// It is not `Clone`, since a clone would need a second worker running the
+/// same source.
+#[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
+pub struct OffThread<I: Iterator> {
+    state: State<I>,
+}
+
+enum State<I: Iterator> {
+    /// Not started: nothing pulled, no thread.
+    Idle { source: I, options: OffThreadOptions },
+    Started(Handoff<'static, I::Item>),
+}
+
+impl<I> OffThread<I>
+where
+    I: Iterator + Send + 'static,
+    I::Item: Send + 'static,
+{
+    pub(crate) fn new(source: I, options: OffThreadOptions) -> Self {
+        OffThread {
+            state: State::Idle { source, options },
+        }
+    }
+}
+
+impl<I> Iterator for OffThread<I>
+where
+    I: Iterator + Send + 'static,
+    I::Item: Send + 'static,
+{
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        match &mut self.state {
+            State::Started(handoff) => handoff.recv(),
+            State::Idle { .. } => {
+                let placeholder = State::Started(Handoff::ended());
+                let State::Idle { source, options } = std::mem::replace(&mut self.state, placeholder)
+                else {
+                    unreachable!("matched as idle above")
+                };
+                let handoff = Handoff::spawn(source, options.capacity, &options.name);
+                self.state = State::Started(handoff);
+                self.next()
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.state {
+            State::Idle { source, .. } => source.size_hint(),
+            State::Started(handoff) => handoff.size_hint(),
+        }
+    }
+}
+
+impl<I> FusedIterator for OffThread<I>
+where
+    I: Iterator + Send + 'static,
+    I::Item: Send + 'static,
+{
+}
+
+/// Exact when the source is: the hint is the source's length minus what was delivered.
+impl<I> ExactSizeIterator for OffThread<I>
+where
+    I: ExactSizeIterator + Send + 'static,
+    I::Item: Send + 'static,
+{
+}
+
+impl<I: Iterator> fmt::Debug for OffThread<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("OffThread");
+        match &self.state {
+            State::Idle { options, .. } => debug
+                .field("state", &"idle")
+                .field("name", &options.name)
+                .field("capacity", &options.capacity),
+            State::Started(handoff) if handoff.is_finished() => debug.field("state", &"finished"),
+            State::Started(handoff) => debug
+                .field("state", &"running")
+                .field("size_hint", &handoff.size_hint()),
+        };
+        debug.finish_non_exhaustive()
+    }
+}

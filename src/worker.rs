@@ -1,0 +1,191 @@
+//! The one place where threadpipe starts threads and hands items across them.
+//!
+//! A worker runs a source iterator to its end and sends each item through a
+//! bounded channel. Everything the adapters promise about threads rests on the
+//! few rules written here:
+//!
+//! - the worker catches a panic of its source and sends the payload as the last
+//!   message, so the consumer sees every earlier item first and then the panic;
+//! - a send that fails means the consumer has hung up, so the worker stops
+//!   pulling and drops its source on its own thread;
+//! - the consumer joins the worker once the stream has ended, so "the stream is
+//!   over" also means "the thread is gone", and never joins it on drop, so that
+//!   dropping never waits for a source stuck inside `next()`.
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::{self, JoinHandle, Scope, ScopedJoinHandle};
+
+use crate::size_hint::{self, SizeHint};
+
+/// What a panicking thread leaves behind; re-raised with [`panic::resume_unwind`].
+pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;
+
+/// One message from a worker to its consumer.
+pub(crate) enum Message<T> {
+    Item(T),
+    /// The source panicked; nothing follows.
+    Panicked(PanicPayload),
+}
+
+/// Runs `source` to its end, sending every item, then the panic if there was one.
+///
+/// Returns early, dropping `source` here on the worker thread, once the
+/// consumer has hung up.
+pub(crate) fn drain_into<I: Iterator>(source: I, sender: &SyncSender<Message<I::Item>>) {
+    // AssertUnwindSafe is sound here: after a panic the source is dropped
+    // without being used again, and only the payload leaves this function.
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        for item in source {
+            if sender.send(Message::Item(item)).is_err() {
+                return;
+            }
+        }
+    }));
+    if let Err(payload) = outcome {
+        // If the consumer is gone, nobody is left to tell.
+        let _ = sender.send(Message::Panicked(payload));
+    }
+}
+
+/// The thread behind a [`Handoff`], scoped or not.
+enum Thread<'scope> {
+    Detached(JoinHandle<()>),
+    Scoped(ScopedJoinHandle<'scope, ()>),
+}
+
+impl Thread<'_> {
+    fn join(self) {
+        let joined = match self {
+            Thread::Detached(handle) => handle.join(),
+            Thread::Scoped(handle) => handle.join(),
+        };
+        // `drain_into` catches every panic of the source, so the thread itself
+        // only panics if something outside it does; pass that on unchanged.
+        if let Err(payload) = joined {
+            panic::resume_unwind(payload);
+        }
+    }
+}
+
+/// The consumer's end of one worker thread: a fused stream of its items.
+pub(crate) struct Handoff<'scope, T> {
+    /// `None` once the stream has ended, so it stays ended.
+    receiver: Option<Receiver<Message<T>>>,
+    thread: Option<Thread<'scope>>,
+    /// The source's hint when the worker started, minus what was delivered.
+    remaining: SizeHint,
+}
+
+impl<'scope, T> Handoff<'scope, T> {
+    /// Starts a detached worker thread named `name` that runs `source`.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot start a thread.
+    pub(crate) fn spawn<I>(source: I, capacity: usize, name: &str) -> Self
+    where
+        I: Iterator<Item = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let remaining = source.size_hint();
+        let (sender, receiver) = mpsc::sync_channel(capacity);
+        let handle = thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || drain_into(source, &sender))
+            .unwrap_or_else(|error| spawn_failed(name, &error));
+        Handoff {
+            receiver: Some(receiver),
+            thread: Some(Thread::Detached(handle)),
+            remaining,
+        }
+    }
+
+    /// Starts a worker thread named `name` inside `scope`, so `source` may borrow.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot start a thread.
+    pub(crate) fn spawn_scoped<'env, I>(
+        scope: &'scope Scope<'scope, 'env>,
+        source: I,
+        capacity: usize,
+        name: &str,
+    ) -> Self
+    where
+        I: Iterator<Item = T> + Send + 'scope,
+        T: Send + 'scope,
+    {
+        let remaining = source.size_hint();
+        let (sender, receiver) = mpsc::sync_channel(capacity);
+        let handle = thread::Builder::new()
+            .name(name.to_owned())
+            .spawn_scoped(scope, move || drain_into(source, &sender))
+            .unwrap_or_else(|error| spawn_failed(name, &error));
+        Handoff {
+            receiver: Some(receiver),
+            thread: Some(Thread::Scoped(handle)),
+            remaining,
+        }
+    }
+
+    /// A stream that has already ended, with no thread behind it.
+    pub(crate) fn ended() -> Self {
+        Handoff {
+            receiver: None,
+            thread: None,
+            remaining: size_hint::EMPTY,
+        }
+    }
+
+    /// Waits for the next item; `None` once the worker has finished and
+    /// exited, and from then on.
+    ///
+    /// # Panics
+    ///
+    /// Re-raises the source's panic, with its original payload, after every
+    /// item produced before it; the worker has exited by then, and the stream
+    /// is ended.
+    pub(crate) fn recv(&mut self) -> Option<T> {
+        let message = self.receiver.as_ref()?.recv();
+        match message {
+            Ok(Message::Item(item)) => {
+                self.remaining = size_hint::after_one(self.remaining);
+                Some(item)
+            }
+            Ok(Message::Panicked(payload)) => {
+                self.finish();
+                panic::resume_unwind(payload)
+            }
+            Err(mpsc::RecvError) => {
+                self.finish();
+                None
+            }
+        }
+    }
+
+    /// A hint valid for what [`recv`](Self::recv) will still return.
+    pub(crate) fn size_hint(&self) -> SizeHint {
+        self.remaining
+    }
+
+    /// Ends the stream and waits for the worker thread to exit, which it is
+    /// about to: it has sent its last message.
+    fn finish(&mut self) {
+        self.receiver = None;
+        self.remaining = size_hint::EMPTY;
+        if let Some(thread) = self.thread.take() {
+            thread.join();
+        }
+    }
+
+    /// Whether the stream has ended (the worker is gone too).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.receiver.is_none()
+    }
+}
+
+fn spawn_failed(name: &str, error: &std::io::Error) -> ! {
+    panic!("threadpipe: failed to spawn worker thread `{name}`: {error}")
+}

@@ -1,0 +1,131 @@
+//! Test doubles shared by the integration tests: sources that count, block,
+//! panic or report their drop, and a view of this process's threads.
+#![allow(dead_code, unreachable_pub)] // each test binary uses a different part
+
+use std::fs;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for something that should happen at once before it
+/// fails; only reached when the code under test is broken.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Yields 0, 1, 2, ... up to `len` (or forever), counting every pull, and
+/// reports on `dropped` when it is dropped (by the worker, on its thread).
+pub struct Counting {
+    next: usize,
+    len: Option<usize>,
+    pub pulls: Arc<AtomicUsize>,
+    dropped: Option<Sender<()>>,
+}
+
+impl Counting {
+    pub fn new(len: Option<usize>) -> Self {
+        Counting {
+            next: 0,
+            len,
+            pulls: Arc::new(AtomicUsize::new(0)),
+            dropped: None,
+        }
+    }
+
+    /// Also returns a receiver that gets a message when the source is dropped.
+    pub fn with_drop_signal(len: Option<usize>) -> (Self, Receiver<()>) {
+        let (sender, receiver) = mpsc::channel();
+        let mut source = Counting::new(len);
+        source.dropped = Some(sender);
+        (source, receiver)
+    }
+}
+
+impl Iterator for Counting {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        self.pulls.fetch_add(1, Ordering::SeqCst);
+        if self.len.is_some_and(|len| self.next >= len) {
+            return None;
+        }
+        self.next += 1;
+        Some(self.next - 1)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self.len {
+            Some(len) => (len - self.next.min(len), Some(len - self.next.min(len))),
+            None => (usize::MAX, None),
+        }
+    }
+}
+
+impl Drop for Counting {
+    fn drop(&mut self) {
+        if let Some(sender) = &self.dropped {
+            let _ = sender.send(());
+        }
+    }
+}
+
+/// The panic payload the test sources raise, so a test can tell it apart.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Boom(pub usize);
+
+/// Yields `0..at`, then panics with `Boom(at)`.
+pub fn panicking_at(at: usize) -> impl Iterator<Item = usize> + Send + 'static {
+    (0..=at).map(move |n| {
+        if n == at {
+            std::panic::panic_any(Boom(at));
+        }
+        n
+    })
+}
+
+/// Pulls `iter` to its end, catching a panic: the items, then the payload if any.
+pub fn drain_catching<I: Iterator>(
+    iter: &mut I,
+) -> (Vec<I::Item>, Option<Box<dyn std::any::Any + Send>>) {
+    let mut items = Vec::new();
+    loop {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| iter.next())) {
+            Ok(Some(item)) => items.push(item),
+            Ok(None) => return (items, None),
+            Err(payload) => return (items, Some(payload)),
+        }
+    }
+}
+
+/// This process's threads whose name starts with `prefix` (Linux truncates
+/// thread names to 15 bytes, so keep test stage names shorter than that).
+pub fn threads_named(prefix: &str) -> Vec<ThreadInfo> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc/self/task").expect("/proc/self/task is readable") {
+        let path = entry.expect("task entry").path();
+        // A thread may exit between listing and reading; skip it then.
+        let Ok(comm) = fs::read_to_string(path.join("comm")) else { continue };
+        let Ok(stat) = fs::read_to_string(path.join("stat")) else { continue };
+        if comm.trim_end().starts_with(prefix) {
+            // The state follows the parenthesised name, which may hold spaces.
+            let state = stat.rsplit(')').next().and_then(|rest| rest.trim_start().chars().next());
+            found.push(ThreadInfo { state: state.unwrap_or('?') });
+        }
+    }
+    found
+}
+
+/// What `/proc` says about one thread.
+#[derive(Debug)]
+pub struct ThreadInfo {
+    /// `R` running, `S` sleeping, ... (proc(5)).
+    pub state: char,
+}
+
+/// Polls `condition` until it holds; panics with `what` after [`PATIENCE`].
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

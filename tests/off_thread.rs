@@ -1,0 +1,347 @@
+//! The `off_thread` contract, one promise per test.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread;
+
+use common::{Boom, Counting, PATIENCE, drain_catching, panicking_at, threads_named, wait_until};
+use threadpipe::OffThreadOptions;
+use threadpipe::prelude::*;
+
+fn options(name: &str, capacity: usize) -> OffThreadOptions {
+    OffThreadOptions::new().name(name).capacity(capacity)
+}
+
+#[test]
+fn smoke() {
+    let items: Vec<i32> = vec![1, 2, 3].into_iter().off_thread().collect();
+    assert_eq!(items, [1, 2, 3]);
+}
+
+#[test]
+fn preserves_order_at_every_edge_length() {
+    for capacity in [1, 2, 7, threadpipe::DEFAULT_CAPACITY] {
+        let lengths = [0, 1, capacity - 1, capacity, capacity + 1, 2 * capacity + 3, 5000];
+        for len in lengths {
+            let got: Vec<usize> = (0..len).off_thread_with(OffThreadOptions::new().capacity(capacity)).collect();
+            assert_eq!(got, (0..len).collect::<Vec<_>>(), "capacity {capacity}, length {len}");
+        }
+    }
+}
+
+/// Counts live `Tracked` values, so a lost, duplicated or leaked item shows.
+struct Tracked {
+    value: String,
+    live: Arc<AtomicUsize>,
+}
+
+impl Tracked {
+    fn new(n: usize, live: &Arc<AtomicUsize>) -> Self {
+        live.fetch_add(1, Ordering::SeqCst);
+        Tracked { value: n.to_string(), live: Arc::clone(live) }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn heap_items_arrive_exactly_once() {
+    let live = Arc::new(AtomicUsize::new(0));
+    let source_live = Arc::clone(&live);
+    let got: Vec<String> = (0..3000)
+        .map(move |n| Tracked::new(n, &source_live))
+        .off_thread_with(OffThreadOptions::new().capacity(5))
+        .map(|tracked| tracked.value.clone())
+        .collect();
+    assert_eq!(got, (0..3000).map(|n| n.to_string()).collect::<Vec<_>>());
+    assert_eq!(live.load(Ordering::SeqCst), 0, "every item dropped exactly once");
+}
+
+#[test]
+fn items_in_flight_are_dropped_with_the_adapter() {
+    let live = Arc::new(AtomicUsize::new(0));
+    let source_live = Arc::clone(&live);
+    let (mut source, dropped) = Counting::with_drop_signal(Some(100));
+    let mut stage = std::iter::from_fn(move || source.next())
+        .map(move |n| Tracked::new(n, &source_live))
+        .off_thread_with(options("inflight", 8));
+    assert_eq!(stage.next().map(|tracked| tracked.value.clone()), Some("0".to_owned()));
+    drop(stage);
+    dropped.recv_timeout(PATIENCE).expect("the worker drops its source");
+    wait_until("every produced item is dropped", || live.load(Ordering::SeqCst) == 0);
+}
+
+#[test]
+fn chained_stages_preserve_order() {
+    let got: Vec<u64> = (0..20_000u64)
+        .off_thread_with(OffThreadOptions::new().capacity(3))
+        .map(|n| n * 3)
+        .off_thread()
+        .filter(|n| n % 2 == 0)
+        .off_thread_with(OffThreadOptions::new().capacity(1))
+        .collect();
+    let expected: Vec<u64> = (0..20_000u64).map(|n| n * 3).filter(|n| n % 2 == 0).collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn building_pulls_nothing_and_starts_no_thread() {
+    let source = Counting::new(None);
+    let pulls = Arc::clone(&source.pulls);
+    let mut stage = source.off_thread_with(options("lazy-stage", 4));
+    assert_eq!(pulls.load(Ordering::SeqCst), 0, "built, not yet pulled");
+    assert!(threads_named("lazy-stage").is_empty(), "built, no thread yet");
+    let _ = stage.size_hint();
+    let _ = format!("{stage:?}");
+    assert_eq!(pulls.load(Ordering::SeqCst), 0, "size_hint and Debug pull nothing");
+    assert!(threads_named("lazy-stage").is_empty());
+
+    assert_eq!(stage.next(), Some(0));
+    assert!(pulls.load(Ordering::SeqCst) >= 1);
+    assert_eq!(threads_named("lazy-stage").len(), 1, "the first next starts the worker");
+}
+
+#[test]
+fn building_on_a_panicking_source_does_not_panic() {
+    #[deny(unused_must_use)]
+    let stage = std::iter::repeat_with(|| -> u8 { panic!("pulled too early") }).off_thread();
+    drop(stage);
+}
+
+#[test]
+fn hands_over_an_item_before_the_source_blocks() {
+    // The source yields "first", then waits until the consumer has it. An
+    // adapter that held "first" back (say, to fill a batch) never delivers it.
+    let (release, gate) = mpsc::channel::<()>();
+    let mut step = 0;
+    let source = std::iter::from_fn(move || {
+        step += 1;
+        match step {
+            1 => Some("first"),
+            2 => gate.recv().ok().map(|()| "second"),
+            _ => None,
+        }
+    });
+    let (report, reports) = mpsc::channel();
+    let consumer = thread::spawn(move || {
+        for item in source.off_thread() {
+            report.send(item).unwrap();
+        }
+    });
+    assert_eq!(reports.recv_timeout(PATIENCE), Ok("first"), "first item held back");
+    release.send(()).unwrap();
+    assert_eq!(reports.recv_timeout(PATIENCE), Ok("second"));
+    consumer.join().unwrap();
+}
+
+#[test]
+fn reads_ahead_at_most_capacity_plus_one() {
+    for capacity in [1, 4, 64] {
+        let name = format!("bound-{capacity}");
+        let source = Counting::new(None);
+        let pulls = Arc::clone(&source.pulls);
+        let mut stage = source.off_thread_with(options(&name, capacity));
+        let taken: Vec<usize> = stage.by_ref().take(3).collect();
+        assert_eq!(taken, [0, 1, 2]);
+
+        // The worker fills the channel, then must sleep: a worker that kept
+        // pulling, or spun instead of sleeping, never gets here.
+        let bound = 3 + capacity + 1;
+        wait_until("the worker is blocked on a full channel", || {
+            pulls.load(Ordering::SeqCst) >= bound && threads_named(&name).iter().all(|t| t.state == 'S')
+        });
+        assert_eq!(pulls.load(Ordering::SeqCst), bound, "capacity {capacity}");
+        drop(stage);
+    }
+}
+
+#[test]
+fn panic_payload_reaches_consumer_after_every_earlier_item() {
+    for capacity in [1, 2, 16] {
+        for at in 0..6 {
+            let mut stage = panicking_at(at).off_thread_with(options("panics", capacity));
+            let (items, payload) = drain_catching(&mut stage);
+            assert_eq!(items, (0..at).collect::<Vec<_>>(), "capacity {capacity}, panic at {at}");
+            let payload = payload.expect("the panic reaches the consumer, not a short stream");
+            assert_eq!(payload.downcast_ref::<Boom>(), Some(&Boom(at)), "original payload");
+            assert_eq!(stage.next(), None, "fused after the panic");
+        }
+    }
+}
+
+#[test]
+fn panic_crosses_several_stages_with_its_payload() {
+    let mut chain = (0..10)
+        .map(|n| if n == 7 { panic!("boom at seven") } else { n })
+        .off_thread_with(options("cross-a", 2))
+        .map(|n| n * 10)
+        .off_thread_with(options("cross-b", 1))
+        .off_thread_with(options("cross-c", 3));
+    let (items, payload) = drain_catching(&mut chain);
+    assert_eq!(items, [0, 10, 20, 30, 40, 50, 60]);
+    let payload = payload.expect("panic re-raised at the end of the chain");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom at seven"));
+    for stage in ["cross-a", "cross-b", "cross-c"] {
+        assert!(threads_named(stage).is_empty(), "{stage} has exited once the panic arrived");
+    }
+}
+
+#[test]
+fn dropping_after_a_panic_does_not_panic_again() {
+    let mut stage = panicking_at(2).off_thread();
+    let (_, payload) = drain_catching(&mut stage);
+    assert!(payload.is_some());
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(stage))).is_ok());
+}
+
+#[test]
+fn consumer_panic_unwinds_through_a_running_adapter() {
+    let (source, dropped) = Counting::with_drop_signal(None);
+    let outcome = std::panic::catch_unwind(move || {
+        let mut stage = source.off_thread_with(options("unwinding", 2));
+        stage.next();
+        panic!("consumer gives up");
+    });
+    assert_eq!(outcome.unwrap_err().downcast_ref::<&str>(), Some(&"consumer gives up"));
+    dropped.recv_timeout(PATIENCE).expect("the worker stops and drops its source");
+}
+
+#[test]
+fn early_drop_at_every_position_stops_the_worker() {
+    let len = 8;
+    let capacity = 2;
+    for taken in 0..=len + 1 {
+        let (source, dropped) = Counting::with_drop_signal(Some(len));
+        let pulls = Arc::clone(&source.pulls);
+        let name = format!("early-{taken}");
+        let mut stage = source.off_thread_with(options(&name, capacity));
+        let got: Vec<usize> = stage.by_ref().take(taken).collect();
+        assert_eq!(got, (0..taken.min(len)).collect::<Vec<_>>());
+        drop(stage);
+        if taken == 0 {
+            // Never started: the source is dropped right here, pulled never.
+            assert_eq!(pulls.load(Ordering::SeqCst), 0);
+        }
+        dropped.recv_timeout(PATIENCE).expect("the worker drops its source");
+        wait_until("the worker thread has exited", || threads_named(&name).is_empty());
+        assert!(pulls.load(Ordering::SeqCst) <= taken + capacity + 1 + 1, "stopped pulling");
+    }
+}
+
+#[test]
+fn drop_does_not_block_while_the_source_is_stuck() {
+    let (release, gate) = mpsc::channel::<()>();
+    let (mut counting, dropped) = Counting::with_drop_signal(None);
+    let source = std::iter::from_fn(move || {
+        let n = counting.next()?;
+        if n == 1 {
+            // Stuck inside next() until the test lets go.
+            let _ = gate.recv();
+        }
+        Some(n)
+    });
+    let mut stage = source.off_thread_with(options("stuck", 4));
+    assert_eq!(stage.next(), Some(0));
+
+    let (done, drop_finished) = mpsc::channel();
+    thread::spawn(move || {
+        drop(stage);
+        done.send(()).unwrap();
+    });
+    drop_finished.recv_timeout(PATIENCE).expect("drop returned while the source was stuck");
+
+    release.send(()).unwrap();
+    dropped.recv_timeout(PATIENCE).expect("the worker stops at its next hand-off");
+    wait_until("the worker thread has exited", || threads_named("stuck").is_empty());
+}
+
+#[test]
+fn worker_thread_carries_the_stage_name() {
+    let names: Vec<Option<String>> = (0..2)
+        .map(|_| thread::current().name().map(str::to_owned))
+        .off_thread_with(OffThreadOptions::new().name("a-stage-with-a-long-name"))
+        .collect();
+    assert_eq!(names, [Some("a-stage-with-a-long-name".to_owned()), Some("a-stage-with-a-long-name".to_owned())]);
+    let default_name = std::iter::once(()).map(|()| thread::current().name().map(str::to_owned)).off_thread().next();
+    assert_eq!(default_name, Some(Some("off_thread".to_owned())));
+}
+
+#[test]
+fn every_stage_thread_has_exited_once_the_stream_ends() {
+    let total: usize = (0..1000)
+        .off_thread_with(options("full-a", 4))
+        .off_thread_with(options("full-b", 4))
+        .off_thread_with(options("full-c", 4))
+        .sum();
+    assert_eq!(total, 499_500);
+    // No waiting: `None` is only returned after joining the worker, which
+    // only ends after dropping (and so joining) the stage above it.
+    for stage in ["full-a", "full-b", "full-c"] {
+        assert!(threads_named(stage).is_empty(), "{stage} still running");
+    }
+}
+
+#[test]
+fn size_hint_is_valid_at_every_step() {
+    fn check<I: Iterator + Send + 'static>(source: I, what: &str)
+    where
+        I::Item: Send + 'static,
+    {
+        let total = source.size_hint();
+        let mut stage = source.off_thread_with(OffThreadOptions::new().capacity(3));
+        assert_eq!(stage.size_hint(), total, "{what}: before start, the source's hint");
+        let mut remaining = std::iter::from_fn(|| stage.next().map(|_| stage.size_hint())).collect::<Vec<_>>();
+        remaining.reverse();
+        for (left, (lower, upper)) in remaining.iter().enumerate() {
+            assert!(*lower <= left, "{what}: lower {lower} > {left} left");
+            assert!(upper.is_none_or(|upper| upper >= left), "{what}: upper {upper:?} < {left} left");
+        }
+        assert_eq!(stage.size_hint(), (0, Some(0)), "{what}: after the end");
+    }
+    check(0..100, "exact");
+    check((0..100).filter(|n| n % 3 == 0), "filter");
+    check((0..50).flat_map(|n| 0..n % 4), "flat_map");
+    check((0..40).chain(std::iter::repeat_n(7, 9)), "chain");
+}
+
+#[test]
+fn exact_size_counts_down() {
+    let mut stage = vec![1, 2, 3].into_iter().off_thread();
+    assert_eq!(stage.len(), 3);
+    stage.next();
+    assert_eq!(stage.len(), 2);
+    stage.by_ref().for_each(drop);
+    assert_eq!(stage.len(), 0);
+}
+
+#[test]
+fn stays_ended() {
+    let mut stage = (0..2).off_thread();
+    assert_eq!(stage.by_ref().count(), 2);
+    for _ in 0..3 {
+        assert_eq!(stage.next(), None);
+    }
+}
+
+#[test]
+fn debug_shows_the_state_and_not_the_items() {
+    let mut stage = (0..3).off_thread_with(options("dbg", 2));
+    assert_eq!(format!("{stage:?}"), r#"OffThread { state: "idle", name: "dbg", capacity: 2, .. }"#);
+    stage.next();
+    assert_eq!(format!("{stage:?}"), r#"OffThread { state: "running", size_hint: (2, Some(2)), .. }"#);
+    stage.by_ref().for_each(drop);
+    assert_eq!(format!("{stage:?}"), r#"OffThread { state: "finished", .. }"#);
+}
+
+#[test]
+#[should_panic(expected = "capacity must be at least 1")]
+fn zero_capacity_is_refused() {
+    let _ = OffThreadOptions::new().capacity(0);
+}
