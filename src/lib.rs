@@ -105,8 +105,11 @@
 mod errors_to;
 mod off_thread;
 pub mod prelude;
+mod scoped;
 mod size_hint;
+mod stage;
 mod worker;
 
 pub use crate::errors_to::{ErrorSink, ErrorsTo, ErrorsToExt};
 pub use crate::off_thread::{DEFAULT_CAPACITY, OffThread, OffThreadExt, OffThreadOptions};
+pub use crate::scoped::OffThreadScoped;

@@ -1,7 +1,9 @@
 use std::fmt;
 use std::iter::FusedIterator;
+use std::thread::Scope;
 
-use crate::worker::Handoff;
+use crate::scoped::OffThreadScoped;
+use crate::stage::{Detached, LazyStage};
 
 /// How many items may wait between a worker and its consumer by default.
 ///
@@ -126,6 +128,77 @@ pub trait OffThreadExt: Iterator + Sized {
     {
         OffThread::new(self, options)
     }
+
+    /// Like [`off_thread`](OffThreadExt::off_thread), with the worker inside a
+    /// [`std::thread::scope`], so the iterator, its closures and its items may
+    /// borrow from the caller: nothing needs to be `'static`, only `Send`.
+    ///
+    /// Every promise of `off_thread` holds, with one difference on drop: the
+    /// adapter's drop still never blocks, but the scope itself waits, at its
+    /// end, for the worker to stop, as it does for every thread in it.
+    ///
+    /// # Examples
+    ///
+    /// A stage that reads a borrowed glossary, with no `Arc`:
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::thread;
+    /// use threadpipe::prelude::*;
+    ///
+    /// let glossary = HashMap::from([("pipe", "a channel"), ("stage", "a thread")]);
+    /// let words = ["stage", "pipe", "none"];
+    /// let meanings: Vec<&str> = thread::scope(|scope| {
+    ///     words
+    ///         .iter()
+    ///         .map(|word| glossary.get(word).copied().unwrap_or("?"))
+    ///         .off_thread_scoped(scope)
+    ///         .collect()
+    /// });
+    /// assert_eq!(meanings, ["a thread", "a channel", "?"]);
+    /// ```
+    fn off_thread_scoped<'scope, 'env>(
+        self,
+        scope: &'scope Scope<'scope, 'env>,
+    ) -> OffThreadScoped<'scope, 'env, Self>
+    where
+        Self: Send + 'scope,
+        Self::Item: Send + 'scope,
+    {
+        self.off_thread_scoped_with(scope, OffThreadOptions::default())
+    }
+
+    /// Like [`off_thread_scoped`](OffThreadExt::off_thread_scoped), with a
+    /// chosen capacity and thread name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::thread;
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::OffThreadOptions;
+    ///
+    /// let lines = vec!["a".to_owned(), "bb".to_owned()];
+    /// let total = thread::scope(|scope| {
+    ///     lines
+    ///         .iter()
+    ///         .map(String::len)
+    ///         .off_thread_scoped_with(scope, OffThreadOptions::new().capacity(1))
+    ///         .sum::<usize>()
+    /// });
+    /// assert_eq!(total, 3);
+    /// ```
+    fn off_thread_scoped_with<'scope, 'env>(
+        self,
+        scope: &'scope Scope<'scope, 'env>,
+        options: OffThreadOptions,
+    ) -> OffThreadScoped<'scope, 'env, Self>
+    where
+        Self: Send + 'scope,
+        Self::Item: Send + 'scope,
+    {
+        OffThreadScoped::new(self, scope, options)
+    }
 }
 
 impl<I: Iterator> OffThreadExt for I {}
@@ -192,7 +265,10 @@ impl OffThreadOptions {
     /// ```
     #[must_use]
     pub fn capacity(mut self, capacity: usize) -> Self {
-        assert!(capacity > 0, "threadpipe: an off_thread capacity must be at least 1");
+        assert!(
+            capacity > 0,
+            "threadpipe: an off_thread capacity must be at least 1"
+        );
         self.capacity = capacity;
         self
     }
@@ -232,18 +308,13 @@ impl Default for OffThreadOptions {
 /// for more.
 ///
 /// It is `Send` when the source and its items are (so it can feed another
-/// stage), and never `Sync`: only one thread at a time receives from it.
-/// It is not `Clone`, since a clone would need a second worker running the
-/// same source.
+/// stage), and never `Sync`: only one thread at a time receives from it. It
+/// is not `Clone`, since a clone would need a second worker running the same
+/// source, nor `UnwindSafe`, like the [`JoinHandle`](std::thread::JoinHandle)
+/// inside it.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct OffThread<I: Iterator> {
-    state: State<I>,
-}
-
-enum State<I: Iterator> {
-    /// Not started: nothing pulled, no thread.
-    Idle { source: I, options: OffThreadOptions },
-    Started(Handoff<'static, I::Item>),
+    stage: LazyStage<'static, I, Detached>,
 }
 
 impl<I> OffThread<I>
@@ -253,7 +324,7 @@ where
 {
     pub(crate) fn new(source: I, options: OffThreadOptions) -> Self {
         OffThread {
-            state: State::Idle { source, options },
+            stage: LazyStage::new(source, options, Detached),
         }
     }
 }
@@ -266,26 +337,11 @@ where
     type Item = I::Item;
 
     fn next(&mut self) -> Option<I::Item> {
-        match &mut self.state {
-            State::Started(handoff) => handoff.recv(),
-            State::Idle { .. } => {
-                let placeholder = State::Started(Handoff::ended());
-                let State::Idle { source, options } = std::mem::replace(&mut self.state, placeholder)
-                else {
-                    unreachable!("matched as idle above")
-                };
-                let handoff = Handoff::spawn(source, options.capacity, &options.name);
-                self.state = State::Started(handoff);
-                self.next()
-            }
-        }
+        self.stage.next()
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match &self.state {
-            State::Idle { source, .. } => source.size_hint(),
-            State::Started(handoff) => handoff.size_hint(),
-        }
+        self.stage.size_hint()
     }
 }
 
@@ -296,7 +352,7 @@ where
 {
 }
 
-/// Exact when the source is: the hint is the source's length minus what was delivered.
+/// Exact when the source is: the source's length minus what was delivered.
 impl<I> ExactSizeIterator for OffThread<I>
 where
     I: ExactSizeIterator + Send + 'static,
@@ -307,16 +363,7 @@ where
 impl<I: Iterator> fmt::Debug for OffThread<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("OffThread");
-        match &self.state {
-            State::Idle { options, .. } => debug
-                .field("state", &"idle")
-                .field("name", &options.name)
-                .field("capacity", &options.capacity),
-            State::Started(handoff) if handoff.is_finished() => debug.field("state", &"finished"),
-            State::Started(handoff) => debug
-                .field("state", &"running")
-                .field("size_hint", &handoff.size_hint()),
-        };
+        self.stage.debug_fields(&mut debug);
         debug.finish_non_exhaustive()
     }
 }

@@ -9,7 +9,10 @@ pub(crate) type SizeHint = (usize, Option<usize>);
 /// yields a hint that is valid for what remains.
 pub(crate) fn after_one(hint: SizeHint) -> SizeHint {
     let (lower, upper) = hint;
-    (lower.saturating_sub(1), upper.map(|upper| upper.saturating_sub(1)))
+    (
+        lower.saturating_sub(1),
+        upper.map(|upper| upper.saturating_sub(1)),
+    )
 }
 
 /// The hint of a stream that has ended.

@@ -12,7 +12,11 @@ use threadpipe::{ErrorSink, OffThreadOptions};
 
 /// Every third number is an error carrying the number.
 fn every_third_fails(n: usize) -> Result<usize, String> {
-    if n % 3 == 2 { Err(format!("bad {n}")) } else { Ok(n) }
+    if n % 3 == 2 {
+        Err(format!("bad {n}"))
+    } else {
+        Ok(n)
+    }
 }
 
 #[test]
@@ -31,11 +35,24 @@ fn errors_arrive_in_order_from_a_worker() {
         .errors_to(sender)
         .off_thread_with(OffThreadOptions::new().capacity(7))
         .collect();
-    let (expected_values, expected_errors): (Vec<_>, Vec<_>) = (0..3000).map(every_third_fails).partition(Result::is_ok);
-    assert_eq!(values, expected_values.into_iter().map(Result::unwrap).collect::<Vec<_>>());
+    let (expected_values, expected_errors): (Vec<_>, Vec<_>) =
+        (0..3000).map(every_third_fails).partition(Result::is_ok);
+    assert_eq!(
+        values,
+        expected_values
+            .into_iter()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+    );
     // The worker has exited, so its sender is gone and this ends.
     let errors: Vec<String> = errors.iter().collect();
-    assert_eq!(errors, expected_errors.into_iter().map(Result::unwrap_err).collect::<Vec<_>>());
+    assert_eq!(
+        errors,
+        expected_errors
+            .into_iter()
+            .map(Result::unwrap_err)
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -48,12 +65,20 @@ fn hung_up_receiver_ends_the_stream_for_good() {
     // Values before the first error still flow: only an error needs the receiver.
     assert_eq!(values.next(), Some(0));
     assert_eq!(values.next(), Some(1));
-    assert_eq!(values.next(), None, "2 is an error nobody can receive: stop");
+    assert_eq!(
+        values.next(),
+        None,
+        "2 is an error nobody can receive: stop"
+    );
     let pulled = pulls.load(Ordering::SeqCst);
     assert_eq!(pulled, 3);
     assert_eq!(values.next(), None);
     assert_eq!(values.next(), None);
-    assert_eq!(pulls.load(Ordering::SeqCst), pulled, "not pulled again after the hang-up");
+    assert_eq!(
+        pulls.load(Ordering::SeqCst),
+        pulled,
+        "not pulled again after the hang-up"
+    );
     assert_eq!(values.size_hint(), (0, Some(0)));
 }
 
@@ -62,9 +87,15 @@ fn hung_up_receiver_stops_an_off_thread_stage() {
     let (sender, errors) = mpsc::channel();
     drop(errors);
     let (source, dropped) = Counting::with_drop_signal(None);
-    let values: Vec<usize> = source.map(every_third_fails).errors_to(sender).off_thread().collect();
+    let values: Vec<usize> = source
+        .map(every_third_fails)
+        .errors_to(sender)
+        .off_thread()
+        .collect();
     assert_eq!(values, [0, 1]);
-    dropped.recv_timeout(common::PATIENCE).expect("the worker dropped its source");
+    dropped
+        .recv_timeout(common::PATIENCE)
+        .expect("the worker dropped its source");
 }
 
 #[test]
@@ -72,7 +103,11 @@ fn bounded_error_channel_drained_concurrently() {
     for bound in [0, 1, 4] {
         let (sender, errors) = mpsc::sync_channel(bound);
         let drainer = thread::spawn(move || errors.iter().collect::<Vec<String>>());
-        let values: Vec<usize> = (0..300).map(every_third_fails).errors_to(sender).off_thread().collect();
+        let values: Vec<usize> = (0..300)
+            .map(every_third_fails)
+            .errors_to(sender)
+            .off_thread()
+            .collect();
         assert_eq!(values.len(), 200);
         let errors = drainer.join().unwrap();
         assert_eq!(errors.len(), 100, "bound {bound}");
@@ -123,5 +158,8 @@ fn works_with_a_custom_sink() {
 fn debug_shows_the_source() {
     let (sender, _errors) = mpsc::channel::<()>();
     let values = vec![Ok::<u8, ()>(1)].into_iter().errors_to(sender);
-    assert_eq!(format!("{values:?}"), "ErrorsTo { source: Some(IntoIter([Ok(1)])), .. }");
+    assert_eq!(
+        format!("{values:?}"),
+        "ErrorsTo { source: Some(IntoIter([Ok(1)])), .. }"
+    );
 }

@@ -2,9 +2,9 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::thread;
 
 use common::{Boom, Counting, PATIENCE, drain_catching, panicking_at, threads_named, wait_until};
@@ -24,10 +24,24 @@ fn smoke() {
 #[test]
 fn preserves_order_at_every_edge_length() {
     for capacity in [1, 2, 7, threadpipe::DEFAULT_CAPACITY] {
-        let lengths = [0, 1, capacity - 1, capacity, capacity + 1, 2 * capacity + 3, 5000];
+        let lengths = [
+            0,
+            1,
+            capacity - 1,
+            capacity,
+            capacity + 1,
+            2 * capacity + 3,
+            5000,
+        ];
         for len in lengths {
-            let got: Vec<usize> = (0..len).off_thread_with(OffThreadOptions::new().capacity(capacity)).collect();
-            assert_eq!(got, (0..len).collect::<Vec<_>>(), "capacity {capacity}, length {len}");
+            let got: Vec<usize> = (0..len)
+                .off_thread_with(OffThreadOptions::new().capacity(capacity))
+                .collect();
+            assert_eq!(
+                got,
+                (0..len).collect::<Vec<_>>(),
+                "capacity {capacity}, length {len}"
+            );
         }
     }
 }
@@ -41,7 +55,10 @@ struct Tracked {
 impl Tracked {
     fn new(n: usize, live: &Arc<AtomicUsize>) -> Self {
         live.fetch_add(1, Ordering::SeqCst);
-        Tracked { value: n.to_string(), live: Arc::clone(live) }
+        Tracked {
+            value: n.to_string(),
+            live: Arc::clone(live),
+        }
     }
 }
 
@@ -61,7 +78,11 @@ fn heap_items_arrive_exactly_once() {
         .map(|tracked| tracked.value.clone())
         .collect();
     assert_eq!(got, (0..3000).map(|n| n.to_string()).collect::<Vec<_>>());
-    assert_eq!(live.load(Ordering::SeqCst), 0, "every item dropped exactly once");
+    assert_eq!(
+        live.load(Ordering::SeqCst),
+        0,
+        "every item dropped exactly once"
+    );
 }
 
 #[test]
@@ -72,10 +93,17 @@ fn items_in_flight_are_dropped_with_the_adapter() {
     let mut stage = std::iter::from_fn(move || source.next())
         .map(move |n| Tracked::new(n, &source_live))
         .off_thread_with(options("inflight", 8));
-    assert_eq!(stage.next().map(|tracked| tracked.value.clone()), Some("0".to_owned()));
+    assert_eq!(
+        stage.next().map(|tracked| tracked.value.clone()),
+        Some("0".to_owned())
+    );
     drop(stage);
-    dropped.recv_timeout(PATIENCE).expect("the worker drops its source");
-    wait_until("every produced item is dropped", || live.load(Ordering::SeqCst) == 0);
+    dropped
+        .recv_timeout(PATIENCE)
+        .expect("the worker drops its source");
+    wait_until("every produced item is dropped", || {
+        live.load(Ordering::SeqCst) == 0
+    });
 }
 
 #[test]
@@ -87,7 +115,10 @@ fn chained_stages_preserve_order() {
         .filter(|n| n % 2 == 0)
         .off_thread_with(OffThreadOptions::new().capacity(1))
         .collect();
-    let expected: Vec<u64> = (0..20_000u64).map(|n| n * 3).filter(|n| n % 2 == 0).collect();
+    let expected: Vec<u64> = (0..20_000u64)
+        .map(|n| n * 3)
+        .filter(|n| n % 2 == 0)
+        .collect();
     assert_eq!(got, expected);
 }
 
@@ -97,15 +128,26 @@ fn building_pulls_nothing_and_starts_no_thread() {
     let pulls = Arc::clone(&source.pulls);
     let mut stage = source.off_thread_with(options("lazy-stage", 4));
     assert_eq!(pulls.load(Ordering::SeqCst), 0, "built, not yet pulled");
-    assert!(threads_named("lazy-stage").is_empty(), "built, no thread yet");
+    assert!(
+        threads_named("lazy-stage").is_empty(),
+        "built, no thread yet"
+    );
     let _ = stage.size_hint();
     let _ = format!("{stage:?}");
-    assert_eq!(pulls.load(Ordering::SeqCst), 0, "size_hint and Debug pull nothing");
+    assert_eq!(
+        pulls.load(Ordering::SeqCst),
+        0,
+        "size_hint and Debug pull nothing"
+    );
     assert!(threads_named("lazy-stage").is_empty());
 
     assert_eq!(stage.next(), Some(0));
     assert!(pulls.load(Ordering::SeqCst) >= 1);
-    assert_eq!(threads_named("lazy-stage").len(), 1, "the first next starts the worker");
+    assert_eq!(
+        threads_named("lazy-stage").len(),
+        1,
+        "the first next starts the worker"
+    );
 }
 
 #[test]
@@ -135,7 +177,11 @@ fn hands_over_an_item_before_the_source_blocks() {
             report.send(item).unwrap();
         }
     });
-    assert_eq!(reports.recv_timeout(PATIENCE), Ok("first"), "first item held back");
+    assert_eq!(
+        reports.recv_timeout(PATIENCE),
+        Ok("first"),
+        "first item held back"
+    );
     release.send(()).unwrap();
     assert_eq!(reports.recv_timeout(PATIENCE), Ok("second"));
     consumer.join().unwrap();
@@ -155,7 +201,8 @@ fn reads_ahead_at_most_capacity_plus_one() {
         // pulling, or spun instead of sleeping, never gets here.
         let bound = 3 + capacity + 1;
         wait_until("the worker is blocked on a full channel", || {
-            pulls.load(Ordering::SeqCst) >= bound && threads_named(&name).iter().all(|t| t.state == 'S')
+            pulls.load(Ordering::SeqCst) >= bound
+                && threads_named(&name).iter().all(|t| t.state == 'S')
         });
         assert_eq!(pulls.load(Ordering::SeqCst), bound, "capacity {capacity}");
         drop(stage);
@@ -168,9 +215,17 @@ fn panic_payload_reaches_consumer_after_every_earlier_item() {
         for at in 0..6 {
             let mut stage = panicking_at(at).off_thread_with(options("panics", capacity));
             let (items, payload) = drain_catching(&mut stage);
-            assert_eq!(items, (0..at).collect::<Vec<_>>(), "capacity {capacity}, panic at {at}");
+            assert_eq!(
+                items,
+                (0..at).collect::<Vec<_>>(),
+                "capacity {capacity}, panic at {at}"
+            );
             let payload = payload.expect("the panic reaches the consumer, not a short stream");
-            assert_eq!(payload.downcast_ref::<Boom>(), Some(&Boom(at)), "original payload");
+            assert_eq!(
+                payload.downcast_ref::<Boom>(),
+                Some(&Boom(at)),
+                "original payload"
+            );
             assert_eq!(stage.next(), None, "fused after the panic");
         }
     }
@@ -189,7 +244,10 @@ fn panic_crosses_several_stages_with_its_payload() {
     let payload = payload.expect("panic re-raised at the end of the chain");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom at seven"));
     for stage in ["cross-a", "cross-b", "cross-c"] {
-        assert!(threads_named(stage).is_empty(), "{stage} has exited once the panic arrived");
+        assert!(
+            threads_named(stage).is_empty(),
+            "{stage} has exited once the panic arrived"
+        );
     }
 }
 
@@ -209,8 +267,13 @@ fn consumer_panic_unwinds_through_a_running_adapter() {
         stage.next();
         panic!("consumer gives up");
     });
-    assert_eq!(outcome.unwrap_err().downcast_ref::<&str>(), Some(&"consumer gives up"));
-    dropped.recv_timeout(PATIENCE).expect("the worker stops and drops its source");
+    assert_eq!(
+        outcome.unwrap_err().downcast_ref::<&str>(),
+        Some(&"consumer gives up")
+    );
+    dropped
+        .recv_timeout(PATIENCE)
+        .expect("the worker stops and drops its source");
 }
 
 #[test]
@@ -229,9 +292,16 @@ fn early_drop_at_every_position_stops_the_worker() {
             // Never started: the source is dropped right here, pulled never.
             assert_eq!(pulls.load(Ordering::SeqCst), 0);
         }
-        dropped.recv_timeout(PATIENCE).expect("the worker drops its source");
-        wait_until("the worker thread has exited", || threads_named(&name).is_empty());
-        assert!(pulls.load(Ordering::SeqCst) <= taken + capacity + 1 + 1, "stopped pulling");
+        dropped
+            .recv_timeout(PATIENCE)
+            .expect("the worker drops its source");
+        wait_until("the worker thread has exited", || {
+            threads_named(&name).is_empty()
+        });
+        assert!(
+            pulls.load(Ordering::SeqCst) <= taken + capacity + 1 + 1,
+            "stopped pulling"
+        );
     }
 }
 
@@ -255,11 +325,17 @@ fn drop_does_not_block_while_the_source_is_stuck() {
         drop(stage);
         done.send(()).unwrap();
     });
-    drop_finished.recv_timeout(PATIENCE).expect("drop returned while the source was stuck");
+    drop_finished
+        .recv_timeout(PATIENCE)
+        .expect("drop returned while the source was stuck");
 
     release.send(()).unwrap();
-    dropped.recv_timeout(PATIENCE).expect("the worker stops at its next hand-off");
-    wait_until("the worker thread has exited", || threads_named("stuck").is_empty());
+    dropped
+        .recv_timeout(PATIENCE)
+        .expect("the worker stops at its next hand-off");
+    wait_until("the worker thread has exited", || {
+        threads_named("stuck").is_empty()
+    });
 }
 
 #[test]
@@ -268,8 +344,17 @@ fn worker_thread_carries_the_stage_name() {
         .map(|_| thread::current().name().map(str::to_owned))
         .off_thread_with(OffThreadOptions::new().name("a-stage-with-a-long-name"))
         .collect();
-    assert_eq!(names, [Some("a-stage-with-a-long-name".to_owned()), Some("a-stage-with-a-long-name".to_owned())]);
-    let default_name = std::iter::once(()).map(|()| thread::current().name().map(str::to_owned)).off_thread().next();
+    assert_eq!(
+        names,
+        [
+            Some("a-stage-with-a-long-name".to_owned()),
+            Some("a-stage-with-a-long-name".to_owned())
+        ]
+    );
+    let default_name = std::iter::once(())
+        .map(|()| thread::current().name().map(str::to_owned))
+        .off_thread()
+        .next();
     assert_eq!(default_name, Some(Some("off_thread".to_owned())));
 }
 
@@ -288,6 +373,47 @@ fn every_stage_thread_has_exited_once_the_stream_ends() {
     }
 }
 
+/// Sets its flag when the thread that owns it has finished exiting.
+struct ExitFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for ExitFlag {
+    fn drop(&mut self) {
+        // Thread-local destructors run last as a thread exits; this one
+        // lingers so a consumer that returned without waiting would be seen.
+        thread::sleep(std::time::Duration::from_millis(50));
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    static EXIT_FLAG: std::cell::RefCell<Option<ExitFlag>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn stream_end_means_the_worker_has_exited() {
+    for panics in [false, true] {
+        let exited = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&exited);
+        let mut stage = (0..3)
+            .inspect(move |&n| {
+                if n == 0 {
+                    EXIT_FLAG.with(|slot| *slot.borrow_mut() = Some(ExitFlag(Arc::clone(&flag))));
+                }
+                if panics && n == 2 {
+                    panic!("ends with a panic");
+                }
+            })
+            .off_thread();
+        let (items, payload) = drain_catching(&mut stage);
+        assert_eq!(items.len(), if panics { 2 } else { 3 });
+        assert_eq!(payload.is_some(), panics);
+        assert!(
+            exited.load(Ordering::SeqCst),
+            "the worker had not exited (panics: {panics})"
+        );
+    }
+}
+
 #[test]
 fn size_hint_is_valid_at_every_step() {
     fn check<I: Iterator + Send + 'static>(source: I, what: &str)
@@ -296,12 +422,20 @@ fn size_hint_is_valid_at_every_step() {
     {
         let total = source.size_hint();
         let mut stage = source.off_thread_with(OffThreadOptions::new().capacity(3));
-        assert_eq!(stage.size_hint(), total, "{what}: before start, the source's hint");
-        let mut remaining = std::iter::from_fn(|| stage.next().map(|_| stage.size_hint())).collect::<Vec<_>>();
+        assert_eq!(
+            stage.size_hint(),
+            total,
+            "{what}: before start, the source's hint"
+        );
+        let mut remaining =
+            std::iter::from_fn(|| stage.next().map(|_| stage.size_hint())).collect::<Vec<_>>();
         remaining.reverse();
         for (left, (lower, upper)) in remaining.iter().enumerate() {
             assert!(*lower <= left, "{what}: lower {lower} > {left} left");
-            assert!(upper.is_none_or(|upper| upper >= left), "{what}: upper {upper:?} < {left} left");
+            assert!(
+                upper.is_none_or(|upper| upper >= left),
+                "{what}: upper {upper:?} < {left} left"
+            );
         }
         assert_eq!(stage.size_hint(), (0, Some(0)), "{what}: after the end");
     }
@@ -333,11 +467,20 @@ fn stays_ended() {
 #[test]
 fn debug_shows_the_state_and_not_the_items() {
     let mut stage = (0..3).off_thread_with(options("dbg", 2));
-    assert_eq!(format!("{stage:?}"), r#"OffThread { state: "idle", name: "dbg", capacity: 2, .. }"#);
+    assert_eq!(
+        format!("{stage:?}"),
+        r#"OffThread { state: "idle", name: "dbg", capacity: 2, .. }"#
+    );
     stage.next();
-    assert_eq!(format!("{stage:?}"), r#"OffThread { state: "running", size_hint: (2, Some(2)), .. }"#);
+    assert_eq!(
+        format!("{stage:?}"),
+        r#"OffThread { state: "running", size_hint: (2, Some(2)), .. }"#
+    );
     stage.by_ref().for_each(drop);
-    assert_eq!(format!("{stage:?}"), r#"OffThread { state: "finished", .. }"#);
+    assert_eq!(
+        format!("{stage:?}"),
+        r#"OffThread { state: "finished", .. }"#
+    );
 }
 
 #[test]

@@ -103,12 +103,21 @@ pub fn threads_named(prefix: &str) -> Vec<ThreadInfo> {
     for entry in fs::read_dir("/proc/self/task").expect("/proc/self/task is readable") {
         let path = entry.expect("task entry").path();
         // A thread may exit between listing and reading; skip it then.
-        let Ok(comm) = fs::read_to_string(path.join("comm")) else { continue };
-        let Ok(stat) = fs::read_to_string(path.join("stat")) else { continue };
+        let Ok(comm) = fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
         if comm.trim_end().starts_with(prefix) {
             // The state follows the parenthesised name, which may hold spaces.
-            let state = stat.rsplit(')').next().and_then(|rest| rest.trim_start().chars().next());
-            found.push(ThreadInfo { state: state.unwrap_or('?') });
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.trim_start().chars().next());
+            found.push(ThreadInfo {
+                state: state.unwrap_or('?'),
+            });
         }
     }
     found

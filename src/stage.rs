@@ -1,0 +1,117 @@
+//! The lazy state machine shared by the `off_thread` adapters: idle until the
+//! first `next()`, then a [`Handoff`] from a worker thread.
+
+use std::fmt;
+use std::thread::Scope;
+
+use crate::off_thread::OffThreadOptions;
+use crate::size_hint::SizeHint;
+use crate::worker::Handoff;
+
+/// Where a stage's worker thread lives: detached, or inside a [`Scope`].
+pub(crate) trait Launch<'scope> {
+    fn launch<I>(self, source: I, options: &OffThreadOptions) -> Handoff<'scope, I::Item>
+    where
+        I: Iterator + Send + 'scope,
+        I::Item: Send + 'scope;
+}
+
+/// Launches a detached thread: needs `'static` sources.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Detached;
+
+impl Launch<'static> for Detached {
+    fn launch<I>(self, source: I, options: &OffThreadOptions) -> Handoff<'static, I::Item>
+    where
+        I: Iterator + Send + 'static,
+        I::Item: Send + 'static,
+    {
+        Handoff::spawn(source, options.capacity, &options.name)
+    }
+}
+
+impl<'scope, 'env> Launch<'scope> for &'scope Scope<'scope, 'env> {
+    fn launch<I>(self, source: I, options: &OffThreadOptions) -> Handoff<'scope, I::Item>
+    where
+        I: Iterator + Send + 'scope,
+        I::Item: Send + 'scope,
+    {
+        Handoff::spawn_scoped(self, source, options.capacity, &options.name)
+    }
+}
+
+/// A stage that starts its worker on the first `next()`.
+pub(crate) enum LazyStage<'scope, I: Iterator, L> {
+    /// Nothing pulled, no thread.
+    Idle {
+        source: I,
+        options: OffThreadOptions,
+        launcher: L,
+    },
+    Started(Handoff<'scope, I::Item>),
+}
+
+impl<'scope, I, L> LazyStage<'scope, I, L>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+    L: Launch<'scope>,
+{
+    pub(crate) fn new(source: I, options: OffThreadOptions, launcher: L) -> Self {
+        LazyStage::Idle {
+            source,
+            options,
+            launcher,
+        }
+    }
+
+    pub(crate) fn next(&mut self) -> Option<I::Item> {
+        if let LazyStage::Started(handoff) = self {
+            return handoff.recv();
+        }
+        // If launching panics, the stage stays ended rather than half-built.
+        let LazyStage::Idle {
+            source,
+            options,
+            launcher,
+        } = std::mem::replace(self, LazyStage::Started(Handoff::ended()))
+        else {
+            unreachable!("a stage is idle or started")
+        };
+        let handoff = self.install(launcher.launch(source, &options));
+        handoff.recv()
+    }
+
+    fn install(&mut self, handoff: Handoff<'scope, I::Item>) -> &mut Handoff<'scope, I::Item> {
+        *self = LazyStage::Started(handoff);
+        match self {
+            LazyStage::Started(handoff) => handoff,
+            LazyStage::Idle { .. } => unreachable!("just started"),
+        }
+    }
+
+    pub(crate) fn size_hint(&self) -> SizeHint {
+        match self {
+            LazyStage::Idle { source, .. } => source.size_hint(),
+            LazyStage::Started(handoff) => handoff.size_hint(),
+        }
+    }
+}
+
+impl<I: Iterator, L> LazyStage<'_, I, L> {
+    /// The fields a `Debug` of a stage shows: state and settings, never items.
+    pub(crate) fn debug_fields(&self, debug: &mut fmt::DebugStruct<'_, '_>) {
+        match self {
+            LazyStage::Idle { options, .. } => debug
+                .field("state", &"idle")
+                .field("name", &options.name)
+                .field("capacity", &options.capacity),
+            LazyStage::Started(handoff) if handoff.is_finished() => {
+                debug.field("state", &"finished")
+            }
+            LazyStage::Started(handoff) => debug
+                .field("state", &"running")
+                .field("size_hint", &handoff.size_hint()),
+        };
+    }
+}
