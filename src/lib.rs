@@ -104,6 +104,8 @@
 
 mod errors_to;
 mod off_thread;
+mod parallel_map;
+mod pool;
 pub mod prelude;
 mod scoped;
 mod size_hint;
@@ -112,4 +114,5 @@ mod worker;
 
 pub use crate::errors_to::{ErrorSink, ErrorsTo, ErrorsToExt};
 pub use crate::off_thread::{DEFAULT_CAPACITY, OffThread, OffThreadExt, OffThreadOptions};
+pub use crate::parallel_map::{ParallelMap, ParallelMapExt, ParallelMapOptions, ParallelMapScoped};
 pub use crate::scoped::OffThreadScoped;

@@ -3,7 +3,8 @@ use std::iter::FusedIterator;
 use std::thread::Scope;
 
 use crate::scoped::OffThreadScoped;
-use crate::stage::{Detached, LazyStage};
+use crate::stage::LazyStage;
+use crate::worker::Detached;
 
 /// How many items may wait between a worker and its consumer by default.
 ///

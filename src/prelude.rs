@@ -12,3 +12,4 @@
 
 pub use crate::errors_to::ErrorsToExt;
 pub use crate::off_thread::OffThreadExt;
+pub use crate::parallel_map::ParallelMapExt;

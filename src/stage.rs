@@ -2,43 +2,10 @@
 //! first `next()`, then a [`Handoff`] from a worker thread.
 
 use std::fmt;
-use std::thread::Scope;
 
 use crate::off_thread::OffThreadOptions;
 use crate::size_hint::SizeHint;
-use crate::worker::Handoff;
-
-/// Where a stage's worker thread lives: detached, or inside a [`Scope`].
-pub(crate) trait Launch<'scope> {
-    fn launch<I>(self, source: I, options: &OffThreadOptions) -> Handoff<'scope, I::Item>
-    where
-        I: Iterator + Send + 'scope,
-        I::Item: Send + 'scope;
-}
-
-/// Launches a detached thread: needs `'static` sources.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Detached;
-
-impl Launch<'static> for Detached {
-    fn launch<I>(self, source: I, options: &OffThreadOptions) -> Handoff<'static, I::Item>
-    where
-        I: Iterator + Send + 'static,
-        I::Item: Send + 'static,
-    {
-        Handoff::spawn(source, options.capacity, &options.name)
-    }
-}
-
-impl<'scope, 'env> Launch<'scope> for &'scope Scope<'scope, 'env> {
-    fn launch<I>(self, source: I, options: &OffThreadOptions) -> Handoff<'scope, I::Item>
-    where
-        I: Iterator + Send + 'scope,
-        I::Item: Send + 'scope,
-    {
-        Handoff::spawn_scoped(self, source, options.capacity, &options.name)
-    }
-}
+use crate::worker::{Handoff, Launch};
 
 /// A stage that starts its worker on the first `next()`.
 pub(crate) enum LazyStage<'scope, I: Iterator, L> {
@@ -78,7 +45,8 @@ where
         else {
             unreachable!("a stage is idle or started")
         };
-        let handoff = self.install(launcher.launch(source, &options));
+        let handoff = Handoff::spawn(launcher, source, options.capacity, &options.name);
+        let handoff = self.install(handoff);
         handoff.recv()
     }
 

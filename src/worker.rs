@@ -49,24 +49,63 @@ pub(crate) fn drain_into<I: Iterator>(source: I, sender: &SyncSender<Message<I::
     }
 }
 
-/// The thread behind a [`Handoff`], scoped or not.
-enum Thread<'scope> {
+/// Where a worker thread lives: detached, or inside a [`Scope`] so it may borrow.
+pub(crate) trait Launch<'scope>: Copy {
+    /// Starts a thread named `name` running `body`.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot start a thread.
+    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> Thread<'scope>;
+}
+
+/// Launches detached threads: whatever they run must be `'static`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Detached;
+
+impl Launch<'static> for Detached {
+    fn spawn(self, name: String, body: impl FnOnce() + Send + 'static) -> Thread<'static> {
+        let builder = thread::Builder::new().name(name.clone());
+        match builder.spawn(body) {
+            Ok(handle) => Thread::Detached(handle),
+            Err(error) => spawn_failed(&name, &error),
+        }
+    }
+}
+
+impl<'scope> Launch<'scope> for &'scope Scope<'scope, '_> {
+    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> Thread<'scope> {
+        let builder = thread::Builder::new().name(name.clone());
+        match builder.spawn_scoped(self, body) {
+            Ok(handle) => Thread::Scoped(handle),
+            Err(error) => spawn_failed(&name, &error),
+        }
+    }
+}
+
+/// A worker thread, scoped or not.
+pub(crate) enum Thread<'scope> {
     Detached(JoinHandle<()>),
     Scoped(ScopedJoinHandle<'scope, ()>),
 }
 
 impl Thread<'_> {
-    fn join(self) {
+    /// Waits for the thread to exit.
+    pub(crate) fn join(self) {
         let joined = match self {
             Thread::Detached(handle) => handle.join(),
             Thread::Scoped(handle) => handle.join(),
         };
-        // `drain_into` catches every panic of the source, so the thread itself
-        // only panics if something outside it does; pass that on unchanged.
+        // Workers catch every panic of the code they run, so a thread itself
+        // only panics if threadpipe does; pass that on unchanged.
         if let Err(payload) = joined {
             panic::resume_unwind(payload);
         }
     }
+}
+
+fn spawn_failed(name: &str, error: &std::io::Error) -> ! {
+    panic!("threadpipe: failed to spawn worker thread `{name}`: {error}")
 }
 
 /// The consumer's end of one worker thread: a fused stream of its items.
@@ -79,53 +118,19 @@ pub(crate) struct Handoff<'scope, T> {
 }
 
 impl<'scope, T> Handoff<'scope, T> {
-    /// Starts a detached worker thread named `name` that runs `source`.
-    ///
-    /// # Panics
-    ///
-    /// If the operating system cannot start a thread.
-    pub(crate) fn spawn<I>(source: I, capacity: usize, name: &str) -> Self
-    where
-        I: Iterator<Item = T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let remaining = source.size_hint();
-        let (sender, receiver) = mpsc::sync_channel(capacity);
-        let handle = thread::Builder::new()
-            .name(name.to_owned())
-            .spawn(move || drain_into(source, &sender))
-            .unwrap_or_else(|error| spawn_failed(name, &error));
-        Handoff {
-            receiver: Some(receiver),
-            thread: Some(Thread::Detached(handle)),
-            remaining,
-        }
-    }
-
-    /// Starts a worker thread named `name` inside `scope`, so `source` may borrow.
-    ///
-    /// # Panics
-    ///
-    /// If the operating system cannot start a thread.
-    pub(crate) fn spawn_scoped<'env, I>(
-        scope: &'scope Scope<'scope, 'env>,
-        source: I,
-        capacity: usize,
-        name: &str,
-    ) -> Self
+    /// Starts a worker thread named `name` that runs `source`.
+    pub(crate) fn spawn<I, L>(launcher: L, source: I, capacity: usize, name: &str) -> Self
     where
         I: Iterator<Item = T> + Send + 'scope,
         T: Send + 'scope,
+        L: Launch<'scope>,
     {
         let remaining = source.size_hint();
         let (sender, receiver) = mpsc::sync_channel(capacity);
-        let handle = thread::Builder::new()
-            .name(name.to_owned())
-            .spawn_scoped(scope, move || drain_into(source, &sender))
-            .unwrap_or_else(|error| spawn_failed(name, &error));
+        let thread = launcher.spawn(name.to_owned(), move || drain_into(source, &sender));
         Handoff {
             receiver: Some(receiver),
-            thread: Some(Thread::Scoped(handle)),
+            thread: Some(thread),
             remaining,
         }
     }
@@ -184,8 +189,4 @@ impl<'scope, T> Handoff<'scope, T> {
     pub(crate) fn is_finished(&self) -> bool {
         self.receiver.is_none()
     }
-}
-
-fn spawn_failed(name: &str, error: &std::io::Error) -> ! {
-    panic!("threadpipe: failed to spawn worker thread `{name}`: {error}")
 }

@@ -30,13 +30,17 @@ fn building_pulls_nothing_and_starts_no_thread() {
     let source = Counting::new(None);
     let pulls = Arc::clone(&source.pulls);
     thread::scope(|scope| {
-        let mut stage = source.off_thread_scoped_with(scope, OffThreadOptions::new().name("scoped-lazy"));
+        let mut stage =
+            source.off_thread_scoped_with(scope, OffThreadOptions::new().name("scoped-lazy"));
         assert_eq!(pulls.load(Ordering::SeqCst), 0);
         assert!(threads_named("scoped-lazy").is_empty());
         assert_eq!(stage.next(), Some(0));
         assert_eq!(threads_named("scoped-lazy").len(), 1);
     });
-    assert!(threads_named("scoped-lazy").is_empty(), "the scope joined its worker");
+    assert!(
+        threads_named("scoped-lazy").is_empty(),
+        "the scope joined its worker"
+    );
 }
 
 #[test]
@@ -47,7 +51,10 @@ fn panic_payload_reaches_consumer_and_not_the_scope() {
             drain_catching(&mut stage)
         });
         assert_eq!(items, (0..at).collect::<Vec<_>>());
-        assert_eq!(payload.and_then(|p| p.downcast::<Boom>().ok()).map(|b| *b), Some(Boom(at)));
+        assert_eq!(
+            payload.and_then(|p| p.downcast::<Boom>().ok()).map(|b| *b),
+            Some(Boom(at))
+        );
     }
 }
 
@@ -77,6 +84,9 @@ fn size_hint_and_debug() {
         stage.next();
         assert_eq!(stage.size_hint(), (2, Some(2)));
         stage.by_ref().for_each(drop);
-        assert_eq!(format!("{stage:?}"), r#"OffThreadScoped { state: "finished", .. }"#);
+        assert_eq!(
+            format!("{stage:?}"),
+            r#"OffThreadScoped { state: "finished", .. }"#
+        );
     });
 }

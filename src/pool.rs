@@ -1,0 +1,429 @@
+//! The machinery behind `parallel_map`: workers that share one source, a
+//! window that bounds how far they run ahead, and a consumer that puts
+//! results back in order and helps with the work when it would otherwise wait.
+//!
+//! Invariants the code below relies on:
+//!
+//! - An item's index is fixed when it is pulled, under the feed lock, so
+//!   indices are dense and follow the source's order.
+//! - An item is pulled only while `index < delivered + window`, so at most
+//!   `window` items are pulled and not yet delivered, wherever they are.
+//! - Every pulled item ends up, exactly once, either in the results channel
+//!   (pulled by a worker) or in the consumer's reorder buffer (pulled by the
+//!   consumer), as a value or as the panic it caused. So while the stream has
+//!   not ended, the result the consumer waits for is always on its way.
+
+use std::collections::VecDeque;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use crate::size_hint::{self, SizeHint};
+use crate::worker::{Launch, PanicPayload, Thread};
+
+/// What became of one item: `f`'s result, or the panic of the source or of `f`.
+type Outcome<U> = Result<U, PanicPayload>;
+
+/// State shared by the workers and the consumer.
+struct Shared<I, F> {
+    feed: Mutex<Feed<I>>,
+    window: Mutex<Window>,
+    /// Signalled when the window moves on or the consumer hangs up.
+    window_moved: Condvar,
+    window_size: usize,
+    /// Set once `f` has panicked: nothing more is pulled.
+    stopped: AtomicBool,
+    f: F,
+}
+
+/// The source, and where it stands.
+struct Feed<I> {
+    /// `None` once the source has ended or panicked, or the stream stopped.
+    source: Option<I>,
+    /// The index the next pulled item gets.
+    next_index: usize,
+    /// The number of items, once the source has returned `None`.
+    total: Option<usize>,
+}
+
+struct Window {
+    /// Items the consumer has delivered, in order: indices below this are done.
+    delivered: usize,
+    /// Workers asleep on `window_moved`.
+    sleepers: usize,
+    /// The consumer has hung up.
+    cancelled: bool,
+}
+
+/// Locks `mutex`, ignoring poison: threadpipe code never leaves shared state
+/// half-changed when it panics, and user code runs outside these locks.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One pull from the feed: an indexed item, an indexed panic, or nothing.
+enum Pulled<T> {
+    Item(usize, T),
+    Panicked(usize, PanicPayload),
+    /// The source has ended, or the stream has stopped.
+    Nothing,
+}
+
+impl<I, F, U> Shared<I, F>
+where
+    I: Iterator,
+    F: Fn(I::Item) -> U,
+{
+    /// Whether items may still be pulled from `feed`.
+    fn open(&self, feed: &Feed<I>) -> bool {
+        feed.source.is_some() && !self.stopped.load(Ordering::Relaxed)
+    }
+
+    /// Pulls the next item from `feed`; the caller has checked the window.
+    fn pull(&self, feed: &mut Feed<I>) -> Pulled<I::Item> {
+        let Some(source) = feed
+            .source
+            .as_mut()
+            .filter(|_| !self.stopped.load(Ordering::Relaxed))
+        else {
+            return Pulled::Nothing;
+        };
+        let index = feed.next_index;
+        match panic::catch_unwind(AssertUnwindSafe(|| source.next())) {
+            Ok(Some(item)) => {
+                feed.next_index += 1;
+                Pulled::Item(index, item)
+            }
+            Ok(None) => {
+                feed.source = None;
+                feed.total = Some(index);
+                Pulled::Nothing
+            }
+            Err(payload) => {
+                feed.source = None;
+                feed.next_index += 1;
+                Pulled::Panicked(index, payload)
+            }
+        }
+    }
+
+    /// Runs `f`, catching its panic; after one, no more items are pulled.
+    fn apply(&self, item: I::Item) -> Outcome<U> {
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| (self.f)(item)));
+        if outcome.is_err() {
+            self.stopped.store(true, Ordering::Relaxed);
+        }
+        outcome
+    }
+
+    /// Waits until `index` fits in the window; `false` if the consumer hung up.
+    fn wait_for_room(&self, index: usize) -> bool {
+        let mut window = lock(&self.window);
+        while index >= window.delivered + self.window_size && !window.cancelled {
+            window.sleepers += 1;
+            window = self
+                .window_moved
+                .wait(window)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            window.sleepers -= 1;
+        }
+        !window.cancelled
+    }
+
+    /// A worker's life: pull, apply, send, until the feed or the consumer ends.
+    fn work(&self, results: &Sender<(usize, Outcome<U>)>) {
+        loop {
+            let pulled = {
+                let mut feed = lock(&self.feed);
+                if !self.open(&feed) || !self.wait_for_room(feed.next_index) {
+                    return;
+                }
+                self.pull(&mut feed)
+            };
+            let sent = match pulled {
+                Pulled::Item(index, item) => results.send((index, self.apply(item))),
+                Pulled::Panicked(index, payload) => results.send((index, Err(payload))),
+                Pulled::Nothing => return,
+            };
+            if sent.is_err() {
+                return; // the consumer hung up
+            }
+        }
+    }
+}
+
+/// How results are handed to the consumer: in input order, or as they finish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    Input,
+    Completion,
+}
+
+/// The consumer's side of a running pool.
+pub(crate) struct Pool<'scope, U> {
+    feeder: Arc<dyn Feeder<U> + 'scope>,
+    results: Receiver<(usize, Outcome<U>)>,
+    /// Results that came early; slot `k` holds index `delivered + k` (input
+    /// order), or results in arrival order (completion order).
+    early: VecDeque<Option<Outcome<U>>>,
+    order: Order,
+    /// A panic held back, in completion order, until the items before it are out.
+    pending_panic: Option<PanicPayload>,
+    delivered: usize,
+    /// Outcomes that have reached this thread, delivered or not.
+    received: usize,
+    remaining: SizeHint,
+    threads: Vec<Thread<'scope>>,
+    finished: bool,
+}
+
+impl<'scope, U: Send + 'scope> Pool<'scope, U> {
+    /// Starts `threads` workers named `name-0`, `name-1`, ...
+    pub(crate) fn start<I, F, L>(
+        launcher: L,
+        source: I,
+        f: F,
+        threads: usize,
+        window_size: usize,
+        order: Order,
+        name: &str,
+    ) -> Self
+    where
+        I: Iterator + Send + 'scope,
+        I::Item: Send + 'scope,
+        F: Fn(I::Item) -> U + Send + Sync + 'scope,
+        L: Launch<'scope>,
+    {
+        let remaining = source.size_hint();
+        let shared = Arc::new(Shared {
+            feed: Mutex::new(Feed {
+                source: Some(source),
+                next_index: 0,
+                total: None,
+            }),
+            window: Mutex::new(Window {
+                delivered: 0,
+                sleepers: 0,
+                cancelled: false,
+            }),
+            window_moved: Condvar::new(),
+            window_size,
+            stopped: AtomicBool::new(false),
+            f,
+        });
+        let (sender, results) = mpsc::channel();
+        let threads = (0..threads)
+            .map(|n| {
+                let shared = Arc::clone(&shared);
+                let sender = sender.clone();
+                launcher.spawn(format!("{name}-{n}"), move || shared.work(&sender))
+            })
+            .collect();
+        Pool {
+            feeder: shared,
+            results,
+            early: VecDeque::with_capacity(window_size),
+            order,
+            pending_panic: None,
+            delivered: 0,
+            received: 0,
+            remaining,
+            threads,
+            finished: false,
+        }
+    }
+
+    /// The next result, in the pool's order; re-raises a panic in its turn.
+    pub(crate) fn next(&mut self) -> Option<U> {
+        if self.finished {
+            return None;
+        }
+        loop {
+            if let Some(outcome) = self.take_ready() {
+                return self.deliver(outcome);
+            }
+            match self.results.try_recv() {
+                Ok((index, outcome)) => {
+                    self.place(index, outcome);
+                    continue;
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => {}
+            }
+            // In completion order nothing may wait behind a slow item, so the
+            // consumer never takes one on itself.
+            let may_help = self.order == Order::Input;
+            match self.feeder.help(self.delivered, self.received, may_help) {
+                Help::Helped(outcome) => {
+                    if let Some((index, outcome)) = outcome {
+                        self.place(index, outcome);
+                    }
+                    continue;
+                }
+                Help::Ended => return self.end(),
+                Help::CannotHelp => {}
+            }
+            match self.results.recv() {
+                Ok((index, outcome)) => self.place(index, outcome),
+                // Every worker has exited: what is left is on this thread, so
+                // `help` decides next time round, without blocking.
+                Err(mpsc::RecvError) => {}
+            }
+        }
+    }
+
+    /// The result whose turn has come, if it is here.
+    fn take_ready(&mut self) -> Option<Outcome<U>> {
+        match self.order {
+            Order::Input => match self.early.front() {
+                Some(Some(_)) => self.early.pop_front().flatten(),
+                _ => None,
+            },
+            Order::Completion => self.early.pop_front().flatten(),
+        }
+    }
+
+    /// Files a result that has arrived.
+    fn place(&mut self, index: usize, outcome: Outcome<U>) {
+        self.received += 1;
+        match (self.order, outcome) {
+            (Order::Input, outcome) => {
+                let slot = index - self.delivered;
+                if self.early.len() <= slot {
+                    self.early.resize_with(slot + 1, || None);
+                }
+                self.early[slot] = Some(outcome);
+            }
+            // In completion order a panic waits until the items in flight are out.
+            (Order::Completion, Err(payload)) => {
+                self.pending_panic.get_or_insert(payload);
+            }
+            (Order::Completion, Ok(value)) => self.early.push_back(Some(Ok(value))),
+        }
+    }
+
+    /// Hands one outcome to the caller and moves the window on.
+    fn deliver(&mut self, outcome: Outcome<U>) -> Option<U> {
+        self.delivered += 1;
+        self.remaining = size_hint::after_one(self.remaining);
+        self.feeder.advance(self.delivered);
+        match outcome {
+            Ok(value) => Some(value),
+            Err(payload) => {
+                self.stop();
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Every result is out and nothing is left to pull: the workers are
+    /// leaving, so wait for them; then end, or raise a held-back panic.
+    fn end(&mut self) -> Option<U> {
+        let pending = self.pending_panic.take();
+        self.stop();
+        for thread in self.threads.drain(..) {
+            thread.join();
+        }
+        if let Some(payload) = pending {
+            panic::resume_unwind(payload);
+        }
+        None
+    }
+
+    /// Ends the stream and tells every worker to stop at its next hand-off,
+    /// without waiting: after a panic a worker may be stuck in the source.
+    fn stop(&mut self) {
+        self.finished = true;
+        self.remaining = size_hint::EMPTY;
+        self.early.clear();
+        self.feeder.cancel();
+    }
+}
+
+impl<U> Pool<'_, U> {
+    pub(crate) fn size_hint(&self) -> SizeHint {
+        self.remaining
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+impl<U> Drop for Pool<'_, U> {
+    fn drop(&mut self) {
+        // Not joined: a worker may be stuck in the source. Dropping `results`
+        // makes every later send fail, so busy workers stop too.
+        self.feeder.cancel();
+    }
+}
+
+/// What the consumer's offer to help came to.
+enum Help<U> {
+    /// It ran one item (or found the source's end): here is what it made.
+    Helped(Option<(usize, Outcome<U>)>),
+    /// Results are still on their way from workers: wait for them.
+    CannotHelp,
+    /// Nothing is left anywhere.
+    Ended,
+}
+
+/// The consumer's view of the shared state, with the source and `f` hidden,
+/// so adapter types need not name `f`'s type.
+trait Feeder<U>: Send + Sync {
+    /// Pulls and runs one item here if that can be done without waiting and
+    /// `may_help`; tells whether the stream has ended either way.
+    fn help(&self, delivered: usize, received: usize, may_help: bool) -> Help<U>;
+    /// Moves the window on to `delivered` and wakes a worker waiting for it.
+    fn advance(&self, delivered: usize);
+    /// Tells every worker to stop at its next hand-off. Never blocks for long:
+    /// nobody holds the window lock while running user code.
+    fn cancel(&self);
+}
+
+impl<I, F, U> Feeder<U> for Shared<I, F>
+where
+    I: Iterator + Send,
+    I::Item: Send,
+    F: Fn(I::Item) -> U + Send + Sync,
+{
+    fn help(&self, delivered: usize, received: usize, may_help: bool) -> Help<U> {
+        // A worker holding the feed may be stuck in the source; then wait for
+        // results instead, which may arrive first.
+        let Ok(mut feed) = self.feed.try_lock() else {
+            return Help::CannotHelp;
+        };
+        if !self.open(&feed) {
+            // Workers still hold what was pulled and has not reached us.
+            if feed.next_index > received {
+                return Help::CannotHelp;
+            }
+            return Help::Ended;
+        }
+        if !may_help || feed.next_index >= delivered + self.window_size {
+            return Help::CannotHelp;
+        }
+        let pulled = self.pull(&mut feed);
+        drop(feed);
+        Help::Helped(match pulled {
+            Pulled::Item(index, item) => Some((index, self.apply(item))),
+            Pulled::Panicked(index, payload) => Some((index, Err(payload))),
+            Pulled::Nothing => None,
+        })
+    }
+
+    fn advance(&self, delivered: usize) {
+        let mut window = lock(&self.window);
+        window.delivered = delivered;
+        if window.sleepers > 0 {
+            self.window_moved.notify_all();
+        }
+    }
+
+    fn cancel(&self) {
+        lock(&self.window).cancelled = true;
+        self.window_moved.notify_all();
+    }
+}

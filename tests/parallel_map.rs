@@ -1,0 +1,336 @@
+//! The `parallel_map` contract, one promise per test.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, mpsc};
+use std::thread;
+
+use common::{Boom, Counting, PATIENCE, drain_catching, panicking_at, threads_named, wait_until};
+use threadpipe::ParallelMapOptions;
+use threadpipe::prelude::*;
+
+fn options(name: &str, threads: usize, window: usize) -> ParallelMapOptions {
+    ParallelMapOptions::new()
+        .name(name)
+        .threads(threads)
+        .window(window)
+}
+
+#[test]
+fn smoke() {
+    let got: Vec<u32> = (0..5u32).parallel_map(|n| n * n).collect();
+    assert_eq!(got, [0, 1, 4, 9, 16]);
+}
+
+#[test]
+fn preserves_order_at_every_edge_length() {
+    for (threads, window) in [(1, 1), (2, 1), (2, 2), (3, 4), (4, 64)] {
+        for len in [0, 1, window - 1, window, window + 1, 3 * window + 2, 3000] {
+            let got: Vec<String> = (0..len)
+                .parallel_map_with(options("order", threads, window), |n| n.to_string())
+                .collect();
+            let expected: Vec<String> = (0..len).map(|n| n.to_string()).collect();
+            assert_eq!(
+                got, expected,
+                "threads {threads}, window {window}, length {len}"
+            );
+        }
+    }
+}
+
+#[test]
+fn preserves_order_when_items_finish_out_of_order() {
+    // Even items wait for the odd item after them, so they always finish last.
+    let len = 200;
+    let gates: Arc<Vec<Barrier>> = Arc::new((0..len / 2).map(|_| Barrier::new(2)).collect());
+    let got: Vec<usize> = (0..len)
+        .parallel_map_with(options("ooo", 2, 4), move |n| {
+            gates[n / 2].wait();
+            n
+        })
+        .collect();
+    assert_eq!(got, (0..len).collect::<Vec<_>>());
+}
+
+#[test]
+fn completion_order_yields_every_result_once() {
+    let mut got: Vec<usize> = (0..5000)
+        .parallel_map_with(options("unordered", 3, 8).in_completion_order(), |n| n * 2)
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, (0..5000).map(|n| n * 2).collect::<Vec<_>>());
+}
+
+#[test]
+fn completion_order_lets_a_fast_item_overtake_a_slow_one() {
+    // Item 0 cannot finish until item 1 has been delivered: only completion
+    // order gets out of this without deadlock.
+    let (delivered_one, wait_for_one) = mpsc::channel::<()>();
+    let wait_for_one = std::sync::Mutex::new(wait_for_one);
+    let mut stage =
+        (0..2).parallel_map_with(options("overtake", 2, 2).in_completion_order(), move |n| {
+            if n == 0 {
+                wait_for_one
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(PATIENCE)
+                    .expect("item 1 overtook item 0");
+            }
+            n
+        });
+    assert_eq!(stage.next(), Some(1));
+    delivered_one.send(()).unwrap();
+    assert_eq!(stage.next(), Some(0));
+    assert_eq!(stage.next(), None);
+}
+
+#[test]
+fn building_pulls_nothing_and_starts_no_thread() {
+    let source = Counting::new(None);
+    let pulls = Arc::clone(&source.pulls);
+    let mut stage = source.parallel_map_with(options("pm-lazy", 2, 4), |n| n);
+    let _ = (stage.size_hint(), format!("{stage:?}"));
+    assert_eq!(pulls.load(Ordering::SeqCst), 0);
+    assert!(threads_named("pm-lazy").is_empty());
+    assert_eq!(stage.next(), Some(0));
+    // A new thread names itself as it starts, so give it that moment.
+    wait_until("both workers run", || threads_named("pm-lazy").len() == 2);
+}
+
+#[test]
+fn window_bounds_how_far_workers_run_ahead() {
+    for (threads, window) in [(1, 1), (2, 3), (3, 8)] {
+        let name = format!("pm-win-{window}");
+        let source = Counting::new(None);
+        let pulls = Arc::clone(&source.pulls);
+        let live = Arc::new(AtomicUsize::new(0));
+        let calls = Arc::clone(&live);
+        let mut stage = source.parallel_map_with(options(&name, threads, window), move |n| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            n
+        });
+        assert_eq!(stage.by_ref().take(5).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+        // Workers fill the window, then must sleep; a worker that kept going,
+        // or spun, never lets this hold.
+        wait_until("every worker sleeps on a full window", || {
+            pulls.load(Ordering::SeqCst) >= 5 + window
+                && threads_named(&name).iter().all(|t| t.state == 'S')
+        });
+        assert_eq!(
+            pulls.load(Ordering::SeqCst),
+            5 + window,
+            "threads {threads}, window {window}"
+        );
+        assert_eq!(live.load(Ordering::SeqCst), 5 + window);
+    }
+}
+
+#[test]
+fn panic_in_f_reaches_consumer_after_every_earlier_result() {
+    for (threads, window) in [(1, 1), (2, 2), (3, 16)] {
+        for at in 0..8 {
+            let mut stage =
+                (0..20).parallel_map_with(options("pm-panic", threads, window), move |n| {
+                    if n == at {
+                        std::panic::panic_any(Boom(at));
+                    }
+                    n
+                });
+            let (items, payload) = drain_catching(&mut stage);
+            assert_eq!(
+                items,
+                (0..at).collect::<Vec<_>>(),
+                "threads {threads}, panic at {at}"
+            );
+            let payload = payload.expect("a panic, not a short stream");
+            assert_eq!(payload.downcast_ref::<Boom>(), Some(&Boom(at)));
+            assert_eq!(stage.next(), None, "fused after the panic");
+        }
+    }
+}
+
+#[test]
+fn panic_in_the_source_reaches_consumer_after_every_earlier_result() {
+    for at in 0..6 {
+        let mut stage =
+            panicking_at(at).parallel_map_with(options("pm-srcpanic", 2, 3), |n| n * 10);
+        let (items, payload) = drain_catching(&mut stage);
+        assert_eq!(items, (0..at).map(|n| n * 10).collect::<Vec<_>>());
+        assert_eq!(
+            payload.and_then(|p| p.downcast::<Boom>().ok()).map(|b| *b),
+            Some(Boom(at))
+        );
+    }
+}
+
+#[test]
+fn panic_in_completion_order_comes_after_the_other_results() {
+    let mut stage =
+        (0..10).parallel_map_with(options("pm-cpanic", 2, 4).in_completion_order(), |n| {
+            if n == 3 {
+                panic!("three");
+            }
+            n
+        });
+    let (mut items, payload) = drain_catching(&mut stage);
+    items.sort_unstable();
+    // 0..3 were pulled before 3; items pulled after it may or may not be.
+    assert!(items.starts_with(&[0, 1, 2]), "{items:?}");
+    assert_eq!(payload.unwrap().downcast_ref::<&str>(), Some(&"three"));
+}
+
+#[test]
+fn panic_crosses_a_chain_of_stages() {
+    let mut chain = (0..50)
+        .off_thread()
+        .parallel_map_with(options("pm-chain", 2, 4), |n| {
+            if n == 33 { panic!("deep") } else { n }
+        })
+        .off_thread()
+        .parallel_map(|n| n + 1);
+    let (items, payload) = drain_catching(&mut chain);
+    assert_eq!(items, (1..34).collect::<Vec<_>>());
+    assert_eq!(payload.unwrap().downcast_ref::<&str>(), Some(&"deep"));
+}
+
+#[test]
+fn early_drop_at_every_position_stops_the_workers() {
+    for taken in 0..=10 {
+        let (source, dropped) = Counting::with_drop_signal(Some(8));
+        let name = format!("pm-early-{taken}");
+        let mut stage = source.parallel_map_with(options(&name, 2, 3), |n| n);
+        let got: Vec<usize> = stage.by_ref().take(taken).collect();
+        assert_eq!(got, (0..taken.min(8)).collect::<Vec<_>>());
+        drop(stage);
+        dropped
+            .recv_timeout(PATIENCE)
+            .expect("the last worker drops the source");
+        wait_until("every worker has exited", || {
+            threads_named(&name).is_empty()
+        });
+    }
+}
+
+#[test]
+fn drop_does_not_block_while_f_is_stuck() {
+    let (release, gate) = mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new(gate);
+    let mut stage = (0..100).parallel_map_with(options("pm-stuck", 2, 4), move |n| {
+        if n == 1 {
+            let _ = gate.lock().unwrap().recv();
+        }
+        n
+    });
+    assert_eq!(stage.next(), Some(0));
+    let (done, drop_finished) = mpsc::channel();
+    thread::spawn(move || {
+        drop(stage);
+        done.send(()).unwrap();
+    });
+    drop_finished
+        .recv_timeout(PATIENCE)
+        .expect("drop returned while f was stuck");
+    release.send(()).unwrap();
+    wait_until("every worker has exited", || {
+        threads_named("pm-stuck").is_empty()
+    });
+}
+
+#[test]
+fn every_worker_has_exited_once_the_stream_ends() {
+    let total: usize = (0..1000)
+        .parallel_map_with(options("pm-full", 3, 8), |n| n)
+        .sum();
+    assert_eq!(total, 499_500);
+    assert!(
+        threads_named("pm-full").is_empty(),
+        "no waiting: the end joins the workers"
+    );
+}
+
+#[test]
+fn workers_carry_the_stage_name() {
+    let names: Vec<String> = (0..200)
+        .parallel_map_with(options("resize", 2, 4), |_| {
+            thread::current().name().unwrap_or("").to_owned()
+        })
+        .collect();
+    let here = thread::current().name().unwrap_or("").to_owned();
+    assert!(
+        names
+            .iter()
+            .all(|name| name == "resize-0" || name == "resize-1" || *name == here),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn borrows_inside_a_scope() {
+    let glossary: HashMap<usize, String> = (0..300).map(|n| (n, format!("w{n}"))).collect();
+    let keys: Vec<usize> = (0..300).rev().collect();
+    let words: Vec<&str> = thread::scope(|scope| {
+        keys.iter()
+            .parallel_map_scoped(scope, |key| glossary[key].as_str())
+            .collect()
+    });
+    assert_eq!(
+        words,
+        (0..300).rev().map(|n| format!("w{n}")).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn size_hint_is_valid_at_every_step() {
+    for source in [(0..100).collect::<Vec<usize>>(), vec![], vec![7]] {
+        let len = source.len();
+        let mut stage = source
+            .into_iter()
+            .filter(|_| true)
+            .parallel_map_with(options("pm-hint", 2, 3), |n| n);
+        assert_eq!(stage.size_hint(), (0, Some(len)));
+        for left in (0..len).rev() {
+            assert!(stage.next().is_some());
+            let (lower, upper) = stage.size_hint();
+            assert!(
+                lower <= left && upper.is_some_and(|upper| upper >= left),
+                "{left} left"
+            );
+        }
+        assert_eq!(stage.next(), None);
+        assert_eq!(stage.size_hint(), (0, Some(0)));
+        assert_eq!(stage.next(), None);
+    }
+}
+
+#[test]
+fn debug_shows_the_state() {
+    let mut stage = (0..3).parallel_map_with(options("pm-dbg", 1, 2), |n| n);
+    assert!(
+        format!("{stage:?}")
+            .starts_with(r#"ParallelMap { state: "idle", options: ParallelMapOptions {"#)
+    );
+    stage.next();
+    assert_eq!(
+        format!("{stage:?}"),
+        r#"ParallelMap { state: "running", size_hint: (2, Some(2)), .. }"#
+    );
+    stage.by_ref().for_each(drop);
+    assert_eq!(
+        format!("{stage:?}"),
+        r#"ParallelMap { state: "finished", .. }"#
+    );
+}
+
+#[test]
+#[should_panic(expected = "at least 1 thread")]
+fn zero_threads_are_refused() {
+    let _ = ParallelMapOptions::new().threads(0);
+}
+
+#[test]
+#[should_panic(expected = "window must be at least 1")]
+fn zero_window_is_refused() {
+    let _ = ParallelMapOptions::new().window(0);
+}
