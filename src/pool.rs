@@ -263,13 +263,12 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
                     continue;
                 }
                 Help::Ended => return self.end(),
-                Help::CannotHelp => {}
+                Help::Wait => {}
             }
-            match self.results.recv() {
-                Ok((index, outcome)) => self.place(index, outcome),
-                // Every worker has exited: what is left is on this thread, so
-                // `help` decides next time round, without blocking.
-                Err(mpsc::RecvError) => {}
+            // An error means every worker has exited: what is left is on this
+            // thread, so `help` decides next time round, without blocking.
+            if let Ok((index, outcome)) = self.results.recv() {
+                self.place(index, outcome);
             }
         }
     }
@@ -365,7 +364,7 @@ enum Help<U> {
     /// It ran one item (or found the source's end): here is what it made.
     Helped(Option<(usize, Outcome<U>)>),
     /// Results are still on their way from workers: wait for them.
-    CannotHelp,
+    Wait,
     /// Nothing is left anywhere.
     Ended,
 }
@@ -393,17 +392,17 @@ where
         // A worker holding the feed may be stuck in the source; then wait for
         // results instead, which may arrive first.
         let Ok(mut feed) = self.feed.try_lock() else {
-            return Help::CannotHelp;
+            return Help::Wait;
         };
         if !self.open(&feed) {
             // Workers still hold what was pulled and has not reached us.
             if feed.next_index > received {
-                return Help::CannotHelp;
+                return Help::Wait;
             }
             return Help::Ended;
         }
         if !may_help || feed.next_index >= delivered + self.window_size {
-            return Help::CannotHelp;
+            return Help::Wait;
         }
         let pulled = self.pull(&mut feed);
         drop(feed);

@@ -74,11 +74,10 @@ pub struct Boom(pub usize);
 
 /// Yields `0..at`, then panics with `Boom(at)`.
 pub fn panicking_at(at: usize) -> impl Iterator<Item = usize> + Send + 'static {
-    (0..=at).map(move |n| {
+    (0..=at).inspect(move |&n| {
         if n == at {
             std::panic::panic_any(Boom(at));
         }
-        n
     })
 }
 
