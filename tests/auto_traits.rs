@@ -7,7 +7,8 @@ use std::vec::IntoIter;
 
 use static_assertions::{assert_impl_all, assert_not_impl_any};
 use threadpipe::{
-    ErrorsTo, OffThread, OffThreadOptions, OffThreadScoped, ParallelMap, ParallelMapOptions, ParallelMapScoped,
+    ErrorsTo, OffThread, OffThreadOptions, OffThreadScoped, ParallelMap, ParallelMapOptions,
+    ParallelMapScoped,
 };
 
 type Bytes = IntoIter<u8>;

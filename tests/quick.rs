@@ -20,7 +20,10 @@ fn assert_hints_valid<I: Iterator>(mut iter: I) {
     for (taken, (lower, upper)) in hints.into_iter().enumerate() {
         let left = total - taken;
         assert!(lower <= left, "lower {lower} > {left} left");
-        assert!(upper.is_none_or(|upper| upper >= left), "upper {upper:?} < {left} left");
+        assert!(
+            upper.is_none_or(|upper| upper >= left),
+            "upper {upper:?} < {left} left"
+        );
     }
 }
 
