@@ -75,9 +75,9 @@ fn benches(c: &mut Criterion) {
         mandelbrot_row(row).iter().map(|&n| n as u64).sum()
     });
     workload(c, "parallel_map/uniform_20us", 2000, |n| {
-        spin(n as u64, 4000)
+        spin(n as u64, 18_000)
     });
-    workload(c, "parallel_map/small_1us", 20_000, |n| spin(n as u64, 200));
+    workload(c, "parallel_map/small_1us", 20_000, |n| spin(n as u64, 900));
 }
 
 criterion_group!(parallel_map_benches, benches);

@@ -23,8 +23,8 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// cross threads, so they must be `Send`; and all of it must be `'static`
     /// (see [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped) to
     /// borrow). Uses [`ParallelMapOptions::default()`]: one worker per core
-    /// ([`std::thread::available_parallelism`]) and a window of 16 items per
-    /// worker.
+    /// but one ([`std::thread::available_parallelism`] minus the consumer's
+    /// thread, which works too) and a window of 16 items per core.
     ///
     /// # What is guaranteed
     ///
@@ -51,6 +51,9 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///   one call of `f` to finish.
     /// - The order in which `f` runs: up to `window` calls may run ahead of
     ///   the consumer, so `f` should not depend on side effects of earlier calls.
+    ///   Nor should one call of `f` wait for another: the one it waits for may
+    ///   lie beyond the window, which only moves on when the consumer, perhaps
+    ///   the very thread that is waiting, delivers.
     ///
     /// # Panics
     ///
@@ -240,12 +243,19 @@ pub struct ParallelMapOptions {
     order: Order,
 }
 
-/// The window per worker when none is chosen: room for uneven items.
+/// The window per thread running `f` when none is chosen: room for uneven items.
 const WINDOW_PER_THREAD: usize = 16;
 
 impl ParallelMapOptions {
-    /// The defaults: one worker per core, 16 items in flight per worker,
-    /// threads named `parallel_map-0`, `parallel_map-1`, ..., input order.
+    /// The defaults: input order; one worker per core but one, since the
+    /// consumer runs `f` too whenever it would otherwise wait (in completion
+    /// order, where it does not, one worker per core); a window of 16 items
+    /// per thread running `f`; threads named `parallel_map-0`, `parallel_map-1`, ...
+    ///
+    /// Why one worker fewer: on a machine with `n` cores, `n` workers plus a
+    /// consumer that helps would be `n + 1` busy threads, and the consumer
+    /// that does not help sleeps and wakes once per item, which costs more
+    /// than a small item's work (see `benches/README.md`).
     ///
     /// # Examples
     ///
@@ -362,15 +372,23 @@ impl ParallelMapOptions {
         self
     }
 
+    /// The number of workers to spawn.
     fn thread_count(&self) -> usize {
-        self.threads
-            .or_else(|| thread::available_parallelism().ok())
-            .map_or(1, NonZeroUsize::get)
+        if let Some(threads) = self.threads {
+            return threads.get();
+        }
+        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        match self.order {
+            Order::Input => (cores - 1).max(1),
+            Order::Completion => cores,
+        }
     }
 
+    /// The window: pulled items not yet delivered.
     fn window_size(&self) -> usize {
+        let computing = self.thread_count() + usize::from(self.order == Order::Input);
         self.window
-            .map_or(WINDOW_PER_THREAD * self.thread_count(), NonZeroUsize::get)
+            .map_or(WINDOW_PER_THREAD * computing, NonZeroUsize::get)
     }
 }
 

@@ -42,11 +42,13 @@ fn preserves_order_at_every_edge_length() {
 
 #[test]
 fn preserves_order_when_items_finish_out_of_order() {
-    // Even items wait for the odd item after them, so they always finish last.
+    // Items 2k and 2k+1 wait for each other, so they finish out of order half
+    // the time. (The window holds every item: a call of `f` that waits for an
+    // item outside the window would wait for ever, see the docs.)
     let len = 200;
     let gates: Arc<Vec<Barrier>> = Arc::new((0..len / 2).map(|_| Barrier::new(2)).collect());
     let got: Vec<usize> = (0..len)
-        .parallel_map_with(options("ooo", 2, 4), move |n| {
+        .parallel_map_with(options("ooo", 2, len), move |n| {
             gates[n / 2].wait();
             n
         })
