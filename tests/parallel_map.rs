@@ -217,15 +217,25 @@ fn early_drop_at_every_position_stops_the_workers() {
 
 #[test]
 fn drop_does_not_block_while_f_is_stuck() {
+    // Every call of `f` on a worker gets stuck until the gate's sender is
+    // gone; calls on the consumer's own thread (it helps) pass straight on,
+    // so the consumer itself never gets stuck.
     let (release, gate) = mpsc::channel::<()>();
+    let (entered, stuck) = mpsc::channel::<()>();
     let gate = std::sync::Mutex::new(gate);
-    let mut stage = (0..100).parallel_map_with(options("pm-stuck", 2, 4), move |n| {
-        if n == 1 {
+    let entered = std::sync::Mutex::new(entered);
+    let mut stage = (0..100).parallel_map_with(options("pm-stuck", 2, 8), move |n| {
+        let on_worker = thread::current()
+            .name()
+            .is_some_and(|name| name.starts_with("pm-stuck"));
+        if n > 0 && on_worker {
+            let _ = entered.lock().unwrap().send(());
             let _ = gate.lock().unwrap().recv();
         }
         n
     });
     assert_eq!(stage.next(), Some(0));
+    stuck.recv_timeout(PATIENCE).expect("a worker is inside f");
     let (done, drop_finished) = mpsc::channel();
     thread::spawn(move || {
         drop(stage);
@@ -234,7 +244,7 @@ fn drop_does_not_block_while_f_is_stuck() {
     drop_finished
         .recv_timeout(PATIENCE)
         .expect("drop returned while f was stuck");
-    release.send(()).unwrap();
+    drop(release);
     wait_until("every worker has exited", || {
         threads_named("pm-stuck").is_empty()
     });
