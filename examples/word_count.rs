@@ -45,11 +45,16 @@ fn files_under(root: &Path, out: &mut Vec<Result<PathBuf, ReadError>>) {
             return;
         }
         Err(reason) => {
-            out.push(Err(ReadError { path: root.to_owned(), reason }));
+            out.push(Err(ReadError {
+                path: root.to_owned(),
+                reason,
+            }));
             return;
         }
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
     paths.sort();
     for path in paths {
         if path.is_dir() {
@@ -70,7 +75,10 @@ fn read_text(path: PathBuf) -> Result<(PathBuf, String), ReadError> {
 /// Word frequencies of one text: lowercased runs of alphanumeric characters.
 fn count_words(text: &str) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
-    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()) {
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+    {
         *counts.entry(word.to_lowercase()).or_insert(0) += 1;
     }
     counts
@@ -78,13 +86,21 @@ fn count_words(text: &str) -> HashMap<String, usize> {
 
 fn main() {
     let mut roots: Vec<PathBuf> = env::args_os().skip(1).map(PathBuf::from).collect();
-    if roots.iter().any(|root| root.to_str().is_some_and(|arg| arg.starts_with('-'))) {
-        eprintln!("usage: word_count [PATH...]   (default: this crate's src/, examples/ and README.md)");
+    if roots
+        .iter()
+        .any(|root| root.to_str().is_some_and(|arg| arg.starts_with('-')))
+    {
+        eprintln!(
+            "usage: word_count [PATH...]   (default: this crate's src/, examples/ and README.md)"
+        );
         process::exit(1);
     }
     if roots.is_empty() {
         let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        roots = ["src", "examples", "README.md"].iter().map(|part| crate_dir.join(part)).collect();
+        roots = ["src", "examples", "README.md"]
+            .iter()
+            .map(|part| crate_dir.join(part))
+            .collect();
     }
     let mut listed = Vec::new();
     for root in &roots {
@@ -93,7 +109,12 @@ fn main() {
 
     let (error_sender, errors) = mpsc::channel::<ReadError>();
     // Report errors as they happen, from a thread of their own.
-    let reporter = thread::spawn(move || errors.iter().inspect(|error| eprintln!("word_count: {error}")).count());
+    let reporter = thread::spawn(move || {
+        errors
+            .iter()
+            .inspect(|error| eprintln!("word_count: {error}"))
+            .count()
+    });
 
     let mut files = 0;
     let mut totals: HashMap<String, usize> = HashMap::new();
@@ -114,7 +135,10 @@ fn main() {
 
     let mut ranked: Vec<(String, usize)> = totals.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    println!("{files} files, {} distinct words; the most common:", ranked.len());
+    println!(
+        "{files} files, {} distinct words; the most common:",
+        ranked.len()
+    );
     for (word, count) in ranked.iter().take(10) {
         println!("{count:>8}  {word}");
     }
