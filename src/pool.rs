@@ -18,7 +18,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
+use crate::profile::StageStats;
 use crate::size_hint::{self, SizeHint};
 use crate::worker::{Launch, PanicPayload, Thread};
 
@@ -34,6 +36,7 @@ struct Shared<I, F> {
     window_size: usize,
     /// Set once `f` has panicked: nothing more is pulled.
     stopped: AtomicBool,
+    stats: Option<Arc<StageStats>>,
     f: F,
 }
 
@@ -122,13 +125,21 @@ where
     /// Waits until `index` fits in the window; `false` if the consumer hung up.
     fn wait_for_room(&self, index: usize) -> bool {
         let mut window = lock(&self.window);
-        while index >= window.delivered + self.window_size && !window.cancelled {
+        let has_room = |window: &Window| index < window.delivered + self.window_size;
+        if has_room(&window) || window.cancelled {
+            return !window.cancelled;
+        }
+        let since = Instant::now();
+        while !has_room(&window) && !window.cancelled {
             window.sleepers += 1;
             window = self
                 .window_moved
                 .wait(window)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             window.sleepers -= 1;
+        }
+        if let Some(stats) = &self.stats {
+            stats.waited_output_full(since);
         }
         !window.cancelled
     }
@@ -178,26 +189,38 @@ pub(crate) struct Pool<'scope, U> {
     remaining: SizeHint,
     threads: Vec<Thread<'scope>>,
     finished: bool,
+    stats: Option<Arc<StageStats>>,
+}
+
+/// How a pool is set up; see `ParallelMapOptions`.
+pub(crate) struct Settings {
+    pub(crate) threads: usize,
+    pub(crate) window_size: usize,
+    pub(crate) order: Order,
+    pub(crate) name: String,
+    pub(crate) stats: Option<Arc<StageStats>>,
 }
 
 impl<'scope, U: Send + 'scope> Pool<'scope, U> {
-    /// Starts `threads` workers named `name-0`, `name-1`, ...
-    pub(crate) fn start<I, F, L>(
-        launcher: L,
-        source: I,
-        f: F,
-        threads: usize,
-        window_size: usize,
-        order: Order,
-        name: &str,
-    ) -> Self
+    /// Starts the workers, named `name-0`, `name-1`, ...
+    pub(crate) fn start<I, F, L>(launcher: L, source: I, f: F, settings: Settings) -> Self
     where
         I: Iterator + Send + 'scope,
         I::Item: Send + 'scope,
         F: Fn(I::Item) -> U + Send + Sync + 'scope,
         L: Launch<'scope>,
     {
+        let Settings {
+            threads,
+            window_size,
+            order,
+            name,
+            stats,
+        } = settings;
         let remaining = source.size_hint();
+        if let Some(stats) = &stats {
+            stats.start();
+        }
         let shared = Arc::new(Shared {
             feed: Mutex::new(Feed {
                 source: Some(source),
@@ -212,6 +235,7 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
             window_moved: Condvar::new(),
             window_size,
             stopped: AtomicBool::new(false),
+            stats: stats.clone(),
             f,
         });
         let (sender, results) = mpsc::channel();
@@ -219,7 +243,13 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
             .map(|n| {
                 let shared = Arc::clone(&shared);
                 let sender = sender.clone();
-                launcher.spawn(format!("{name}-{n}"), move || shared.work(&sender))
+                launcher.spawn(format!("{name}-{n}"), move || {
+                    let since = Instant::now();
+                    shared.work(&sender);
+                    if let Some(stats) = &shared.stats {
+                        stats.worker_done(since);
+                    }
+                })
             })
             .collect();
         Pool {
@@ -233,6 +263,7 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
             remaining,
             threads,
             finished: false,
+            stats,
         }
     }
 
@@ -267,7 +298,12 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
             }
             // An error means every worker has exited: what is left is on this
             // thread, so `help` decides next time round, without blocking.
-            if let Ok((index, outcome)) = self.results.recv() {
+            let since = self.stats.as_ref().map(|_| Instant::now());
+            let received = self.results.recv();
+            if let (Some(stats), Some(since)) = (&self.stats, since) {
+                stats.waited_input_empty(since);
+            }
+            if let Ok((index, outcome)) = received {
                 self.place(index, outcome);
             }
         }
@@ -306,6 +342,9 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
     /// Hands one outcome to the caller and moves the window on.
     fn deliver(&mut self, outcome: Outcome<U>) -> Option<U> {
         self.delivered += 1;
+        if let Some(stats) = &self.stats {
+            stats.delivered();
+        }
         self.remaining = size_hint::after_one(self.remaining);
         self.feeder.advance(self.delivered);
         match outcome {
@@ -334,6 +373,9 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
     /// Ends the stream and tells every worker to stop at its next hand-off,
     /// without waiting: after a panic a worker may be stuck in the source.
     fn stop(&mut self) {
+        if let Some(stats) = &self.stats {
+            stats.end();
+        }
         self.finished = true;
         self.remaining = size_hint::EMPTY;
         self.early.clear();

@@ -2,8 +2,10 @@
 //! first `next()`, then a [`Handoff`] from a worker thread.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::off_thread::OffThreadOptions;
+use crate::profile::StageStats;
 use crate::size_hint::SizeHint;
 use crate::worker::{Handoff, Launch};
 
@@ -14,6 +16,7 @@ pub(crate) enum LazyStage<'scope, I: Iterator, L> {
         source: I,
         options: OffThreadOptions,
         launcher: L,
+        stats: Option<Arc<StageStats>>,
     },
     Started(Handoff<'scope, I::Item>),
 }
@@ -25,10 +28,17 @@ where
     L: Launch<'scope>,
 {
     pub(crate) fn new(source: I, options: OffThreadOptions, launcher: L) -> Self {
+        // Registered now, so a profile lists stages in the order the chain is
+        // written, upstream first.
+        let stats = options
+            .profile
+            .as_ref()
+            .map(|profile| profile.register(&options.name, 1));
         LazyStage::Idle {
             source,
             options,
             launcher,
+            stats,
         }
     }
 
@@ -41,11 +51,12 @@ where
             source,
             options,
             launcher,
+            stats,
         } = std::mem::replace(self, LazyStage::Started(Handoff::ended()))
         else {
             unreachable!("a stage is idle or started")
         };
-        let handoff = Handoff::spawn(launcher, source, options.capacity, &options.name);
+        let handoff = Handoff::spawn(launcher, source, options.capacity, &options.name, stats);
         let handoff = self.install(handoff);
         handoff.recv()
     }

@@ -14,9 +14,12 @@
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::thread::{self, JoinHandle, Scope, ScopedJoinHandle};
+use std::time::Instant;
 
+use crate::profile::StageStats;
 use crate::size_hint::{self, SizeHint};
 
 /// What a panicking thread leaves behind; re-raised with [`panic::resume_unwind`].
@@ -33,12 +36,16 @@ pub(crate) enum Message<T> {
 ///
 /// Returns early, dropping `source` here on the worker thread, once the
 /// consumer has hung up.
-pub(crate) fn drain_into<I: Iterator>(source: I, sender: &SyncSender<Message<I::Item>>) {
+pub(crate) fn drain_into<I: Iterator>(
+    source: I,
+    sender: &SyncSender<Message<I::Item>>,
+    stats: Option<&StageStats>,
+) {
     // AssertUnwindSafe is sound here: after a panic the source is dropped
     // without being used again, and only the payload leaves this function.
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         for item in source {
-            if sender.send(Message::Item(item)).is_err() {
+            if send(sender, Message::Item(item), stats).is_err() {
                 return;
             }
         }
@@ -46,6 +53,23 @@ pub(crate) fn drain_into<I: Iterator>(source: I, sender: &SyncSender<Message<I::
     if let Err(payload) = outcome {
         // If the consumer is gone, nobody is left to tell.
         let _ = sender.send(Message::Panicked(payload));
+    }
+}
+
+/// Sends `message`, timing the wait for room if the stage is profiled.
+fn send<T>(sender: &SyncSender<T>, message: T, stats: Option<&StageStats>) -> Result<(), ()> {
+    let Some(stats) = stats else {
+        return sender.send(message).map_err(drop);
+    };
+    match sender.try_send(message) {
+        Ok(()) => Ok(()),
+        Err(TrySendError::Disconnected(_)) => Err(()),
+        Err(TrySendError::Full(message)) => {
+            let since = Instant::now();
+            let sent = sender.send(message).map_err(drop);
+            stats.waited_output_full(since);
+            sent
+        }
     }
 }
 
@@ -115,11 +139,18 @@ pub(crate) struct Handoff<'scope, T> {
     thread: Option<Thread<'scope>>,
     /// The source's hint when the worker started, minus what was delivered.
     remaining: SizeHint,
+    stats: Option<Arc<StageStats>>,
 }
 
 impl<'scope, T> Handoff<'scope, T> {
     /// Starts a worker thread named `name` that runs `source`.
-    pub(crate) fn spawn<I, L>(launcher: L, source: I, capacity: usize, name: &str) -> Self
+    pub(crate) fn spawn<I, L>(
+        launcher: L,
+        source: I,
+        capacity: usize,
+        name: &str,
+        stats: Option<Arc<StageStats>>,
+    ) -> Self
     where
         I: Iterator<Item = T> + Send + 'scope,
         T: Send + 'scope,
@@ -127,11 +158,22 @@ impl<'scope, T> Handoff<'scope, T> {
     {
         let remaining = source.size_hint();
         let (sender, receiver) = mpsc::sync_channel(capacity);
-        let thread = launcher.spawn(name.to_owned(), move || drain_into(source, &sender));
+        if let Some(stats) = &stats {
+            stats.start();
+        }
+        let worker_stats = stats.clone();
+        let thread = launcher.spawn(name.to_owned(), move || {
+            let since = Instant::now();
+            drain_into(source, &sender, worker_stats.as_deref());
+            if let Some(stats) = worker_stats {
+                stats.worker_done(since);
+            }
+        });
         Handoff {
             receiver: Some(receiver),
             thread: Some(thread),
             remaining,
+            stats,
         }
     }
 
@@ -141,6 +183,7 @@ impl<'scope, T> Handoff<'scope, T> {
             receiver: None,
             thread: None,
             remaining: size_hint::EMPTY,
+            stats: None,
         }
     }
 
@@ -153,10 +196,13 @@ impl<'scope, T> Handoff<'scope, T> {
     /// item produced before it; the worker has exited by then, and the stream
     /// is ended.
     pub(crate) fn recv(&mut self) -> Option<T> {
-        let message = self.receiver.as_ref()?.recv();
+        let message = self.receive()?;
         match message {
             Ok(Message::Item(item)) => {
                 self.remaining = size_hint::after_one(self.remaining);
+                if let Some(stats) = &self.stats {
+                    stats.delivered();
+                }
                 Some(item)
             }
             Ok(Message::Panicked(payload)) => {
@@ -170,6 +216,24 @@ impl<'scope, T> Handoff<'scope, T> {
         }
     }
 
+    /// Waits for the next message, timing the wait if the stage is profiled.
+    fn receive(&self) -> Option<Result<Message<T>, mpsc::RecvError>> {
+        let receiver = self.receiver.as_ref()?;
+        let Some(stats) = &self.stats else {
+            return Some(receiver.recv());
+        };
+        Some(match receiver.try_recv() {
+            Ok(message) => Ok(message),
+            Err(TryRecvError::Disconnected) => Err(mpsc::RecvError),
+            Err(TryRecvError::Empty) => {
+                let since = Instant::now();
+                let message = receiver.recv();
+                stats.waited_input_empty(since);
+                message
+            }
+        })
+    }
+
     /// A hint valid for what [`recv`](Self::recv) will still return.
     pub(crate) fn size_hint(&self) -> SizeHint {
         self.remaining
@@ -178,6 +242,9 @@ impl<'scope, T> Handoff<'scope, T> {
     /// Ends the stream and waits for the worker thread to exit, which it is
     /// about to: it has sent its last message.
     fn finish(&mut self) {
+        if let Some(stats) = &self.stats {
+            stats.end();
+        }
         self.receiver = None;
         self.remaining = size_hint::EMPTY;
         if let Some(thread) = self.thread.take() {

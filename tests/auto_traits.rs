@@ -41,3 +41,7 @@ assert_not_impl_any!(ErrorsTo<IntoIter<Result<Rc<u8>, String>>, Sender<String>>:
 // Options are plain data.
 assert_impl_all!(OffThreadOptions: Send, Sync, Unpin, Clone, Default);
 assert_impl_all!(ParallelMapOptions: Send, Sync, Unpin, Clone, Default);
+
+// A profile is shared by the threads of every stage it is given to.
+assert_impl_all!(threadpipe::Profile: Send, Sync, Clone, Default);
+assert_impl_all!(threadpipe::ProfileReport: Send, Sync, Clone);

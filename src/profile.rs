@@ -1,0 +1,361 @@
+//! Stage profiling: which stage of a pipeline limits its throughput.
+//!
+//! Every stage given a [`Profile`] through its options counts the items it
+//! delivers and times two kinds of waiting, and nothing else:
+//!
+//! - its workers waiting because the stage's output was full (the stages
+//!   after it are slower), and
+//! - its consumer waiting because the stage had nothing ready (the stages
+//!   before it are slower).
+//!
+//! Only the waits are timed, and only when they happen: the fast path of a
+//! hand-off costs one branch more than without a profile.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Collects the figures of every stage it is given to.
+///
+/// Give the same `Profile` to each stage of a pipeline, through
+/// [`OffThreadOptions::profile`](crate::OffThreadOptions::profile) or
+/// [`ParallelMapOptions::profile`](crate::ParallelMapOptions::profile), in
+/// the order the chain is written (upstream first), then print its
+/// [`report`](Profile::report). Cloning it gives another handle to the same
+/// figures.
+///
+/// # Examples
+///
+/// ```
+/// use threadpipe::prelude::*;
+/// use threadpipe::{OffThreadOptions, Profile};
+///
+/// let profile = Profile::new();
+/// let total: u64 = (0..10_000u64)
+///     .off_thread_with(OffThreadOptions::new().name("numbers").profile(&profile))
+///     .map(|n| n * 2)
+///     .sum();
+/// assert_eq!(total, 99_990_000);
+///
+/// let report = profile.report();
+/// assert_eq!(report.stages()[0].items(), 10_000);
+/// println!("{report}"); // a table, and which stage limited the run
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    stages: Arc<Mutex<Vec<Arc<StageStats>>>>,
+}
+
+impl Profile {
+    /// An empty profile, to be given to the stages of one pipeline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let profile = threadpipe::Profile::new();
+    /// assert!(profile.report().stages().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Profile::default()
+    }
+
+    /// Adds a stage; called as each profiled stage is built.
+    pub(crate) fn register(&self, name: &str, threads: usize) -> Arc<StageStats> {
+        let stats = Arc::new(StageStats {
+            name: name.to_owned(),
+            threads,
+            items: AtomicU64::new(0),
+            active_nanos: AtomicU64::new(0),
+            output_full_nanos: AtomicU64::new(0),
+            input_empty_nanos: AtomicU64::new(0),
+            started: OnceLock::new(),
+            ended: OnceLock::new(),
+        });
+        self.stages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Arc::clone(&stats));
+        stats
+    }
+
+    /// The figures so far, one row per stage in the order they were built.
+    ///
+    /// Can be taken while the pipeline runs; a stage still running counts its
+    /// time up to now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::{ParallelMapOptions, Profile};
+    ///
+    /// let profile = Profile::new();
+    /// let options = ParallelMapOptions::new().name("square").profile(&profile);
+    /// let squares: Vec<u64> = (0..100u64).parallel_map_with(options, |n| n * n).collect();
+    /// assert_eq!(squares.len(), 100);
+    /// let report = profile.report();
+    /// assert_eq!(report.stages()[0].name(), "square");
+    /// assert!(report.limiting_stage().is_some());
+    /// ```
+    pub fn report(&self) -> ProfileReport {
+        let stages = self
+            .stages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        ProfileReport {
+            stages: stages.iter().map(|stats| stats.snapshot()).collect(),
+        }
+    }
+}
+
+/// The live figures of one stage, shared by its threads.
+#[derive(Debug)]
+pub(crate) struct StageStats {
+    name: String,
+    threads: usize,
+    items: AtomicU64,
+    /// Worker threads' lifetimes, added up.
+    active_nanos: AtomicU64,
+    output_full_nanos: AtomicU64,
+    input_empty_nanos: AtomicU64,
+    started: OnceLock<Instant>,
+    ended: OnceLock<Instant>,
+}
+
+impl StageStats {
+    pub(crate) fn start(&self) {
+        let _ = self.started.set(Instant::now());
+    }
+
+    pub(crate) fn end(&self) {
+        let _ = self.ended.set(Instant::now());
+    }
+
+    /// Called by each worker thread as it leaves, with the time it began.
+    pub(crate) fn worker_done(&self, since: Instant) {
+        add_elapsed(&self.active_nanos, since);
+    }
+
+    pub(crate) fn delivered(&self) {
+        self.items.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn waited_output_full(&self, since: Instant) {
+        add_elapsed(&self.output_full_nanos, since);
+    }
+
+    pub(crate) fn waited_input_empty(&self, since: Instant) {
+        add_elapsed(&self.input_empty_nanos, since);
+    }
+
+    fn snapshot(&self) -> StageReport {
+        let elapsed = match (self.started.get(), self.ended.get()) {
+            (Some(started), Some(ended)) => ended.saturating_duration_since(*started),
+            (Some(started), None) => started.elapsed(),
+            (None, _) => Duration::ZERO,
+        };
+        StageReport {
+            name: self.name.clone(),
+            threads: self.threads,
+            items: self.items.load(Ordering::Relaxed),
+            elapsed,
+            active: Duration::from_nanos(self.active_nanos.load(Ordering::Relaxed)),
+            output_full: Duration::from_nanos(self.output_full_nanos.load(Ordering::Relaxed)),
+            input_empty: Duration::from_nanos(self.input_empty_nanos.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+fn add_elapsed(total: &AtomicU64, since: Instant) {
+    let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    total.fetch_add(nanos, Ordering::Relaxed);
+}
+
+/// The figures of one stage. See [`Profile`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageReport {
+    name: String,
+    threads: usize,
+    items: u64,
+    elapsed: Duration,
+    active: Duration,
+    output_full: Duration,
+    input_empty: Duration,
+}
+
+impl StageReport {
+    /// The stage's name, as given in its options.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How many worker threads the stage has.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// How many items the stage has delivered to its consumer.
+    pub fn items(&self) -> u64 {
+        self.items
+    }
+
+    /// From the stage's first `next()` until its end (or until now).
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// How long the stage's worker threads ran, added up; a thread still
+    /// running counts only once it has finished.
+    pub fn worker_time(&self) -> Duration {
+        self.active
+    }
+
+    /// Time the stage's workers, added up, spent waiting because its output
+    /// was full: the code after the stage could not keep up.
+    pub fn waited_output_full(&self) -> Duration {
+        self.output_full
+    }
+
+    /// Time the stage's consumer spent waiting because the stage had nothing
+    /// ready: the stage, or the code before it, could not keep up.
+    pub fn waited_input_empty(&self) -> Duration {
+        self.input_empty
+    }
+}
+
+/// What a [`Profile`] found: one row per stage, and which one limited the run.
+///
+/// Its `Display` is a table. See [`Profile::report`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileReport {
+    stages: Vec<StageReport>,
+}
+
+/// One group of threads between two hand-offs, and how busy it was.
+struct Segment<'a> {
+    label: String,
+    busy: f64,
+    report: Option<&'a StageReport>,
+}
+
+impl ProfileReport {
+    /// The stages, upstream first.
+    pub fn stages(&self) -> &[StageReport] {
+        &self.stages
+    }
+
+    /// Each group of threads between two hand-offs, with the share of the
+    /// stage's time it spent working rather than waiting or already gone.
+    ///
+    /// The threads of stage `k` run the code between stage `k - 1` and stage
+    /// `k`: they wait when stage `k`'s output is full and when stage `k - 1`
+    /// has nothing ready. The last group is the consumer of the last stage.
+    fn segments(&self) -> Vec<Segment<'_>> {
+        let mut segments = Vec::with_capacity(self.stages.len() + 1);
+        let mut waited_for_input = Duration::ZERO;
+        for stage in &self.stages {
+            let capacity = stage.elapsed.as_secs_f64() * stage.threads as f64;
+            let worked = stage
+                .active
+                .saturating_sub(stage.output_full + waited_for_input);
+            segments.push(Segment {
+                label: format!(
+                    "{} ({} thread{})",
+                    stage.name,
+                    stage.threads,
+                    plural(stage.threads)
+                ),
+                busy: busy_share(capacity, worked.as_secs_f64()),
+                report: Some(stage),
+            });
+            waited_for_input = stage.input_empty;
+        }
+        if let Some(last) = self.stages.last() {
+            let worked = last.elapsed.saturating_sub(waited_for_input);
+            segments.push(Segment {
+                label: format!("consumer of {}", last.name),
+                busy: busy_share(last.elapsed.as_secs_f64(), worked.as_secs_f64()),
+                report: None,
+            });
+        }
+        segments
+    }
+
+    /// The name of the group of threads that was busiest, and so limited
+    /// the pipeline: a stage's name, or `consumer of <last stage>`.
+    ///
+    /// `None` when no profiled stage has started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::{OffThreadOptions, Profile};
+    ///
+    /// let profile = Profile::new();
+    /// let slow_source = (0..200).inspect(|_| std::thread::sleep(std::time::Duration::from_micros(200)));
+    /// let total: i32 = slow_source
+    ///     .off_thread_with(OffThreadOptions::new().name("slow source").profile(&profile))
+    ///     .sum();
+    /// assert_eq!(total, 19_900);
+    /// // The consumer waited for the source nearly all the time.
+    /// assert_eq!(profile.report().limiting_stage().as_deref(), Some("slow source"));
+    /// ```
+    pub fn limiting_stage(&self) -> Option<String> {
+        if self.stages.iter().all(|stage| stage.elapsed.is_zero()) {
+            return None;
+        }
+        let segments = self.segments();
+        let busiest = segments.iter().max_by(|a, b| a.busy.total_cmp(&b.busy))?;
+        Some(match busiest.report {
+            Some(stage) => stage.name.clone(),
+            None => busiest.label.clone(),
+        })
+    }
+}
+
+/// The share of `capacity` (thread-seconds) spent working.
+fn busy_share(capacity: f64, worked: f64) -> f64 {
+    if capacity <= 0.0 {
+        0.0
+    } else {
+        (worked / capacity).clamp(0.0, 1.0)
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+impl fmt::Display for ProfileReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<28} {:>10} {:>10} {:>12} {:>12} {:>12} {:>6}",
+            "threads", "items", "elapsed", "worker time", "output full", "input empty", "busy"
+        )?;
+        for segment in self.segments() {
+            let columns = segment.report.map(|stage| {
+                (
+                    stage.items.to_string(),
+                    format!("{:.1?}", stage.elapsed),
+                    format!("{:.1?}", stage.active),
+                    format!("{:.1?}", stage.output_full),
+                    format!("{:.1?}", stage.input_empty),
+                )
+            });
+            let (items, elapsed, active, full, empty) = columns.unwrap_or_default();
+            writeln!(
+                f,
+                "{:<28} {items:>10} {elapsed:>10} {active:>12} {full:>12} {empty:>12} {:>5.0}%",
+                segment.label,
+                segment.busy * 100.0
+            )?;
+        }
+        match self.limiting_stage() {
+            Some(name) => write!(f, "limited by: {name}"),
+            None => write!(f, "limited by: (nothing has run yet)"),
+        }
+    }
+}
