@@ -109,6 +109,7 @@ mod pool;
 pub mod prelude;
 mod profile;
 mod scoped;
+mod shared_channel;
 mod size_hint;
 mod stage;
 mod worker;
@@ -118,3 +119,6 @@ pub use crate::off_thread::{DEFAULT_CAPACITY, OffThread, OffThreadExt, OffThread
 pub use crate::parallel_map::{ParallelMap, ParallelMapExt, ParallelMapOptions, ParallelMapScoped};
 pub use crate::profile::{Profile, ProfileReport, StageReport};
 pub use crate::scoped::OffThreadScoped;
+pub use crate::shared_channel::{
+    SharedIntoIter, SharedIter, SharedReceiver, shared_channel, shared_sync_channel,
+};

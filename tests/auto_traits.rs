@@ -45,3 +45,8 @@ assert_impl_all!(ParallelMapOptions: Send, Sync, Unpin, Clone, Default);
 // A profile is shared by the threads of every stage it is given to.
 assert_impl_all!(threadpipe::Profile: Send, Sync, Clone, Default);
 assert_impl_all!(threadpipe::ProfileReport: Send, Sync, Clone);
+
+// A shared receiver is the `Sync` form of an `mpsc::Receiver`.
+assert_impl_all!(threadpipe::SharedReceiver<String>: Send, Sync, Clone);
+assert_not_impl_any!(std::sync::mpsc::Receiver<String>: Sync);
+assert_not_impl_any!(threadpipe::SharedReceiver<Rc<u8>>: Send, Sync);
