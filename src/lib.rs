@@ -102,16 +102,20 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod bell;
 mod errors_to;
+mod launch;
 mod off_thread;
 mod parallel_map;
 mod pool;
 pub mod prelude;
 mod profile;
+mod ring;
 mod scoped;
 mod shared_channel;
 mod size_hint;
 mod stage;
+mod sync;
 mod worker;
 
 pub use crate::errors_to::{ErrorSink, ErrorsTo, ErrorsToExt};

@@ -4,10 +4,10 @@ use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::thread::{self, Scope};
 
+use crate::launch::{Detached, Launch};
 use crate::pool::{Order, Pool, Settings};
 use crate::profile::Profile;
 use crate::size_hint::SizeHint;
-use crate::worker::{Detached, Launch};
 
 /// Spreads one stage of an iterator chain over several threads.
 ///

@@ -20,9 +20,10 @@ use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
+use crate::launch::{Launch, Thread};
 use crate::profile::StageStats;
 use crate::size_hint::{self, SizeHint};
-use crate::worker::{Launch, PanicPayload, Thread};
+use crate::worker::PanicPayload;
 
 /// What became of one item: `f`'s result, or the panic of the source or of `f`.
 type Outcome<U> = Result<U, PanicPayload>;

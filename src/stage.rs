@@ -4,10 +4,11 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::launch::Launch;
 use crate::off_thread::OffThreadOptions;
 use crate::profile::StageStats;
 use crate::size_hint::SizeHint;
-use crate::worker::{Handoff, Launch};
+use crate::worker::Handoff;
 
 /// A stage that starts its worker on the first `next()`.
 pub(crate) enum LazyStage<'scope, I: Iterator, L> {
@@ -56,7 +57,7 @@ where
         else {
             unreachable!("a stage is idle or started")
         };
-        let handoff = Handoff::spawn(launcher, source, options.capacity, &options.name, stats);
+        let handoff = Handoff::spawn(launcher, source, &options, stats);
         let handoff = self.install(handoff);
         handoff.recv()
     }

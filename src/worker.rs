@@ -1,141 +1,94 @@
-//! The one place where threadpipe starts threads and hands items across them.
+//! The one place where threadpipe hands items from a worker thread to its
+//! consumer. Everything the `off_thread` adapters promise about threads rests
+//! on the few rules written here:
 //!
-//! A worker runs a source iterator to its end and sends each item through a
-//! bounded channel. Everything the adapters promise about threads rests on the
-//! few rules written here:
-//!
-//! - the worker catches a panic of its source and sends the payload as the last
-//!   message, so the consumer sees every earlier item first and then the panic;
+//! - the worker catches a panic of its source, hands over every item made
+//!   before it (a partial batch too), and then the payload as the last message,
+//!   so the consumer sees every earlier item first and then the panic;
 //! - a send that fails means the consumer has hung up, so the worker stops
 //!   pulling and drops its source on its own thread;
 //! - the consumer joins the worker once the stream has ended, so "the stream is
 //!   over" also means "the thread is gone", and never joins it on drop, so that
 //!   dropping never waits for a source stuck inside `next()`.
+//!
+//! The channel itself is [`ring`](crate::ring): every item is visible to the
+//! consumer as soon as it is pushed, and nobody sleeps while the other side
+//! keeps up.
 
 use std::any::Any;
+use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
-use std::thread::{self, JoinHandle, Scope, ScopedJoinHandle};
 use std::time::Instant;
 
+use crate::launch::{Launch, Thread};
+use crate::off_thread::OffThreadOptions;
 use crate::profile::StageStats;
+use crate::ring::{self, RingReceiver, RingSender};
 use crate::size_hint::{self, SizeHint};
 
 /// What a panicking thread leaves behind; re-raised with [`panic::resume_unwind`].
 pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;
 
 /// One message from a worker to its consumer.
-pub(crate) enum Message<T> {
+enum Message<T> {
     Item(T),
+    /// Several items, in order (batch mode).
+    Batch(Vec<T>),
     /// The source panicked; nothing follows.
     Panicked(PanicPayload),
 }
 
-/// Runs `source` to its end, sending every item, then the panic if there was one.
+/// Runs `source` to its end, sending every item (alone, or in batches of
+/// `batch`), then the panic if there was one.
 ///
 /// Returns early, dropping `source` here on the worker thread, once the
 /// consumer has hung up.
-pub(crate) fn drain_into<I: Iterator>(
+fn drain_into<I: Iterator>(
     source: I,
-    sender: &SyncSender<Message<I::Item>>,
+    sender: &mut RingSender<Message<I::Item>>,
+    batch: usize,
     stats: Option<&StageStats>,
 ) {
+    let mut filling = Vec::new();
     // AssertUnwindSafe is sound here: after a panic the source is dropped
-    // without being used again, and only the payload leaves this function.
+    // without being used again, and `filling` holds only finished items.
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        if batch == 1 {
+            for item in source {
+                if sender.send(Message::Item(item), stats).is_err() {
+                    return;
+                }
+            }
+            return;
+        }
+        filling.reserve_exact(batch);
         for item in source {
-            if send(sender, Message::Item(item), stats).is_err() {
-                return;
+            filling.push(item);
+            if filling.len() == batch {
+                let full = mem::replace(&mut filling, Vec::with_capacity(batch));
+                if sender.send(Message::Batch(full), stats).is_err() {
+                    return;
+                }
             }
         }
     }));
+    // The source ended, panicked, or the consumer hung up (then these sends
+    // fail, and nobody is left to tell).
+    if !filling.is_empty() {
+        let _ = sender.send(Message::Batch(filling), stats);
+    }
     if let Err(payload) = outcome {
-        // If the consumer is gone, nobody is left to tell.
-        let _ = sender.send(Message::Panicked(payload));
+        let _ = sender.send(Message::Panicked(payload), stats);
     }
-}
-
-/// Sends `message`, timing the wait for room if the stage is profiled.
-fn send<T>(sender: &SyncSender<T>, message: T, stats: Option<&StageStats>) -> Result<(), ()> {
-    let Some(stats) = stats else {
-        return sender.send(message).map_err(drop);
-    };
-    match sender.try_send(message) {
-        Ok(()) => Ok(()),
-        Err(TrySendError::Disconnected(_)) => Err(()),
-        Err(TrySendError::Full(message)) => {
-            let since = Instant::now();
-            let sent = sender.send(message).map_err(drop);
-            stats.waited_output_full(since);
-            sent
-        }
-    }
-}
-
-/// Where a worker thread lives: detached, or inside a [`Scope`] so it may borrow.
-pub(crate) trait Launch<'scope>: Copy {
-    /// Starts a thread named `name` running `body`.
-    ///
-    /// # Panics
-    ///
-    /// If the operating system cannot start a thread.
-    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> Thread<'scope>;
-}
-
-/// Launches detached threads: whatever they run must be `'static`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Detached;
-
-impl Launch<'static> for Detached {
-    fn spawn(self, name: String, body: impl FnOnce() + Send + 'static) -> Thread<'static> {
-        let builder = thread::Builder::new().name(name.clone());
-        match builder.spawn(body) {
-            Ok(handle) => Thread::Detached(handle),
-            Err(error) => spawn_failed(&name, &error),
-        }
-    }
-}
-
-impl<'scope> Launch<'scope> for &'scope Scope<'scope, '_> {
-    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> Thread<'scope> {
-        let builder = thread::Builder::new().name(name.clone());
-        match builder.spawn_scoped(self, body) {
-            Ok(handle) => Thread::Scoped(handle),
-            Err(error) => spawn_failed(&name, &error),
-        }
-    }
-}
-
-/// A worker thread, scoped or not.
-pub(crate) enum Thread<'scope> {
-    Detached(JoinHandle<()>),
-    Scoped(ScopedJoinHandle<'scope, ()>),
-}
-
-impl Thread<'_> {
-    /// Waits for the thread to exit.
-    pub(crate) fn join(self) {
-        let joined = match self {
-            Thread::Detached(handle) => handle.join(),
-            Thread::Scoped(handle) => handle.join(),
-        };
-        // Workers catch every panic of the code they run, so a thread itself
-        // only panics if threadpipe does; pass that on unchanged.
-        if let Err(payload) = joined {
-            panic::resume_unwind(payload);
-        }
-    }
-}
-
-fn spawn_failed(name: &str, error: &std::io::Error) -> ! {
-    panic!("threadpipe: failed to spawn worker thread `{name}`: {error}")
 }
 
 /// The consumer's end of one worker thread: a fused stream of its items.
 pub(crate) struct Handoff<'scope, T> {
     /// `None` once the stream has ended, so it stays ended.
-    receiver: Option<Receiver<Message<T>>>,
+    receiver: Option<RingReceiver<Message<T>>>,
+    /// What is left of the batch being handed out.
+    batch: std::vec::IntoIter<T>,
     thread: Option<Thread<'scope>>,
     /// The source's hint when the worker started, minus what was delivered.
     remaining: SizeHint,
@@ -143,12 +96,11 @@ pub(crate) struct Handoff<'scope, T> {
 }
 
 impl<'scope, T> Handoff<'scope, T> {
-    /// Starts a worker thread named `name` that runs `source`.
+    /// Starts a worker thread, as `options` say, that runs `source`.
     pub(crate) fn spawn<I, L>(
         launcher: L,
         source: I,
-        capacity: usize,
-        name: &str,
+        options: &OffThreadOptions,
         stats: Option<Arc<StageStats>>,
     ) -> Self
     where
@@ -157,20 +109,26 @@ impl<'scope, T> Handoff<'scope, T> {
         L: Launch<'scope>,
     {
         let remaining = source.size_hint();
-        let (sender, receiver) = mpsc::sync_channel(capacity);
+        let batch = options.batch;
+        // The bound is on items: in batch mode, that many items in whole batches.
+        let slots = options.capacity.div_ceil(batch);
+        let (mut sender, receiver) = ring::channel(slots);
         if let Some(stats) = &stats {
             stats.start();
         }
         let worker_stats = stats.clone();
-        let thread = launcher.spawn(name.to_owned(), move || {
+        let thread = launcher.spawn(options.name.clone(), move || {
             let since = Instant::now();
-            drain_into(source, &sender, worker_stats.as_deref());
+            drain_into(source, &mut sender, batch, worker_stats.as_deref());
+            // Closes the channel before the thread reports itself done.
+            drop(sender);
             if let Some(stats) = worker_stats {
                 stats.worker_done(since);
             }
         });
         Handoff {
             receiver: Some(receiver),
+            batch: Vec::new().into_iter(),
             thread: Some(thread),
             remaining,
             stats,
@@ -181,6 +139,7 @@ impl<'scope, T> Handoff<'scope, T> {
     pub(crate) fn ended() -> Self {
         Handoff {
             receiver: None,
+            batch: Vec::new().into_iter(),
             thread: None,
             remaining: size_hint::EMPTY,
             stats: None,
@@ -196,42 +155,29 @@ impl<'scope, T> Handoff<'scope, T> {
     /// item produced before it; the worker has exited by then, and the stream
     /// is ended.
     pub(crate) fn recv(&mut self) -> Option<T> {
-        let message = self.receive()?;
-        match message {
-            Ok(Message::Item(item)) => {
-                self.remaining = size_hint::after_one(self.remaining);
-                if let Some(stats) = &self.stats {
-                    stats.delivered();
+        let item = loop {
+            if let Some(item) = self.batch.next() {
+                break item;
+            }
+            let receiver = self.receiver.as_mut()?;
+            match receiver.recv(self.stats.as_deref()) {
+                Some(Message::Item(item)) => break item,
+                Some(Message::Batch(items)) => self.batch = items.into_iter(),
+                Some(Message::Panicked(payload)) => {
+                    self.finish();
+                    panic::resume_unwind(payload)
                 }
-                Some(item)
+                None => {
+                    self.finish();
+                    return None;
+                }
             }
-            Ok(Message::Panicked(payload)) => {
-                self.finish();
-                panic::resume_unwind(payload)
-            }
-            Err(mpsc::RecvError) => {
-                self.finish();
-                None
-            }
-        }
-    }
-
-    /// Waits for the next message, timing the wait if the stage is profiled.
-    fn receive(&self) -> Option<Result<Message<T>, mpsc::RecvError>> {
-        let receiver = self.receiver.as_ref()?;
-        let Some(stats) = &self.stats else {
-            return Some(receiver.recv());
         };
-        Some(match receiver.try_recv() {
-            Ok(message) => Ok(message),
-            Err(TryRecvError::Disconnected) => Err(mpsc::RecvError),
-            Err(TryRecvError::Empty) => {
-                let since = Instant::now();
-                let message = receiver.recv();
-                stats.waited_input_empty(since);
-                message
-            }
-        })
+        self.remaining = size_hint::after_one(self.remaining);
+        if let Some(stats) = &self.stats {
+            stats.delivered();
+        }
+        Some(item)
     }
 
     /// A hint valid for what [`recv`](Self::recv) will still return.

@@ -1,0 +1,25 @@
+//! The synchronisation primitives the hand-off protocol uses: std's, or
+//! loom's when built with `--cfg loom`, so that `loom` can explore every
+//! interleaving of the protocol (see `bell.rs`).
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(loom)]
+pub(crate) use loom::thread::{self, Thread};
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(crate) use std::thread::{self, Thread};
+
+/// Locks `mutex`, ignoring poison: the data behind these locks is only ever
+/// replaced whole, so a panic cannot leave it half-changed.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
