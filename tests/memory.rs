@@ -28,8 +28,8 @@ fn off_thread_peak_follows_the_capacity() {
     // One test per binary would be cleaner; one function keeps the global
     // counters from being shared by tests running at once.
     let off_thread = peak_mib(|items| {
-        let mut stage = items.off_thread_with(OffThreadOptions::new().capacity(4).name("mem-off"));
-        while let Some(item) = stage.next() {
+        let stage = items.off_thread_with(OffThreadOptions::new().capacity(4).name("mem-off"));
+        for item in stage {
             // A slow consumer: let the worker fill the channel every time.
             wait_until("the worker waits for room or is done", || {
                 threads_named("mem-off").iter().all(|t| t.state == 'S')
@@ -40,12 +40,18 @@ fn off_thread_peak_follows_the_capacity() {
     println!("off_thread, capacity 4, 1 MiB items: peak {off_thread:.1} MiB");
     // 4 in the channel, 1 in the worker's hand, 1 here, 1 being built.
     assert!(off_thread <= 7.5, "off_thread peak {off_thread:.1} MiB");
-    assert!(off_thread >= 5.0, "the channel was not used: {off_thread:.1} MiB");
+    assert!(
+        off_thread >= 5.0,
+        "the channel was not used: {off_thread:.1} MiB"
+    );
 
     let parallel = peak_mib(|items| {
-        let options = ParallelMapOptions::new().threads(2).window(4).name("mem-par");
-        let mut stage = items.parallel_map_with(options, |item| item);
-        while let Some(item) = stage.next() {
+        let options = ParallelMapOptions::new()
+            .threads(2)
+            .window(4)
+            .name("mem-par");
+        let stage = items.parallel_map_with(options, |item| item);
+        for item in stage {
             wait_until("the workers wait for room or are done", || {
                 threads_named("mem-par").iter().all(|t| t.state == 'S')
             });
