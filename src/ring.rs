@@ -93,10 +93,16 @@ impl<T> RingSender<T> {
     /// Waits until the consumer has reported a pop that leaves room; `false`
     /// if the receiver is gone.
     fn wait_for_room(&self) -> bool {
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            if !self.ring.is_full() {
+                return true;
+            }
+            backoff.snooze();
+        }
         let full = |reading: crate::bell::Reading| {
             !reading.closed && self.pushed.wrapping_sub(reading.count) >= self.capacity
         };
-        let backoff = Backoff::new();
         loop {
             let reading = self.bells.popped.read();
             if reading.closed {
@@ -105,11 +111,7 @@ impl<T> RingSender<T> {
             if !full(reading) || !self.ring.is_full() {
                 return true;
             }
-            if backoff.is_completed() {
-                self.bells.popped.sleep_while(full);
-            } else {
-                backoff.snooze();
-            }
+            self.bells.popped.sleep_while(full);
         }
     }
 }
@@ -171,18 +173,23 @@ impl<T> RingReceiver<T> {
     fn wait_for_items(&mut self) -> bool {
         // The producer may be waiting for these pops to make room.
         self.report();
-        let empty = |reading: crate::bell::Reading| !reading.closed && reading.count == self.popped;
+        // While spinning, watch the ring, not the bell: the producer adds to
+        // the bell on every push, and a locked add on a cache line this
+        // thread keeps reading would stall it each time.
         let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            if self.ring.slots() > 0 {
+                return true;
+            }
+            backoff.snooze();
+        }
+        let empty = |reading: crate::bell::Reading| !reading.closed && reading.count == self.popped;
         loop {
             let reading = self.bells.pushed.read();
             if !empty(reading) {
-                return !reading.closed || reading.count != self.popped;
+                return reading.count != self.popped;
             }
-            if backoff.is_completed() {
-                self.bells.pushed.sleep_while(empty);
-            } else {
-                backoff.snooze();
-            }
+            self.bells.pushed.sleep_while(empty);
         }
     }
 }
