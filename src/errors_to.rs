@@ -49,16 +49,55 @@ pub trait ErrorsToExt: Iterator + Sized {
     /// let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
     /// assert_eq!(errors, ["invalid digit found in string"]);
     /// ```
-    fn errors_to<T, E, S>(self, sink: S) -> ErrorsTo<Self, S>
+    fn errors_to<S>(self, sink: S) -> ErrorsTo<Self, S>
     where
-        Self: Iterator<Item = Result<T, E>>,
-        S: ErrorSink<E>,
+        Self::Item: ResultItem,
+        S: ErrorSink<<Self::Item as ResultItem>::Error>,
     {
         ErrorsTo::new(self, sink)
     }
 }
 
 impl<I: Iterator> ErrorsToExt for I {}
+
+/// An item [`errors_to`](ErrorsToExt::errors_to) can split: a `Result`.
+///
+/// It exists so that `errors_to` can name the two halves of its items, and
+/// so that calling it on anything else gets an error message that says so.
+/// It is implemented for every `Result<T, E>`, and there is no need to
+/// implement it for anything else.
+///
+/// # Examples
+///
+/// ```
+/// use threadpipe::ResultItem;
+///
+/// let parsed: Result<u8, String> = Ok(7);
+/// assert_eq!(parsed.into_result(), Ok(7));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`errors_to` needs an iterator of `Result<T, E>` items; this one yields `{Self}`",
+    label = "the items here are `{Self}`, not `Result`s",
+    note = "turn each item into a `Result` first, e.g. `.map(|line| line.parse::<u32>())`"
+)]
+pub trait ResultItem {
+    /// The value inside `Ok`.
+    type Value;
+    /// The error inside `Err`.
+    type Error;
+
+    /// The item as a `Result`.
+    fn into_result(self) -> Result<Self::Value, Self::Error>;
+}
+
+impl<T, E> ResultItem for Result<T, E> {
+    type Value = T;
+    type Error = E;
+
+    fn into_result(self) -> Result<T, E> {
+        self
+    }
+}
 
 /// Where [`errors_to`](ErrorsToExt::errors_to) sends errors.
 ///
@@ -88,6 +127,11 @@ impl<I: Iterator> ErrorsToExt for I {}
 /// assert!(sink.send_error("b".into()).is_ok());
 /// assert_eq!(sink.send_error("c".into()), Err("c".to_owned()));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`errors_to` cannot send errors of type `{E}` to `{Self}`",
+    label = "this cannot receive `{E}` errors",
+    note = "pass an `mpsc::Sender<{E}>` or `mpsc::SyncSender<{E}>`: the channel's message type must be the error type"
+)]
 pub trait ErrorSink<E> {
     /// Delivers `error`, or gives it back if nobody will ever receive it;
     /// the pipeline then stops.
@@ -117,7 +161,8 @@ impl<E> ErrorSink<E> for SyncSender<E> {
 /// This struct is created by [`errors_to`](ErrorsToExt::errors_to). See its
 /// documentation for more.
 ///
-/// It is `Send` when the source and the sink are, so it can run on a worker.
+/// It is `Send` when the source and the sink are, so it can run on a worker,
+/// `Sync` when both are, and `Unpin` when both are.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct ErrorsTo<I, S> {
     /// `None` once the source has ended or the error receiver hung up.
@@ -134,17 +179,18 @@ impl<I, S> ErrorsTo<I, S> {
     }
 }
 
-impl<I, T, E, S> Iterator for ErrorsTo<I, S>
+impl<I, S> Iterator for ErrorsTo<I, S>
 where
-    I: Iterator<Item = Result<T, E>>,
-    S: ErrorSink<E>,
+    I: Iterator,
+    I::Item: ResultItem,
+    S: ErrorSink<<I::Item as ResultItem>::Error>,
 {
-    type Item = T;
+    type Item = <I::Item as ResultItem>::Value;
 
-    fn next(&mut self) -> Option<T> {
+    fn next(&mut self) -> Option<Self::Item> {
         let source = self.source.as_mut()?;
         for result in source.by_ref() {
-            match result {
+            match result.into_result() {
                 Ok(value) => return Some(value),
                 Err(error) => {
                     if self.sink.send_error(error).is_err() {
@@ -168,10 +214,11 @@ where
     }
 }
 
-impl<I, T, E, S> FusedIterator for ErrorsTo<I, S>
+impl<I, S> FusedIterator for ErrorsTo<I, S>
 where
-    I: Iterator<Item = Result<T, E>>,
-    S: ErrorSink<E>,
+    I: Iterator,
+    I::Item: ResultItem,
+    S: ErrorSink<<I::Item as ResultItem>::Error>,
 {
 }
 

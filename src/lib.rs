@@ -24,10 +24,31 @@
 //!
 //! | method | what it does | threads |
 //! |---|---|---|
-//! | [`off_thread`](OffThreadExt::off_thread) | runs the chain above on a worker | one per call |
+//! | [`off_thread`](OffThreadExt::off_thread) | runs the chain above on a worker, behind a bounded lock-free ring | one |
+//! | [`parallel_map`](ParallelMapExt::parallel_map) | runs a closure on a pool of workers, results in input order | one per core but one (the consumer helps) |
 //! | [`errors_to`](ErrorsToExt::errors_to) | sends `Err`s to a channel, yields the `Ok` values | none |
+//! | [`off_thread_scoped`](OffThreadExt::off_thread_scoped), [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped) | the same inside [`std::thread::scope`], so stages may borrow | as above |
 //!
-//! Each has a `_with` form taking options (capacity, thread name).
+//! Each has a `_with` form taking options: [`OffThreadOptions`] (capacity,
+//! thread name, batch mode, profile) and [`ParallelMapOptions`] (threads,
+//! window, name, completion order, profile).
+//!
+//! Around them: [`shared_channel`] gives a receiver several workers can
+//! share, and a [`Profile`] given to the stages of a pipeline reports which
+//! stage limits it:
+//!
+//! ```
+//! use threadpipe::prelude::*;
+//! use threadpipe::{OffThreadOptions, ParallelMapOptions, Profile};
+//!
+//! let profile = Profile::new();
+//! let total: u64 = (0..2_000u64)
+//!     .off_thread_with(OffThreadOptions::new().name("numbers").profile(&profile))
+//!     .parallel_map_with(ParallelMapOptions::new().name("squares").profile(&profile), |n| n * n)
+//!     .sum();
+//! assert_eq!(total, 2_664_667_000);
+//! println!("{}", profile.report()); // a table, ending with "limited by: ..."
+//! ```
 //!
 //! # The contract
 //!
@@ -57,14 +78,14 @@
 //! and anything about a source that blocks forever inside its own `next()`,
 //! which no adapter can interrupt.
 //!
-//! # Send and `'static`: why the compiler says no
+//! # Send, Sync and `'static`: why the compiler says no
 //!
 //! Whatever moves to a worker thread (the iterator, its closures, its items)
-//! must be [`Send`], and, because the worker may outlive the function that
-//! started it, `'static`. The compiler checks both; `ui-tests/` holds one
-//! small program per mistake with the exact error it gets.
-//!
-//! An `Rc` cannot be sent: two threads could change its count at once.
+//! must be [`Send`]; what `parallel_map`'s workers share (the closure) must be
+//! [`Sync`]; and, because a worker may outlive the function that started it,
+//! all of it must be `'static`, unless a `_scoped` adapter is used. The
+//! compiler checks all three. An `Rc`, for one, cannot be sent: two threads
+//! could change its count at once.
 //!
 //! ```compile_fail,E0277
 //! use std::rc::Rc;
@@ -73,27 +94,10 @@
 //! let first = (0..3).map(Rc::new).off_thread().next();
 //! ```
 //!
-//! A borrowed source cannot be sent either: the worker could still be reading
-//! it after the owner has freed it.
-//!
-//! ```compile_fail,E0597
-//! use threadpipe::prelude::*;
-//!
-//! fn sum_lengths() -> usize {
-//!     let words = vec!["a".to_owned(), "bc".to_owned()];
-//!     words.iter().map(|word| word.len()).off_thread().sum()
-//! }
-//! ```
-//!
-//! Moving the data in instead (`into_iter()`) fixes it:
-//!
-//! ```
-//! use threadpipe::prelude::*;
-//!
-//! let words = vec!["a".to_owned(), "bc".to_owned()];
-//! let total: usize = words.into_iter().map(|word| word.len()).off_thread().sum();
-//! assert_eq!(total, 3);
-//! ```
+//! The [`guide`] walks through every such case (`Rc`, `Cell`, a borrowed
+//! source, a `MutexGuard`, a shared `Receiver`, raw pointers, `errors_to` on
+//! plain values): the code, the error, the race it prevents, and the fix.
+//! `ui-tests/` holds the same cases as programs, with the exact messages.
 //!
 //! # Minimum supported Rust version
 //!
@@ -104,6 +108,7 @@
 
 mod bell;
 mod errors_to;
+pub mod guide;
 mod launch;
 mod off_thread;
 mod parallel_map;
@@ -118,7 +123,7 @@ mod stage;
 mod sync;
 mod worker;
 
-pub use crate::errors_to::{ErrorSink, ErrorsTo, ErrorsToExt};
+pub use crate::errors_to::{ErrorSink, ErrorsTo, ErrorsToExt, ResultItem};
 pub use crate::off_thread::{DEFAULT_CAPACITY, OffThread, OffThreadExt, OffThreadOptions};
 pub use crate::parallel_map::{ParallelMap, ParallelMapExt, ParallelMapOptions, ParallelMapScoped};
 pub use crate::profile::{Profile, ProfileReport, StageReport};

@@ -393,9 +393,9 @@ impl Default for OffThreadOptions {
 /// for more.
 ///
 /// It is `Send` when the source and its items are (so it can feed another
-/// stage), and never `Sync`: only one thread at a time receives from it. It
-/// is not `Clone`, since a clone would need a second worker running the same
-/// source, nor `UnwindSafe`, like the [`JoinHandle`](std::thread::JoinHandle)
+/// stage), never `Sync` (only one thread at a time receives from it), always
+/// `Unpin`, not `Clone` (a clone would need a second worker running the same
+/// source), and not `UnwindSafe`, like the [`JoinHandle`](std::thread::JoinHandle)
 /// inside it.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct OffThread<I: Iterator> {

@@ -516,7 +516,8 @@ impl<I, U> State<'_, I, U> {
 /// documentation for more. `U` is the type `f` returns; the type of `f` itself
 /// is not part of the name, so the adapter can be named in signatures.
 ///
-/// It is `Send` when the source and the results are, and never `Sync`.
+/// It is `Send` when the source and the results are, never `Sync` (one
+/// consumer at a time), always `Unpin`, and not `Clone`.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct ParallelMap<I, U> {
     state: State<'static, I, U>,
@@ -562,7 +563,8 @@ impl<I, U> fmt::Debug for ParallelMap<I, U> {
 /// and [`parallel_map_scoped_with`](ParallelMapExt::parallel_map_scoped_with).
 /// See their documentation for more.
 ///
-/// It is `Send` when the source and the results are, and never `Sync`.
+/// It is `Send` when the source and the results are, never `Sync`, always
+/// `Unpin`, and not `Clone`.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct ParallelMapScoped<'scope, 'env, I, U> {
     state: State<'scope, I, U>,

@@ -13,7 +13,7 @@ use crate::stage::LazyStage;
 /// See their documentation for more.
 ///
 /// Like [`OffThread`](crate::OffThread), it is `Send` when the source and
-/// its items are, and never `Sync`.
+/// its items are, never `Sync`, and always `Unpin`.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct OffThreadScoped<'scope, 'env, I: Iterator> {
     stage: LazyStage<'scope, I, &'scope Scope<'scope, 'env>>,

@@ -68,7 +68,7 @@ pub fn shared_sync_channel<T>(bound: usize) -> (SyncSender<T>, SharedReceiver<T>
     (sender, SharedReceiver::new(receiver))
 }
 
-/// The receiving end of a [`shared_channel`]: `Clone`, `Send` and `Sync` when
+/// The receiving end of a [`shared_channel`]: `Clone`, `Unpin`, and `Send` and `Sync` when
 /// `T` is `Send`, so several threads can take messages from one channel.
 ///
 /// It disconnects like a [`Receiver`]: once every sender is gone and the
