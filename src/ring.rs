@@ -13,27 +13,33 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_utils::Backoff;
+use crossbeam_utils::{Backoff, CachePadded};
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
 use crate::bell::Bell;
 use crate::profile::StageStats;
 
+/// A consumer that finds fewer items than this waits a moment for more.
+const LINGER_BELOW: usize = 16;
+/// That moment: a few hundred nanoseconds of `spin_loop`, never more.
+const LINGER_SPINS: u32 = 64;
+
 /// The two bells both ends share.
 #[derive(Debug)]
 struct Bells {
     /// Items pushed; closed when the sender is gone.
-    pushed: Bell,
+    pushed: CachePadded<Bell>,
     /// Items popped (reported in batches); closed when the receiver is gone.
-    popped: Bell,
+    /// Padded apart, since each side writes one and mostly reads the other.
+    popped: CachePadded<Bell>,
 }
 
 /// Creates a channel that holds at most `capacity` items.
 pub(crate) fn channel<T>(capacity: usize) -> (RingSender<T>, RingReceiver<T>) {
     let (producer, consumer) = RingBuffer::new(capacity);
     let bells = Arc::new(Bells {
-        pushed: Bell::new(),
-        popped: Bell::new(),
+        pushed: CachePadded::new(Bell::new()),
+        popped: CachePadded::new(Bell::new()),
     });
     let sender = RingSender {
         ring: producer,
@@ -75,7 +81,9 @@ impl<T> RingSender<T> {
                 Ok(()) => break,
                 Err(PushError::Full(back)) => {
                     item = back;
-                    waiting_since.get_or_insert_with(Instant::now);
+                    if stats.is_some() {
+                        waiting_since.get_or_insert_with(Instant::now);
+                    }
                     if !self.wait_for_room() {
                         return Err(item);
                     }
@@ -142,7 +150,9 @@ impl<T> RingReceiver<T> {
             if let Ok(item) = self.ring.pop() {
                 break Some(item);
             }
-            waiting_since.get_or_insert_with(Instant::now);
+            if stats.is_some() {
+                waiting_since.get_or_insert_with(Instant::now);
+            }
             if !self.wait_for_items() {
                 // Closed: whatever was pushed before closing is in the ring.
                 break self.ring.pop().ok();
@@ -178,7 +188,16 @@ impl<T> RingReceiver<T> {
         // thread keeps reading would stall it each time.
         let backoff = Backoff::new();
         while !backoff.is_completed() {
-            if self.ring.slots() > 0 {
+            let ready = self.ring.slots();
+            if ready > 0 {
+                if ready < LINGER_BELOW {
+                    // Let a few more arrive before taking them: chasing the
+                    // producer item by item makes every cache line of the
+                    // ring cross between the cores twice.
+                    for _ in 0..LINGER_SPINS {
+                        std::hint::spin_loop();
+                    }
+                }
                 return true;
             }
             backoff.snooze();

@@ -18,7 +18,8 @@
 use std::any::Any;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread;
 use std::time::Instant;
 
 use crate::launch::{Launch, Thread};
@@ -30,65 +31,93 @@ use crate::size_hint::{self, SizeHint};
 /// What a panicking thread leaves behind; re-raised with [`panic::resume_unwind`].
 pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;
 
-/// One message from a worker to its consumer.
-enum Message<T> {
-    Item(T),
-    /// Several items, in order (batch mode).
-    Batch(Vec<T>),
-    /// The source panicked; nothing follows.
-    Panicked(PanicPayload),
+/// Where a worker leaves its source's panic for the consumer, which looks
+/// once the channel is closed and the worker joined.
+type PanicSlot = Arc<Mutex<Option<PanicPayload>>>;
+
+/// Locks the panic slot; nothing can leave it half-written, so poison is moot.
+fn lock(slot: &PanicSlot) -> std::sync::MutexGuard<'_, Option<PanicPayload>> {
+    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Runs `source` to its end, sending every item (alone, or in batches of
-/// `batch`), then the panic if there was one.
-///
-/// Returns early, dropping `source` here on the worker thread, once the
-/// consumer has hung up.
-fn drain_into<I: Iterator>(
+/// The channel of one stage: items one by one, or in batches.
+enum Lane<T> {
+    Items(RingReceiver<T>),
+    Batches {
+        receiver: RingReceiver<Vec<T>>,
+        /// What is left of the batch being handed out.
+        current: std::vec::IntoIter<T>,
+    },
+}
+
+impl<T> Lane<T> {
+    /// The next item; `None` once the worker has closed the channel and
+    /// every item it sent has been taken.
+    fn recv(&mut self, stats: Option<&StageStats>) -> Option<T> {
+        match self {
+            Lane::Items(receiver) => receiver.recv(stats),
+            Lane::Batches { receiver, current } => loop {
+                if let Some(item) = current.next() {
+                    return Some(item);
+                }
+                *current = receiver.recv(stats)?.into_iter();
+            },
+        }
+    }
+}
+
+/// Runs `source` to its end, sending every item, unless the consumer hangs
+/// up first; then `source` is dropped here, on the worker thread.
+fn send_items<I: Iterator>(
     source: I,
-    sender: &mut RingSender<Message<I::Item>>,
+    sender: &mut RingSender<I::Item>,
+    stats: Option<&StageStats>,
+) -> thread::Result<()> {
+    // AssertUnwindSafe is sound here: after a panic the source is dropped
+    // without being used again, and only the payload leaves this function.
+    panic::catch_unwind(AssertUnwindSafe(|| {
+        for item in source {
+            if sender.send(item, stats).is_err() {
+                return;
+            }
+        }
+    }))
+}
+
+/// Like [`send_items`], in batches of `batch` items; a partial batch is sent
+/// when the source ends or panics.
+fn send_batches<I: Iterator>(
+    source: I,
+    sender: &mut RingSender<Vec<I::Item>>,
     batch: usize,
     stats: Option<&StageStats>,
-) {
-    let mut filling = Vec::new();
+) -> thread::Result<()> {
+    let mut filling = Vec::with_capacity(batch);
     // AssertUnwindSafe is sound here: after a panic the source is dropped
     // without being used again, and `filling` holds only finished items.
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        if batch == 1 {
-            for item in source {
-                if sender.send(Message::Item(item), stats).is_err() {
-                    return;
-                }
-            }
-            return;
-        }
-        filling.reserve_exact(batch);
         for item in source {
             filling.push(item);
             if filling.len() == batch {
                 let full = mem::replace(&mut filling, Vec::with_capacity(batch));
-                if sender.send(Message::Batch(full), stats).is_err() {
+                if sender.send(full, stats).is_err() {
                     return;
                 }
             }
         }
     }));
-    // The source ended, panicked, or the consumer hung up (then these sends
-    // fail, and nobody is left to tell).
+    // If the consumer has hung up this fails, and nobody is left to tell.
     if !filling.is_empty() {
-        let _ = sender.send(Message::Batch(filling), stats);
+        let _ = sender.send(filling, stats);
     }
-    if let Err(payload) = outcome {
-        let _ = sender.send(Message::Panicked(payload), stats);
-    }
+    outcome
 }
 
 /// The consumer's end of one worker thread: a fused stream of its items.
 pub(crate) struct Handoff<'scope, T> {
     /// `None` once the stream has ended, so it stays ended.
-    receiver: Option<RingReceiver<Message<T>>>,
-    /// What is left of the batch being handed out.
-    batch: std::vec::IntoIter<T>,
+    lane: Option<Lane<T>>,
+    panic: PanicSlot,
     thread: Option<Thread<'scope>>,
     /// The source's hint when the worker started, minus what was delivered.
     remaining: SizeHint,
@@ -109,26 +138,42 @@ impl<'scope, T> Handoff<'scope, T> {
         L: Launch<'scope>,
     {
         let remaining = source.size_hint();
-        let batch = options.batch;
-        // The bound is on items: in batch mode, that many items in whole batches.
-        let slots = options.capacity.div_ceil(batch);
-        let (mut sender, receiver) = ring::channel(slots);
         if let Some(stats) = &stats {
             stats.start();
         }
+        let panic = PanicSlot::default();
+        let worker_panic = Arc::clone(&panic);
         let worker_stats = stats.clone();
+        let batch = options.batch;
+        let (lane, body): (Lane<T>, Box<dyn FnOnce() -> thread::Result<()> + Send + 'scope>) =
+            if batch == 1 {
+                let (mut sender, receiver) = ring::channel(options.capacity);
+                let stats = worker_stats.clone();
+                let body = move || send_items(source, &mut sender, stats.as_deref());
+                (Lane::Items(receiver), Box::new(body))
+            } else {
+                // The bound is on items: that many, in whole batches.
+                let (mut sender, receiver) = ring::channel(options.capacity.div_ceil(batch));
+                let stats = worker_stats.clone();
+                let body = move || send_batches(source, &mut sender, batch, stats.as_deref());
+                let current = Vec::new().into_iter();
+                (Lane::Batches { receiver, current }, Box::new(body))
+            };
         let thread = launcher.spawn(options.name.clone(), move || {
             let since = Instant::now();
-            drain_into(source, &mut sender, batch, worker_stats.as_deref());
-            // Closes the channel before the thread reports itself done.
-            drop(sender);
+            // The sender lives in `body` and closes the channel as `body`
+            // returns; the consumer then joins this thread before it looks
+            // in the slot, so the panic is there by then.
+            if let Err(payload) = body() {
+                *lock(&worker_panic) = Some(payload);
+            }
             if let Some(stats) = worker_stats {
                 stats.worker_done(since);
             }
         });
         Handoff {
-            receiver: Some(receiver),
-            batch: Vec::new().into_iter(),
+            lane: Some(lane),
+            panic,
             thread: Some(thread),
             remaining,
             stats,
@@ -138,8 +183,8 @@ impl<'scope, T> Handoff<'scope, T> {
     /// A stream that has already ended, with no thread behind it.
     pub(crate) fn ended() -> Self {
         Handoff {
-            receiver: None,
-            batch: Vec::new().into_iter(),
+            lane: None,
+            panic: PanicSlot::default(),
             thread: None,
             remaining: size_hint::EMPTY,
             stats: None,
@@ -155,23 +200,14 @@ impl<'scope, T> Handoff<'scope, T> {
     /// item produced before it; the worker has exited by then, and the stream
     /// is ended.
     pub(crate) fn recv(&mut self) -> Option<T> {
-        let item = loop {
-            if let Some(item) = self.batch.next() {
-                break item;
+        let Some(item) = self.lane.as_mut()?.recv(self.stats.as_deref()) else {
+            self.finish();
+            // `finish` has joined the worker: if the source panicked, the
+            // payload is in its slot by now.
+            if let Some(payload) = lock(&self.panic).take() {
+                panic::resume_unwind(payload);
             }
-            let receiver = self.receiver.as_mut()?;
-            match receiver.recv(self.stats.as_deref()) {
-                Some(Message::Item(item)) => break item,
-                Some(Message::Batch(items)) => self.batch = items.into_iter(),
-                Some(Message::Panicked(payload)) => {
-                    self.finish();
-                    panic::resume_unwind(payload)
-                }
-                None => {
-                    self.finish();
-                    return None;
-                }
-            }
+            return None;
         };
         self.remaining = size_hint::after_one(self.remaining);
         if let Some(stats) = &self.stats {
@@ -191,7 +227,7 @@ impl<'scope, T> Handoff<'scope, T> {
         if let Some(stats) = &self.stats {
             stats.end();
         }
-        self.receiver = None;
+        self.lane = None;
         self.remaining = size_hint::EMPTY;
         if let Some(thread) = self.thread.take() {
             thread.join();
@@ -200,6 +236,6 @@ impl<'scope, T> Handoff<'scope, T> {
 
     /// Whether the stream has ended (the worker is gone too).
     pub(crate) fn is_finished(&self) -> bool {
-        self.receiver.is_none()
+        self.lane.is_none()
     }
 }
