@@ -41,13 +41,14 @@ macro_rules! ensure {
     };
 }
 
+const SECTIONS: [Section; 2] = [
+    ("(a) logging service", logging_service),
+    ("(b) request/response", request_response),
+];
+
 fn main() -> ExitCode {
-    let sections: [Section; 2] = [
-        ("(a) logging service", logging_service),
-        ("(b) request/response", request_response),
-    ];
     let mut failed = false;
-    for (name, run) in sections {
+    for (name, run) in SECTIONS {
         println!("== {name}");
         match run() {
             Ok(summary) => println!("ok: {summary}"),
@@ -272,4 +273,18 @@ fn nth_prime(n: usize) -> u64 {
                 .all(|d| !k.is_multiple_of(d))
     };
     (2..).filter(|&k| is_prime(k)).nth(n - 1).unwrap_or(0)
+}
+
+/// Runs with the test suite (`test = true` in Cargo.toml), so the README's
+/// test command proves the example's own checks.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_section_passes_its_checks() {
+        for (name, run) in super::SECTIONS {
+            if let Err(problem) = run() {
+                panic!("{name}: {problem}");
+            }
+        }
+    }
 }

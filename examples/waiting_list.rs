@@ -352,3 +352,13 @@ fn poisoning() -> Result<String, String> {
         book.entries, book.total
     ))
 }
+
+/// Runs with the test suite (`test = true` in Cargo.toml), so the README's
+/// test command proves the example's own checks.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_section_passes_its_checks() {
+        super::main().unwrap();
+    }
+}

@@ -84,26 +84,20 @@ fn count_words(text: &str) -> HashMap<String, usize> {
     counts
 }
 
-fn main() {
-    let mut roots: Vec<PathBuf> = env::args_os().skip(1).map(PathBuf::from).collect();
-    if roots
-        .iter()
-        .any(|root| root.to_str().is_some_and(|arg| arg.starts_with('-')))
-    {
-        eprintln!(
-            "usage: word_count [PATH...]   (default: this crate's src/, examples/ and README.md)"
-        );
-        process::exit(1);
-    }
-    if roots.is_empty() {
-        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        roots = ["src", "examples", "README.md"]
-            .iter()
-            .map(|part| crate_dir.join(part))
-            .collect();
-    }
+/// What a run found.
+#[derive(Debug)]
+struct Summary {
+    files: usize,
+    /// Word frequencies, most frequent first, ties by word.
+    ranked: Vec<(String, usize)>,
+    /// Paths that could not be read (reported on stderr as they happen).
+    failures: usize,
+}
+
+/// Counts the words of every file under `roots`, as one iterator chain.
+fn count_all(roots: &[PathBuf]) -> Summary {
     let mut listed = Vec::new();
-    for root in &roots {
+    for root in roots {
         files_under(root, &mut listed);
     }
 
@@ -135,15 +129,75 @@ fn main() {
 
     let mut ranked: Vec<(String, usize)> = totals.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Summary {
+        files,
+        ranked,
+        failures,
+    }
+}
+
+fn main() {
+    let mut roots: Vec<PathBuf> = env::args_os().skip(1).map(PathBuf::from).collect();
+    if roots
+        .iter()
+        .any(|root| root.to_str().is_some_and(|arg| arg.starts_with('-')))
+    {
+        eprintln!(
+            "usage: word_count [PATH...]   (default: this crate's src/, examples/ and README.md)"
+        );
+        process::exit(1);
+    }
+    if roots.is_empty() {
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        roots = ["src", "examples", "README.md"]
+            .iter()
+            .map(|part| crate_dir.join(part))
+            .collect();
+    }
+    let summary = count_all(&roots);
     println!(
-        "{files} files, {} distinct words; the most common:",
-        ranked.len()
+        "{} files, {} distinct words; the most common:",
+        summary.files,
+        summary.ranked.len()
     );
-    for (word, count) in ranked.iter().take(10) {
+    for (word, count) in summary.ranked.iter().take(10) {
         println!("{count:>8}  {word}");
     }
-    if failures > 0 {
-        eprintln!("word_count: {failures} path(s) could not be read and were skipped");
+    if summary.failures > 0 {
+        eprintln!(
+            "word_count: {} path(s) could not be read and were skipped",
+            summary.failures
+        );
         process::exit(2);
+    }
+}
+
+/// Runs with the test suite (`test = true` in Cargo.toml).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_words_and_reports_bad_files_without_losing_the_rest() {
+        let dir = env::temp_dir().join(format!("word_count-test-{}", std::process::id()));
+        fs::create_dir_all(dir.join("sub")).unwrap();
+        fs::write(dir.join("a.txt"), "Pipe pipe, stage!").unwrap();
+        fs::write(dir.join("sub").join("b.txt"), "stage Ünïcode").unwrap();
+        fs::write(dir.join("bad.bin"), [0xff, 0xfe, 0x00]).unwrap();
+        let summary = count_all(&[dir.clone(), dir.join("missing")]);
+        fs::remove_dir_all(&dir).unwrap();
+
+        assert_eq!(summary.files, 2);
+        assert_eq!(
+            summary.failures, 2,
+            "the non-UTF-8 file and the missing path"
+        );
+        let expected = [("pipe", 2), ("stage", 2), ("ünïcode", 1)];
+        let ranked: Vec<(&str, usize)> = summary
+            .ranked
+            .iter()
+            .map(|(w, n)| (w.as_str(), *n))
+            .collect();
+        assert_eq!(ranked, expected);
     }
 }

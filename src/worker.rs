@@ -37,7 +37,8 @@ type PanicSlot = Arc<Mutex<Option<PanicPayload>>>;
 
 /// Locks the panic slot; nothing can leave it half-written, so poison is moot.
 fn lock(slot: &PanicSlot) -> std::sync::MutexGuard<'_, Option<PanicPayload>> {
-    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The channel of one stage: items one by one, or in batches.
@@ -145,20 +146,22 @@ impl<'scope, T> Handoff<'scope, T> {
         let worker_panic = Arc::clone(&panic);
         let worker_stats = stats.clone();
         let batch = options.batch;
-        let (lane, body): (Lane<T>, Box<dyn FnOnce() -> thread::Result<()> + Send + 'scope>) =
-            if batch == 1 {
-                let (mut sender, receiver) = ring::channel(options.capacity);
-                let stats = worker_stats.clone();
-                let body = move || send_items(source, &mut sender, stats.as_deref());
-                (Lane::Items(receiver), Box::new(body))
-            } else {
-                // The bound is on items: that many, in whole batches.
-                let (mut sender, receiver) = ring::channel(options.capacity.div_ceil(batch));
-                let stats = worker_stats.clone();
-                let body = move || send_batches(source, &mut sender, batch, stats.as_deref());
-                let current = Vec::new().into_iter();
-                (Lane::Batches { receiver, current }, Box::new(body))
-            };
+        let (lane, body): (
+            Lane<T>,
+            Box<dyn FnOnce() -> thread::Result<()> + Send + 'scope>,
+        ) = if batch == 1 {
+            let (mut sender, receiver) = ring::channel(options.capacity);
+            let stats = worker_stats.clone();
+            let body = move || send_items(source, &mut sender, stats.as_deref());
+            (Lane::Items(receiver), Box::new(body))
+        } else {
+            // The bound is on items: that many, in whole batches.
+            let (mut sender, receiver) = ring::channel(options.capacity.div_ceil(batch));
+            let stats = worker_stats.clone();
+            let body = move || send_batches(source, &mut sender, batch, stats.as_deref());
+            let current = Vec::new().into_iter();
+            (Lane::Batches { receiver, current }, Box::new(body))
+        };
         let thread = launcher.spawn(options.name.clone(), move || {
             let since = Instant::now();
             // The sender lives in `body` and closes the channel as `body`
