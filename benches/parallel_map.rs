@@ -17,7 +17,7 @@ const HEIGHT: usize = 900;
 
 /// Escape-time counts for one row of the classic Mandelbrot picture.
 fn mandelbrot_row(row: usize) -> Vec<u8> {
-    let (left, right, top, bottom) = (-1.20, -1.0 + 0.20, 0.35, 0.20);
+    let (left, right, top, bottom) = (-1.20, -1.0, 0.35, 0.20);
     let im = top - (top - bottom) * row as f64 / HEIGHT as f64;
     (0..WIDTH)
         .map(|column| {
