@@ -16,11 +16,14 @@
 //! keeps up.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Instant;
+
+use rtrb::{Consumer, Producer, RingBuffer};
 
 use crate::launch::{Launch, Thread};
 use crate::off_thread::OffThreadOptions;
@@ -45,9 +48,12 @@ fn lock(slot: &PanicSlot) -> std::sync::MutexGuard<'_, Option<PanicPayload>> {
 enum Lane<T> {
     Items(RingReceiver<T>),
     Batches {
-        receiver: RingReceiver<Vec<T>>,
+        receiver: RingReceiver<VecDeque<T>>,
         /// What is left of the batch being handed out.
-        current: std::vec::IntoIter<T>,
+        current: VecDeque<T>,
+        /// Emptied batches go back to the worker, which refills them rather
+        /// than allocate on one thread what the other frees.
+        emptied: Producer<VecDeque<T>>,
     },
 }
 
@@ -57,11 +63,17 @@ impl<T> Lane<T> {
     fn recv(&mut self, stats: Option<&StageStats>) -> Option<T> {
         match self {
             Lane::Items(receiver) => receiver.recv(stats),
-            Lane::Batches { receiver, current } => loop {
-                if let Some(item) = current.next() {
+            Lane::Batches {
+                receiver,
+                current,
+                emptied,
+            } => loop {
+                if let Some(item) = current.pop_front() {
                     return Some(item);
                 }
-                *current = receiver.recv(stats)?.into_iter();
+                let next = receiver.recv(stats)?;
+                // If the worker has enough spare batches, this one is dropped.
+                let _ = emptied.push(mem::replace(current, next));
             },
         }
     }
@@ -86,21 +98,28 @@ fn send_items<I: Iterator>(
 }
 
 /// Like [`send_items`], in batches of `batch` items; a partial batch is sent
-/// when the source ends or panics.
+/// when the source ends or panics. Batches come from `emptied` when the
+/// consumer has handed some back.
 fn send_batches<I: Iterator>(
     source: I,
-    sender: &mut RingSender<Vec<I::Item>>,
+    sender: &mut RingSender<VecDeque<I::Item>>,
+    emptied: &mut Consumer<VecDeque<I::Item>>,
     batch: usize,
     stats: Option<&StageStats>,
 ) -> thread::Result<()> {
-    let mut filling = Vec::with_capacity(batch);
+    let mut fresh = || {
+        emptied
+            .pop()
+            .unwrap_or_else(|_| VecDeque::with_capacity(batch))
+    };
+    let mut filling = fresh();
     // AssertUnwindSafe is sound here: after a panic the source is dropped
     // without being used again, and `filling` holds only finished items.
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         for item in source {
-            filling.push(item);
+            filling.push_back(item);
             if filling.len() == batch {
-                let full = mem::replace(&mut filling, Vec::with_capacity(batch));
+                let full = mem::replace(&mut filling, fresh());
                 if sender.send(full, stats).is_err() {
                     return;
                 }
@@ -156,11 +175,18 @@ impl<'scope, T> Handoff<'scope, T> {
             (Lane::Items(receiver), Box::new(body))
         } else {
             // The bound is on items: that many, in whole batches.
-            let (mut sender, receiver) = ring::channel(options.capacity.div_ceil(batch));
+            let slots = options.capacity.div_ceil(batch);
+            let (mut sender, receiver) = ring::channel(slots);
+            let (emptied, mut recycled) = RingBuffer::new(slots + 1);
             let stats = worker_stats.clone();
-            let body = move || send_batches(source, &mut sender, batch, stats.as_deref());
-            let current = Vec::new().into_iter();
-            (Lane::Batches { receiver, current }, Box::new(body))
+            let body =
+                move || send_batches(source, &mut sender, &mut recycled, batch, stats.as_deref());
+            let lane = Lane::Batches {
+                receiver,
+                current: VecDeque::new(),
+                emptied,
+            };
+            (lane, Box::new(body))
         };
         let thread = launcher.spawn(options.name.clone(), move || {
             let since = Instant::now();
