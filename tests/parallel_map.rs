@@ -57,6 +57,32 @@ fn preserves_order_when_items_finish_out_of_order() {
 }
 
 #[test]
+fn a_result_is_handed_over_without_waiting_for_later_ones() {
+    // Item 1, when a worker runs it, waits until the consumer has item 0. A
+    // pool that held result 0 back (to batch it, say) would never deliver it.
+    // (On the consumer's own thread item 1 cannot wait for that, see the docs.)
+    let (got_zero, zero_delivered) = mpsc::channel::<()>();
+    let zero_delivered = std::sync::Mutex::new(zero_delivered);
+    let (report, reports) = mpsc::channel();
+    let consumer = thread::spawn(move || {
+        let stage = (0..2).parallel_map_with(options("pm-eager", 1, 4), move |n| {
+            let on_worker = thread::current().name() == Some("pm-eager-0");
+            if n == 1 && on_worker {
+                let _ = zero_delivered.lock().unwrap().recv();
+            }
+            n
+        });
+        for item in stage {
+            report.send(item).unwrap();
+        }
+    });
+    assert_eq!(reports.recv_timeout(PATIENCE), Ok(0), "result 0 held back");
+    got_zero.send(()).unwrap_or(());
+    assert_eq!(reports.recv_timeout(PATIENCE), Ok(1));
+    consumer.join().unwrap();
+}
+
+#[test]
 fn completion_order_yields_every_result_once() {
     let mut got: Vec<usize> = (0..5000)
         .parallel_map_with(options("unordered", 3, 8).in_completion_order(), |n| n * 2)
