@@ -1,0 +1,355 @@
+//! fingertips: builds an inverted index of a tree of text files, then finds
+//! the files that contain given words, fast, without loading the index.
+//!
+//! It is threadpipe's version of the `fingertips` program from *Programming
+//! Rust* (Blandy, Orendorff and Tindall, chapter "Concurrency"). The book
+//! builds a five-stage pipeline by hand out of threads and channels; here the
+//! same five stages are one iterator chain, and one method call moves a stage
+//! onto threads:
+//!
+//! | the book's stage | here | runs on |
+//! |---|---|---|
+//! | 1. read the files | [`read_document`](document::read_document), then `errors_to` | `off_thread`: "reader" |
+//! | 2. index each file | [`index_document`](document::index_document) | `parallel_map`: "indexer-N" and the consumer |
+//! | 3. merge indexes in memory until large | [`Accumulate`](memory_index::Accumulate) | `off_thread`: "accumulator" |
+//! | 4. write large indexes to temporary files | `RunWriter::write` | the main thread |
+//! | 5. merge the temporary files | [`merge_runs`](merge::merge_runs) | the main thread |
+//!
+//! ```text
+//! sorted paths
+//!   .map(read_document).errors_to(errors).off_thread_with(reader)   1
+//!   .parallel_map_with(indexer, index_document)                     2
+//!   -> Accumulate::new(.., flush_at, ..).off_thread_with(accumulator)  3
+//!   .map(|index| writer.write(index)).collect()                     4
+//!   -> merge_runs(runs, ..)                                         5
+//! ```
+//!
+//! `--single-threaded` runs the same functions as a plain chain without the
+//! threadpipe adapters, and writes byte for byte the same index. The chain is
+//! built in one place, `build_index` in `pipeline.rs`. The index format is
+//! described in `format.rs`.
+//!
+//! Run it:
+//!
+//! ```text
+//! cargo run --release --example fingertips            # index this crate, search "thread"
+//! cargo run --release --example fingertips -- index [--out DIR] [--single-threaded] [--max-memory MB] PATH...
+//! cargo run --release --example fingertips -- search [--index DIR] WORD...
+//! ```
+//!
+//! `DIR` is `./fingertips-index` unless given. `search` prints
+//! `<hits>\t<path>` for each document holding every word, most hits first.
+//! Exit status, as grep's: 0 when something matched (or was indexed), 1 when
+//! nothing matched, 2 on errors, including unreadable or non-UTF-8 files,
+//! which are reported and skipped while the rest is indexed.
+
+mod document;
+mod errors;
+mod files;
+mod format;
+mod memory_index;
+mod merge;
+mod pipeline;
+mod search;
+mod table;
+mod tokenize;
+
+#[cfg(test)]
+mod tests;
+
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::{env, fs, thread};
+
+use threadpipe::ErrorSink;
+
+use crate::errors::{Fatal, FileError};
+use crate::pipeline::{IndexConfig, IndexSummary, Mode, build_index, unique_suffix};
+
+const USAGE: &str = "\
+usage:
+  fingertips                 index this crate's sources in a temporary directory, search \"thread\"
+  fingertips index [--out DIR] [--single-threaded] [--max-memory MB] PATH...
+  fingertips search [--index DIR] WORD...
+
+options:
+  --out DIR, --index DIR   the index directory (default: ./fingertips-index)
+  --single-threaded        run every stage on one thread (writes the same index)
+  --max-memory MB          memory for in-memory indexes before they are written
+                           to temporary files and merged (default: 192)
+
+exit status: 0 found or indexed, 1 nothing found, 2 error";
+
+const DEFAULT_INDEX: &str = "fingertips-index";
+const DEFAULT_MAX_MEMORY_MB: usize = 192;
+const FAILURE: u8 = 2;
+
+enum Command {
+    Demo,
+    Help,
+    Index(IndexConfig),
+    Search { index: PathBuf, terms: Vec<String> },
+}
+
+fn main() -> ExitCode {
+    match parse(env::args_os().skip(1).collect()) {
+        Err(problem) => {
+            eprintln!("fingertips: {problem}\n{USAGE}");
+            ExitCode::from(FAILURE)
+        }
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Demo) => demo(),
+        Ok(Command::Index(config)) => match index_reporting_errors(&config) {
+            Ok((summary, skipped)) => {
+                println!("{}", describe(&summary, &config.out));
+                exit_status(skipped)
+            }
+            Err(fatal) => fail(&fatal),
+        },
+        Ok(Command::Search { index, terms }) => match search::search(&index, &terms) {
+            Ok(hits) => print_hits(&hits, usize::MAX, Path::new("")),
+            Err(fatal) => fail(&fatal),
+        },
+    }
+}
+
+fn parse(args: Vec<OsString>) -> Result<Command, String> {
+    let mut args = args.into_iter();
+    let Some(command) = args.next() else {
+        return Ok(Command::Demo);
+    };
+    match command.to_str() {
+        Some("index") => parse_index(args),
+        Some("search") => parse_search(args),
+        Some("help" | "--help" | "-h") => Ok(Command::Help),
+        _ => Err(format!("unknown command `{}`", command.display())),
+    }
+}
+
+fn parse_index(mut args: impl Iterator<Item = OsString>) -> Result<Command, String> {
+    let mut config = IndexConfig {
+        roots: Vec::new(),
+        out: PathBuf::from(DEFAULT_INDEX),
+        mode: Mode::Threaded,
+        max_memory: DEFAULT_MAX_MEMORY_MB << 20,
+        fan_in: merge::DEFAULT_FAN_IN,
+        progress: true,
+    };
+    let mut options_ended = false;
+    while let Some(arg) = args.next() {
+        if options_ended || !is_option(&arg) {
+            config.roots.push(PathBuf::from(arg));
+            continue;
+        }
+        match arg.to_str() {
+            Some("--") => options_ended = true,
+            Some("--out") => config.out = option_value(&mut args, "--out")?.into(),
+            Some("--single-threaded") => config.mode = Mode::SingleThreaded,
+            Some("--max-memory") => {
+                let value = option_value(&mut args, "--max-memory")?;
+                config.max_memory = value
+                    .to_str()
+                    .and_then(|text| text.parse::<usize>().ok())
+                    .filter(|&megabytes| megabytes > 0)
+                    .and_then(|megabytes| megabytes.checked_mul(1 << 20))
+                    .ok_or_else(|| {
+                        let value = value.display();
+                        format!("--max-memory: `{value}` is not a number of megabytes (1 or more)")
+                    })?;
+            }
+            _ => return Err(format!("index: unknown option `{}`", arg.display())),
+        }
+    }
+    if config.roots.is_empty() {
+        return Err("index: no PATH to index".to_owned());
+    }
+    Ok(Command::Index(config))
+}
+
+fn parse_search(mut args: impl Iterator<Item = OsString>) -> Result<Command, String> {
+    let mut index = PathBuf::from(DEFAULT_INDEX);
+    let mut terms = Vec::new();
+    let mut options_ended = false;
+    while let Some(arg) = args.next() {
+        if options_ended || !is_option(&arg) {
+            let word = arg
+                .to_str()
+                .ok_or_else(|| format!("search: `{}` is not UTF-8", arg.display()))?;
+            terms.extend(tokenize::words(word));
+            continue;
+        }
+        match arg.to_str() {
+            Some("--") => options_ended = true,
+            Some("--index") => index = option_value(&mut args, "--index")?.into(),
+            _ => return Err(format!("search: unknown option `{}`", arg.display())),
+        }
+    }
+    if terms.is_empty() {
+        return Err("search: no WORD to search for (words are letters and digits)".to_owned());
+    }
+    Ok(Command::Search { index, terms })
+}
+
+fn is_option(arg: &OsStr) -> bool {
+    arg.len() > 1 && arg.as_encoded_bytes().starts_with(b"-")
+}
+
+fn option_value(args: &mut impl Iterator<Item = OsString>, option: &str) -> Result<OsString, String> {
+    args.next().ok_or_else(|| format!("{option} needs a value"))
+}
+
+/// Runs `index`, reporting skipped files on stderr as they happen; returns
+/// the summary and how many files were skipped.
+fn index_reporting_errors(config: &IndexConfig) -> Result<(IndexSummary, usize), Fatal> {
+    match config.mode {
+        Mode::Threaded => {
+            // The channel is drained while the pipeline runs, so messages
+            // appear as files fail, whichever thread found them.
+            let (errors, received) = mpsc::channel::<FileError>();
+            let reporter = thread::Builder::new()
+                .name("error reporter".to_owned())
+                .spawn(move || received.iter().inspect(report).count())
+                .map_err(|error| Fatal::io("start a thread for", Path::new("errors"), error))?;
+            let built = build_index(config, errors);
+            let skipped = reporter.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok((built?, skipped))
+        }
+        Mode::SingleThreaded => {
+            let errors = ReportNow::default();
+            let built = build_index(config, errors.clone())?;
+            Ok((built, errors.reported.load(Ordering::Relaxed)))
+        }
+    }
+}
+
+fn report(error: &FileError) {
+    eprintln!("fingertips: {error} (skipped)");
+}
+
+/// An error sink for the single-threaded mode: reports on the spot, no thread.
+#[derive(Clone, Default)]
+struct ReportNow {
+    reported: Arc<AtomicUsize>,
+}
+
+impl ErrorSink<FileError> for ReportNow {
+    fn send_error(&mut self, error: FileError) -> Result<(), FileError> {
+        report(&error);
+        self.reported.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn describe(summary: &IndexSummary, out: &Path) -> String {
+    format!(
+        "indexed {} files ({:.1} MB) in {:.2} s: {} terms, {} run(s) merged, index in {}",
+        summary.documents,
+        summary.input_bytes as f64 / 1e6,
+        summary.elapsed.as_secs_f64(),
+        summary.terms,
+        summary.runs,
+        out.display()
+    )
+}
+
+fn exit_status(skipped: usize) -> ExitCode {
+    if skipped == 0 {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("fingertips: {skipped} path(s) could not be indexed and were skipped");
+    ExitCode::from(FAILURE)
+}
+
+fn fail(fatal: &Fatal) -> ExitCode {
+    eprintln!("fingertips: {fatal}");
+    ExitCode::from(FAILURE)
+}
+
+/// Prints up to `limit` hits as `<hits>\t<path>`, paths shown relative to
+/// `base` where they are under it; exit status 0 if there were any, else 1.
+fn print_hits(hits: &[search::Hit], limit: usize, base: &Path) -> ExitCode {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for hit in hits.iter().take(limit) {
+        let path = hit.path.strip_prefix(base).unwrap_or(&hit.path);
+        if let Err(error) = writeln!(out, "{}\t{}", hit.hits, path.display()) {
+            return stdout_failed(&error, hits);
+        }
+    }
+    if let Err(error) = out.flush() {
+        return stdout_failed(&error, hits);
+    }
+    if hits.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A reader that stops early (`| head`) is not an error; anything else is.
+fn stdout_failed(error: &io::Error, hits: &[search::Hit]) -> ExitCode {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        return if hits.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+    }
+    eprintln!("fingertips: cannot write the results: {error}");
+    ExitCode::from(FAILURE)
+}
+
+/// No arguments: index this crate's own sources and docs into a fresh
+/// temporary directory, and run a sample search. Works on a fresh checkout.
+fn demo() -> ExitCode {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let parts = ["src", "examples", "tests", "benches", "ui-tests", "README.md", "Cargo.toml"];
+    let roots: Vec<PathBuf> = parts
+        .iter()
+        .map(|part| crate_dir.join(part))
+        .filter(|path| path.exists())
+        .collect();
+    let scratch = TempDir(env::temp_dir().join(format!("fingertips-demo-{}", unique_suffix())));
+    if let Err(error) = fs::create_dir(&scratch.0) {
+        return fail(&Fatal::io("create", &scratch.0, error));
+    }
+    let config = IndexConfig {
+        roots,
+        out: scratch.0.join("index"),
+        mode: Mode::Threaded,
+        max_memory: DEFAULT_MAX_MEMORY_MB << 20,
+        fan_in: merge::DEFAULT_FAN_IN,
+        progress: true,
+    };
+    println!("fingertips: indexing the sources of {}", crate_dir.display());
+    let (summary, skipped) = match index_reporting_errors(&config) {
+        Ok(done) => done,
+        Err(fatal) => return fail(&fatal),
+    };
+    println!("{}", describe(&summary, &config.out));
+    let query = ["thread".to_owned()];
+    let hits = match search::search(&config.out, &query) {
+        Ok(hits) => hits,
+        Err(fatal) => return fail(&fatal),
+    };
+    println!("\nsearch thread: {} files; the top ones:", hits.len());
+    let _ = print_hits(&hits, 8, crate_dir);
+    println!(
+        "\nIndex and search your own files:\n  \
+         cargo run --release --example fingertips -- index --out DIR PATH...\n  \
+         cargo run --release --example fingertips -- search --index DIR WORD..."
+    );
+    exit_status(skipped)
+}
+
+/// A directory removed, with everything in it, when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,330 @@
+//! The `index` command: the five stages put together, in [`build_index`].
+//!
+//! Also where the index is staged and put in place: everything is written
+//! into a hidden directory beside the destination, which is renamed into
+//! place only once complete, so a failure at any point leaves a previous
+//! index untouched (and the staging directory removed).
+
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use threadpipe::prelude::*;
+use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions};
+
+use crate::document::{index_document, read_document};
+use crate::errors::{Fatal, FileError};
+use crate::files::{list_files, sorted_unique};
+use crate::format::{
+    DOCUMENTS_FILE, DOCUMENTS_MAGIC, DocumentsWriter, MAGIC_LEN, TermFiles, TermRecord, TermWriter,
+};
+use crate::memory_index::{Accumulate, InMemoryIndex};
+use crate::merge::merge_runs;
+
+/// How the stages run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Reader, indexers, accumulator and writer on threads of their own.
+    Threaded,
+    /// The same stage functions as one plain iterator chain on this thread.
+    SingleThreaded,
+}
+
+/// What `index` needs to know.
+#[derive(Clone, Debug)]
+pub(crate) struct IndexConfig {
+    pub(crate) roots: Vec<PathBuf>,
+    pub(crate) out: PathBuf,
+    pub(crate) mode: Mode,
+    /// Memory for in-memory indexes, in bytes; see [`IndexConfig::flush_at`].
+    pub(crate) max_memory: usize,
+    /// How many runs a merge reads at once.
+    pub(crate) fan_in: usize,
+    /// Whether to draw a progress line on stderr.
+    pub(crate) progress: bool,
+}
+
+impl IndexConfig {
+    /// The size at which an in-memory index is written out. Up to three are
+    /// alive at once in the threaded pipeline (one filling, one waiting in the
+    /// channel, one being written), so each gets a third of the budget. The
+    /// single-threaded mode flushes at the same size, so that both modes do
+    /// the same work. Offsets inside an index are 32-bit, hence the cap.
+    pub(crate) fn flush_at(&self) -> usize {
+        (self.max_memory / 3).clamp(1, 1 << 31)
+    }
+}
+
+/// What an `index` run did.
+#[derive(Clone, Debug)]
+pub(crate) struct IndexSummary {
+    pub(crate) documents: u64,
+    pub(crate) input_bytes: u64,
+    pub(crate) terms: u64,
+    pub(crate) runs: usize,
+    pub(crate) elapsed: Duration,
+}
+
+/// Builds the index of every file under `config.roots` at `config.out`.
+///
+/// Files that cannot be indexed go to `errors` and are skipped; anything else
+/// that fails stops the build and leaves `config.out` as it was.
+pub(crate) fn build_index<S>(config: &IndexConfig, errors: S) -> Result<IndexSummary, Fatal>
+where
+    S: ErrorSink<FileError> + Clone + Send + 'static,
+{
+    let started = Instant::now();
+    let staging = Staging::create(&config.out)?;
+    let paths: Vec<PathBuf> = list_files(&config.roots)
+        .into_iter()
+        .errors_to(errors.clone())
+        .collect();
+    let paths = sorted_unique(paths);
+    let runs_dir = staging.dir.join("runs");
+    fs::create_dir(&runs_dir).map_err(|error| Fatal::io("create", &runs_dir, error))?;
+    let mut writer = RunWriter::create(&runs_dir, &staging.dir.join(DOCUMENTS_FILE))?;
+    let progress = Progress::new(config.progress);
+    let flush_at = config.flush_at();
+
+    // ================= THE STAGES =================
+    // Every stage of both modes is built here and only here; this is where
+    // per-stage instrumentation (a future `--profile`) hooks in.
+    //
+    //   1 read        read_document          reader thread (off_thread)
+    //   2 index       index_document         parallel_map workers + consumer
+    //   3 accumulate  Accumulate             accumulator thread (off_thread)
+    //   4 write runs  RunWriter::write       this thread
+    //   5 merge       merge_runs             this thread, after the chain
+    let written: Box<dyn Iterator<Item = Result<TermFiles, Fatal>> + '_> = match config.mode {
+        Mode::Threaded => {
+            let indexed = paths
+                .into_iter()
+                .map(read_document)
+                .errors_to(errors)
+                .off_thread_with(OffThreadOptions::new().capacity(READ_AHEAD).name("reader"))
+                .parallel_map_with(ParallelMapOptions::new().name("indexer"), index_document);
+            let full_indexes = Accumulate::new(indexed, flush_at, progress)
+                .off_thread_with(OffThreadOptions::new().capacity(1).name("accumulator"));
+            Box::new(full_indexes.map(|index| writer.write(index)))
+        }
+        Mode::SingleThreaded => {
+            let indexed = paths
+                .into_iter()
+                .map(read_document)
+                .errors_to(errors)
+                .map(index_document);
+            let full_indexes = Accumulate::new(indexed, flush_at, progress);
+            Box::new(full_indexes.map(|index| writer.write(index)))
+        }
+    };
+    let runs = written.collect::<Result<Vec<TermFiles>, Fatal>>()?;
+    let run_count = runs.len();
+    let final_files = TermFiles::new(&staging.dir, "");
+    merge_runs(runs, &runs_dir, &final_files, config.fan_in)?;
+    // ============== END OF THE STAGES ==============
+
+    let (documents, input_bytes) = writer.finish()?;
+    fs::remove_dir(&runs_dir).map_err(|error| Fatal::io("remove", &runs_dir, error))?;
+    let terms = term_count(&final_files.dictionary)?;
+    staging.commit()?;
+    Ok(IndexSummary {
+        documents,
+        input_bytes,
+        terms,
+        runs: run_count,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Files read ahead of the indexers: enough to never starve them, few enough
+/// that big files cannot pile up in memory.
+const READ_AHEAD: usize = 32;
+
+fn term_count(dictionary: &Path) -> Result<u64, Fatal> {
+    let len = fs::metadata(dictionary)
+        .map_err(|error| Fatal::io("read", dictionary, error))?
+        .len();
+    Ok((len - MAGIC_LEN) / TermRecord::SIZE as u64)
+}
+
+/// Stage 4: writes each full in-memory index as a numbered run, and the
+/// documents table as the documents come.
+struct RunWriter {
+    dir: PathBuf,
+    written: usize,
+    documents: DocumentsWriter,
+    input_bytes: u64,
+}
+
+impl RunWriter {
+    fn create(dir: &Path, documents: &Path) -> Result<Self, Fatal> {
+        Ok(RunWriter {
+            dir: dir.to_owned(),
+            written: 0,
+            documents: DocumentsWriter::create(documents)?,
+            input_bytes: 0,
+        })
+    }
+
+    fn write(&mut self, index: InMemoryIndex) -> Result<TermFiles, Fatal> {
+        for path in &index.documents {
+            self.documents.add(path)?;
+        }
+        self.input_bytes += index.input_bytes;
+        self.written += 1;
+        let files = TermFiles::new(&self.dir, &format!("run{:06}.", self.written));
+        let mut writer = TermWriter::create(files)?;
+        index.write_sorted(&mut writer)?;
+        Ok(writer.finish()?.0)
+    }
+
+    /// Completes the documents table; returns the documents and bytes indexed.
+    fn finish(self) -> Result<(u64, u64), Fatal> {
+        Ok((self.documents.finish()?, self.input_bytes))
+    }
+}
+
+/// The directory an index is built in, removed on drop unless committed.
+struct Staging {
+    dir: PathBuf,
+    out: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    fn create(out: &Path) -> Result<Self, Fatal> {
+        check_replaceable(out)?;
+        let (parent, name) = split_destination(out)?;
+        let dir = parent.join(format!(".{name}.partial-{}", unique_suffix()));
+        fs::create_dir(&dir).map_err(|error| Fatal::io("create", &dir, error))?;
+        Ok(Staging {
+            dir,
+            out: out.to_owned(),
+            committed: false,
+        })
+    }
+
+    /// Puts the finished index in place of whatever was at `out`.
+    ///
+    /// Two renames, not one: a directory cannot be renamed over a non-empty
+    /// one. Between them `out` briefly does not exist, but it never holds a
+    /// partial index, and if the second rename fails the old one goes back.
+    fn commit(mut self) -> Result<(), Fatal> {
+        let (parent, name) = split_destination(&self.out)?;
+        let old = parent.join(format!(".{name}.old-{}", unique_suffix()));
+        let replacing = fs::symlink_metadata(&self.out).is_ok();
+        if replacing {
+            fs::rename(&self.out, &old).map_err(|error| Fatal::io("move", &self.out, error))?;
+        }
+        if let Err(error) = fs::rename(&self.dir, &self.out) {
+            if replacing {
+                let _ = fs::rename(&old, &self.out);
+            }
+            return Err(Fatal::io("move the new index to", &self.out, error));
+        }
+        self.committed = true;
+        if replacing {
+            fs::remove_dir_all(&old).map_err(|error| Fatal::io("remove", &old, error))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: the failure that got us here is the one to report.
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Refuses to replace anything but an index or an empty directory: `--out`
+/// pointed at a home directory by mistake must not delete it.
+fn check_replaceable(out: &Path) -> Result<(), Fatal> {
+    let Ok(metadata) = fs::symlink_metadata(out) else {
+        return Ok(());
+    };
+    let refuse = |reason| Err(Fatal::Refused { path: out.to_owned(), reason });
+    if !metadata.is_dir() {
+        return refuse("exists and is not a directory; not replacing it");
+    }
+    let mut entries = fs::read_dir(out).map_err(|error| Fatal::io("list", out, error))?;
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    let documents = out.join(DOCUMENTS_FILE);
+    let mut magic = [0; MAGIC_LEN as usize];
+    let is_index = fs::File::open(&documents)
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut magic))
+        .is_ok_and(|()| magic == DOCUMENTS_MAGIC);
+    if is_index {
+        Ok(())
+    } else {
+        refuse("exists and is not a fingertips index; not replacing it")
+    }
+}
+
+fn split_destination(out: &Path) -> Result<(PathBuf, String), Fatal> {
+    let name = out.file_name().ok_or_else(|| Fatal::Refused {
+        path: out.to_owned(),
+        reason: "is not a usable name for an index directory",
+    })?;
+    let parent = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    Ok((parent, name.to_string_lossy().into_owned()))
+}
+
+/// A suffix no other live process or earlier call of this one uses.
+pub(crate) fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{nanos}-{call}", std::process::id())
+}
+
+/// The progress line: files and megabytes done, redrawn at most ten times a
+/// second, and only when stderr is a terminal (never into a log file).
+#[derive(Debug)]
+pub(crate) struct Progress {
+    enabled: bool,
+    files: u64,
+    bytes: u64,
+    last_drawn: Instant,
+}
+
+impl Progress {
+    pub(crate) fn new(wanted: bool) -> Self {
+        Progress {
+            enabled: wanted && std::io::stderr().is_terminal(),
+            files: 0,
+            bytes: 0,
+            last_drawn: Instant::now(),
+        }
+    }
+
+    pub(crate) fn document_done(&mut self, bytes: u64) {
+        self.files += 1;
+        self.bytes += bytes;
+        if self.enabled && self.last_drawn.elapsed() >= Duration::from_millis(100) {
+            self.last_drawn = Instant::now();
+            let megabytes = self.bytes as f64 / 1e6;
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r{} files, {megabytes:.1} MB indexed", self.files);
+            let _ = stderr.flush();
+        }
+    }
+
+    pub(crate) fn finish(&mut self) {
+        if self.enabled {
+            // Erase the line, so that what follows starts clean.
+            eprint!("\r\x1b[K");
+        }
+    }
+}
