@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use crate::errors::{FileError, Problem};
 use crate::format::push_varint;
 use crate::table::{Entry, TermTable};
-use crate::tokenize::{for_each_word, term_hash};
+use crate::tokenize::{lowercase_words, same_term, term_hash};
 
 /// A file's text, read and checked to be UTF-8.
 #[derive(Debug)]
@@ -60,45 +60,48 @@ fn read_bytes(path: &std::path::Path) -> Result<Vec<u8>, Problem> {
 
 /// One document's terms, ready to merge into an in-memory index.
 ///
-/// Terms are in the order of their first occurrence. For each, `postings`
-/// holds the number of occurrences and then their word positions, as LEB128
-/// varints, each position as the distance from the previous one: exactly the
-/// bytes of the document's entry in the term's postings list, minus its
-/// document id, which only the in-memory index knows.
+/// Terms are in the order of their first occurrence, each with the offset of
+/// one occurrence in the lowercased text (which travels along, instead of a
+/// copy of every term). For each, an entry holds the number of occurrences
+/// and then their word positions, as LEB128 varints, each position as the
+/// distance from the previous one: exactly the bytes of the document's entry
+/// in the term's postings list, minus its document id, which only the
+/// in-memory index knows. Each term's entry is in `entries`.
 #[derive(Debug)]
 pub(crate) struct DocumentIndex {
     pub(crate) path: PathBuf,
     /// The size of the file, for progress reports.
     pub(crate) bytes: u64,
     terms: Vec<DocumentTerm>,
-    text: Vec<u8>,
-    postings: Vec<u8>,
+    lowercased: String,
+    pub(crate) entries: Vec<u8>,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct DocumentTerm {
     hash: u64,
-    text_end: u32,
-    postings_end: u32,
+    text_start: u32,
+    text_len: u32,
+    entry_end: u32,
 }
 
 impl DocumentIndex {
-    /// Bytes of term text and of encoded postings.
-    pub(crate) fn sizes(&self) -> (usize, usize) {
-        (self.text.len(), self.postings.len())
+    /// Each distinct term: its hash, its text, and where its encoded entry
+    /// starts and ends in `entries`.
+    pub(crate) fn terms(&self) -> impl Iterator<Item = (u64, &[u8], (u32, u32))> {
+        let mut entry_start = 0;
+        self.terms.iter().map(move |term| {
+            let start = term.text_start as usize;
+            let text = &self.lowercased.as_bytes()[start..start + term.text_len as usize];
+            let entry = (entry_start, term.entry_end);
+            entry_start = term.entry_end;
+            (term.hash, text, entry)
+        })
     }
 
-    /// Each distinct term: its hash, its text, its encoded postings entry.
-    pub(crate) fn terms(&self) -> impl Iterator<Item = (u64, &[u8], &[u8])> {
-        let mut text_start = 0;
-        let mut postings_start = 0;
-        self.terms.iter().map(move |term| {
-            let (text_end, postings_end) = (term.text_end as usize, term.postings_end as usize);
-            let text = &self.text[text_start..text_end];
-            let postings = &self.postings[postings_start..postings_end];
-            (text_start, postings_start) = (text_end, postings_end);
-            (term.hash, text, postings)
-        })
+    /// The length of the lowercased text, a bound on its terms' total length.
+    pub(crate) fn text_len(&self) -> usize {
+        self.lowercased.len()
     }
 }
 
@@ -115,7 +118,7 @@ pub(crate) fn index_document(document: Document) -> DocumentIndex {
 /// Buffers reused from one document to the next.
 struct Scratch {
     table: TermTable,
-    /// Per distinct term: where its text is, its hash, its occurrences.
+    /// Per distinct term: an occurrence's offset and length, hash, count.
     spans: Vec<(u32, u32)>,
     hashes: Vec<u64>,
     counts: Vec<u32>,
@@ -123,6 +126,7 @@ struct Scratch {
     word_terms: Vec<u32>,
     /// Positions grouped by term, ascending within each group.
     grouped: Vec<u32>,
+    next_slot: Vec<u32>,
 }
 
 impl Default for Scratch {
@@ -134,13 +138,14 @@ impl Default for Scratch {
             counts: Vec::new(),
             word_terms: Vec::new(),
             grouped: Vec::new(),
+            next_slot: Vec::new(),
         }
     }
 }
 
 impl Scratch {
     fn index(&mut self, document: Document) -> DocumentIndex {
-        let Document { path, mut text } = document;
+        let Document { path, text } = document;
         let bytes = text.len() as u64;
         let Scratch {
             table,
@@ -149,27 +154,28 @@ impl Scratch {
             counts,
             word_terms,
             grouped,
+            next_slot,
         } = self;
-        table.clear();
+        // Most documents have far fewer distinct terms than bytes / 32; the
+        // table grows for the few that do not.
+        table.clear_for(text.len() / 32);
         spans.clear();
         hashes.clear();
         counts.clear();
         word_terms.clear();
 
-        let mut term_text = Vec::with_capacity(text.len().min(1 << 16) / 2);
-        for_each_word(&mut text, |word| {
+        let lowercased = lowercase_words(text, |lowercased, start, end| {
+            let word = &lowercased[start..end];
             let hash = term_hash(word);
             let new_id = spans.len() as u32;
             let is_term = |id: u32| {
-                let (start, end) = spans[id as usize];
-                &term_text[start as usize..end as usize] == word
+                let (start, len) = spans[id as usize];
+                same_term(&lowercased[start as usize..(start + len) as usize], word)
             };
             let id = match table.find_or_insert(hash, is_term, new_id) {
                 Entry::Found(id) => id,
                 Entry::Inserted => {
-                    let start = term_text.len() as u32;
-                    term_text.extend_from_slice(word);
-                    spans.push((start, term_text.len() as u32));
+                    spans.push((start as u32, word.len() as u32));
                     hashes.push(hash);
                     counts.push(0);
                     new_id
@@ -178,11 +184,10 @@ impl Scratch {
             counts[id as usize] += 1;
             word_terms.push(id);
         });
-        drop(text);
 
         // A counting sort groups the positions by term, in one pass, already
         // ascending within each group.
-        let mut next_slot: Vec<u32> = Vec::with_capacity(counts.len());
+        next_slot.clear();
         let mut total = 0;
         for &count in counts.iter() {
             next_slot.push(total);
@@ -196,30 +201,32 @@ impl Scratch {
             *slot += 1;
         }
 
-        let mut postings = Vec::with_capacity(word_terms.len() + 2 * counts.len());
+        let mut entries = Vec::with_capacity(word_terms.len() + 2 * counts.len());
         let mut terms = Vec::with_capacity(counts.len());
         let mut group_start = 0;
         for (id, &count) in counts.iter().enumerate() {
             let positions = &grouped[group_start..group_start + count as usize];
             group_start += count as usize;
-            push_varint(&mut postings, count);
+            push_varint(&mut entries, count);
             let mut previous = 0;
             for &position in positions {
-                push_varint(&mut postings, position - previous);
+                push_varint(&mut entries, position - previous);
                 previous = position;
             }
+            let (text_start, text_len) = spans[id];
             terms.push(DocumentTerm {
                 hash: hashes[id],
-                text_end: spans[id].1,
-                postings_end: postings.len() as u32,
+                text_start,
+                text_len,
+                entry_end: entries.len() as u32,
             });
         }
         DocumentIndex {
             path,
             bytes,
             terms,
-            text: term_text,
-            postings,
+            lowercased,
+            entries,
         }
     }
 }

@@ -41,7 +41,10 @@ impl fmt::Display for FileError {
             Problem::ListingFailed(error) => write!(f, "{path}: cannot list directory: {error}"),
             Problem::NotUtf8(error) => write!(f, "{path}: not UTF-8 text: {error}"),
             Problem::TooLarge(bytes) => {
-                write!(f, "{path}: too large to index ({bytes} bytes; the limit is 1 GiB)")
+                write!(
+                    f,
+                    "{path}: too large to index ({bytes} bytes; the limit is 1 GiB)"
+                )
             }
             Problem::NotFileOrDirectory => write!(f, "{path}: not a regular file or directory"),
         }
@@ -91,7 +94,11 @@ impl fmt::Display for Fatal {
                 error,
             } => write!(f, "cannot {action} {}: {error}", path.display()),
             Fatal::Corrupt { path, detail } => {
-                write!(f, "{}: not a valid fingertips index file: {detail}", path.display())
+                write!(
+                    f,
+                    "{}: not a valid fingertips index file: {detail}",
+                    path.display()
+                )
             }
             Fatal::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
         }

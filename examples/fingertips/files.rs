@@ -22,18 +22,29 @@ pub(crate) fn list_files(roots: &[PathBuf]) -> Vec<Result<PathBuf, FileError>> {
                 root.clone(),
                 Problem::NotFileOrDirectory,
             ))),
-            Err(error) => listing.push(Err(FileError::new(root.clone(), Problem::Unreadable(error)))),
+            Err(error) => listing.push(Err(FileError::new(
+                root.clone(),
+                Problem::Unreadable(error),
+            ))),
         }
     }
     listing
 }
 
-/// Sorts found paths and drops repeats (roots may overlap): a document's id is
-/// its position in this list, so ids are the same on every run.
+/// Sorts found paths bytewise (as `LC_ALL=C sort` does) and drops repeats
+/// (roots may overlap). A document's id is its position in this list, so ids
+/// are the same on every run. Bytewise, not `Path`'s component order, which
+/// costs ten times as much and orders nothing better for this purpose.
 pub(crate) fn sorted_unique(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
-    paths.sort_unstable();
+    paths.sort_unstable_by(|a, b| path_order(a, b));
     paths.dedup();
     paths
+}
+
+/// The order of document ids: paths compared as bytes.
+pub(crate) fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let a = a.as_os_str().as_encoded_bytes();
+    a.cmp(b.as_os_str().as_encoded_bytes())
 }
 
 fn walk(directory: &Path, listing: &mut Vec<Result<PathBuf, FileError>>) {

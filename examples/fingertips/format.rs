@@ -21,9 +21,10 @@
 //! Every byte is determined by the documents and their order alone, so an
 //! index built in one run, in many runs merged, on one thread or many, is the
 //! same file for the same input; the tests hold the code to that.
+//!
+//! This module holds the layout; `storage.rs` reads and writes it.
 
-use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::errors::Fatal;
@@ -94,7 +95,8 @@ impl TermRecord {
 
     pub(crate) fn decode(bytes: &[u8; Self::SIZE]) -> Self {
         let u32_at = |at: usize| u32::from_le_bytes([0, 1, 2, 3].map(|i| bytes[at + i]));
-        let u64_at = |at: usize| u64::from_le_bytes([0, 1, 2, 3, 4, 5, 6, 7].map(|i| bytes[at + i]));
+        let u64_at =
+            |at: usize| u64::from_le_bytes([0, 1, 2, 3, 4, 5, 6, 7].map(|i| bytes[at + i]));
         TermRecord {
             lexicon_offset: u64_at(0),
             lexicon_len: u32_at(8),
@@ -140,232 +142,6 @@ impl TermFiles {
             fs::remove_file(path).map_err(|error| Fatal::io("remove", path, error))?;
         }
         Ok(())
-    }
-}
-
-/// A file being written, with its path for error messages.
-struct Output {
-    path: PathBuf,
-    writer: BufWriter<File>,
-    offset: u64,
-}
-
-impl Output {
-    fn create(path: &Path, magic: &[u8; 8], buffer: usize) -> Result<Self, Fatal> {
-        let file = File::create(path).map_err(|error| Fatal::io("create", path, error))?;
-        let mut output = Output {
-            path: path.to_owned(),
-            writer: BufWriter::with_capacity(buffer, file),
-            offset: 0,
-        };
-        output.write(magic)?;
-        Ok(output)
-    }
-
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) -> Result<(), Fatal> {
-        self.offset += bytes.len() as u64;
-        self.writer
-            .write_all(bytes)
-            .map_err(|error| Fatal::io("write", &self.path, error))
-    }
-
-    fn finish(mut self) -> Result<(), Fatal> {
-        self.writer
-            .flush()
-            .map_err(|error| Fatal::io("write", &self.path, error))
-    }
-}
-
-/// Writes the term files, one term at a time, in sorted order.
-pub(crate) struct TermWriter {
-    files: TermFiles,
-    dictionary: Output,
-    lexicon: Output,
-    postings: Output,
-    term: TermRecord,
-    terms: u64,
-}
-
-impl TermWriter {
-    pub(crate) fn create(files: TermFiles) -> Result<Self, Fatal> {
-        Ok(TermWriter {
-            dictionary: Output::create(&files.dictionary, &DICTIONARY_MAGIC, 1 << 16)?,
-            lexicon: Output::create(&files.lexicon, &LEXICON_MAGIC, 1 << 16)?,
-            postings: Output::create(&files.postings, &POSTINGS_MAGIC, 1 << 18)?,
-            files,
-            term: TermRecord::default(),
-            terms: 0,
-        })
-    }
-
-    /// Starts the next term; its text must sort after the previous one's.
-    pub(crate) fn begin_term(&mut self, text: &[u8]) -> Result<(), Fatal> {
-        self.term.lexicon_offset = self.lexicon.offset;
-        self.term.lexicon_len = text.len() as u32;
-        self.term.postings_offset = self.postings.offset;
-        self.lexicon.write(text)
-    }
-
-    /// Appends bytes of the current term's postings list.
-    #[inline]
-    pub(crate) fn write_postings(&mut self, bytes: &[u8]) -> Result<(), Fatal> {
-        self.postings.write(bytes)
-    }
-
-    #[inline]
-    pub(crate) fn write_postings_varint(&mut self, value: u32) -> Result<(), Fatal> {
-        let mut bytes = [0; 5];
-        let mut len = 0;
-        let mut value = value;
-        while value >= 0x80 {
-            bytes[len] = value as u8 | 0x80;
-            value >>= 7;
-            len += 1;
-        }
-        bytes[len] = value as u8;
-        self.postings.write(&bytes[..=len])
-    }
-
-    /// Ends the current term: its list held `doc_count` documents, up to `last_doc`.
-    pub(crate) fn end_term(&mut self, doc_count: u32, last_doc: u32) -> Result<(), Fatal> {
-        self.term.doc_count = doc_count;
-        self.term.last_doc = last_doc;
-        self.term.postings_len = self.postings.offset - self.term.postings_offset;
-        self.terms += 1;
-        self.dictionary.write(&self.term.encode())
-    }
-
-    /// Flushes everything; returns the files and the number of terms.
-    pub(crate) fn finish(self) -> Result<(TermFiles, u64), Fatal> {
-        self.dictionary.finish()?;
-        self.lexicon.finish()?;
-        self.postings.finish()?;
-        Ok((self.files, self.terms))
-    }
-}
-
-/// A file being read from the start, with its path for error messages.
-struct Input {
-    path: PathBuf,
-    reader: BufReader<File>,
-    offset: u64,
-}
-
-impl Input {
-    fn open(path: &Path, magic: &[u8; 8]) -> Result<(Self, u64), Fatal> {
-        let file = File::open(path).map_err(|error| Fatal::io("open", path, error))?;
-        let len = file
-            .metadata()
-            .map_err(|error| Fatal::io("read", path, error))?
-            .len();
-        let mut input = Input {
-            path: path.to_owned(),
-            reader: BufReader::with_capacity(1 << 16, file),
-            offset: 0,
-        };
-        let mut found = [0; 8];
-        input.read(&mut found)?;
-        if &found != magic {
-            return Err(Fatal::corrupt(path, "wrong magic number"));
-        }
-        Ok((input, len))
-    }
-
-    fn read(&mut self, into: &mut [u8]) -> Result<(), Fatal> {
-        self.offset += into.len() as u64;
-        self.reader
-            .read_exact(into)
-            .map_err(|error| Fatal::io("read", &self.path, error))
-    }
-}
-
-/// Reads the term files of an index or run from start to end, term by term.
-pub(crate) struct TermReader {
-    dictionary: Input,
-    lexicon: Input,
-    postings: Input,
-    remaining: u64,
-    /// The current term: its record, text and postings list.
-    pub(crate) record: TermRecord,
-    pub(crate) text: Vec<u8>,
-    pub(crate) postings_list: Vec<u8>,
-}
-
-impl TermReader {
-    pub(crate) fn open(files: &TermFiles) -> Result<Self, Fatal> {
-        let (dictionary, len) = Input::open(&files.dictionary, &DICTIONARY_MAGIC)?;
-        let records = len - MAGIC_LEN;
-        if records % TermRecord::SIZE as u64 != 0 {
-            return Err(Fatal::corrupt(&files.dictionary, "length is not whole records"));
-        }
-        Ok(TermReader {
-            dictionary,
-            lexicon: Input::open(&files.lexicon, &LEXICON_MAGIC)?.0,
-            postings: Input::open(&files.postings, &POSTINGS_MAGIC)?.0,
-            remaining: records / TermRecord::SIZE as u64,
-            record: TermRecord::default(),
-            text: Vec::new(),
-            postings_list: Vec::new(),
-        })
-    }
-
-    /// Moves to the next term, reading its text and postings; `false` at the end.
-    pub(crate) fn advance(&mut self) -> Result<bool, Fatal> {
-        if self.remaining == 0 {
-            return Ok(false);
-        }
-        self.remaining -= 1;
-        let mut bytes = [0; TermRecord::SIZE];
-        self.dictionary.read(&mut bytes)?;
-        self.record = TermRecord::decode(&bytes);
-        // Streaming relies on the records describing the other two files in
-        // order; a record that does not is a damaged or foreign file.
-        if self.record.lexicon_offset != self.lexicon.offset
-            || self.record.postings_offset != self.postings.offset
-        {
-            let detail = "record does not follow its predecessor";
-            return Err(Fatal::corrupt(&self.dictionary.path, detail));
-        }
-        self.text.resize(self.record.lexicon_len as usize, 0);
-        self.lexicon.read(&mut self.text)?;
-        let postings_len = usize::try_from(self.record.postings_len)
-            .map_err(|_| Fatal::corrupt(&self.dictionary.path, "postings list too long"))?;
-        self.postings_list.resize(postings_len, 0);
-        self.postings.read(&mut self.postings_list)?;
-        Ok(true)
-    }
-}
-
-/// Writes the `documents` table as documents arrive, in id order.
-pub(crate) struct DocumentsWriter {
-    output: Output,
-    offsets: Vec<u64>,
-}
-
-impl DocumentsWriter {
-    pub(crate) fn create(path: &Path) -> Result<Self, Fatal> {
-        Ok(DocumentsWriter {
-            output: Output::create(path, &DOCUMENTS_MAGIC, 1 << 16)?,
-            offsets: Vec::new(),
-        })
-    }
-
-    pub(crate) fn add(&mut self, path: &Path) -> Result<(), Fatal> {
-        self.offsets.push(self.output.offset);
-        self.output.write(&path_to_bytes(path))
-    }
-
-    /// Writes the offsets table; returns the number of documents.
-    pub(crate) fn finish(mut self) -> Result<u64, Fatal> {
-        let count = self.offsets.len() as u64;
-        self.offsets.push(self.output.offset);
-        for offset in std::mem::take(&mut self.offsets) {
-            self.output.write(&offset.to_le_bytes())?;
-        }
-        self.output.write(&count.to_le_bytes())?;
-        self.output.finish()?;
-        Ok(count)
     }
 }
 

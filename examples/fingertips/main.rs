@@ -51,6 +51,7 @@ mod memory_index;
 mod merge;
 mod pipeline;
 mod search;
+mod storage;
 mod table;
 mod tokenize;
 
@@ -202,7 +203,10 @@ fn is_option(arg: &OsStr) -> bool {
     arg.len() > 1 && arg.as_encoded_bytes().starts_with(b"-")
 }
 
-fn option_value(args: &mut impl Iterator<Item = OsString>, option: &str) -> Result<OsString, String> {
+fn option_value(
+    args: &mut impl Iterator<Item = OsString>,
+    option: &str,
+) -> Result<OsString, String> {
     args.next().ok_or_else(|| format!("{option} needs a value"))
 }
 
@@ -219,7 +223,9 @@ fn index_reporting_errors(config: &IndexConfig) -> Result<(IndexSummary, usize),
                 .spawn(move || received.iter().inspect(report).count())
                 .map_err(|error| Fatal::io("start a thread for", Path::new("errors"), error))?;
             let built = build_index(config, errors);
-            let skipped = reporter.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let skipped = reporter
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             Ok((built?, skipped))
         }
         Mode::SingleThreaded => {
@@ -296,7 +302,11 @@ fn print_hits(hits: &[search::Hit], limit: usize, base: &Path) -> ExitCode {
 /// A reader that stops early (`| head`) is not an error; anything else is.
 fn stdout_failed(error: &io::Error, hits: &[search::Hit]) -> ExitCode {
     if error.kind() == io::ErrorKind::BrokenPipe {
-        return if hits.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        return if hits.is_empty() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        };
     }
     eprintln!("fingertips: cannot write the results: {error}");
     ExitCode::from(FAILURE)
@@ -306,7 +316,15 @@ fn stdout_failed(error: &io::Error, hits: &[search::Hit]) -> ExitCode {
 /// temporary directory, and run a sample search. Works on a fresh checkout.
 fn demo() -> ExitCode {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let parts = ["src", "examples", "tests", "benches", "ui-tests", "README.md", "Cargo.toml"];
+    let parts = [
+        "src",
+        "examples",
+        "tests",
+        "benches",
+        "ui-tests",
+        "README.md",
+        "Cargo.toml",
+    ];
     let roots: Vec<PathBuf> = parts
         .iter()
         .map(|part| crate_dir.join(part))
@@ -324,7 +342,10 @@ fn demo() -> ExitCode {
         fan_in: merge::DEFAULT_FAN_IN,
         progress: true,
     };
-    println!("fingertips: indexing the sources of {}", crate_dir.display());
+    println!(
+        "fingertips: indexing the sources of {}",
+        crate_dir.display()
+    );
     let (summary, skipped) = match index_reporting_errors(&config) {
         Ok(done) => done,
         Err(fatal) => return fail(&fatal),

@@ -12,9 +12,11 @@ use std::path::PathBuf;
 
 use crate::document::DocumentIndex;
 use crate::errors::Fatal;
-use crate::format::{TermWriter, push_varint};
-use crate::pipeline::Progress;
+use crate::format::push_varint;
+use crate::pipeline::{Mode, Progress, spread};
+use crate::storage::{TermBlock, TermWriter};
 use crate::table::{Entry, TermTable};
+use crate::tokenize::same_term;
 
 /// The postings of a range of documents (ids `first_doc..`), unsorted.
 pub(crate) struct InMemoryIndex {
@@ -85,19 +87,19 @@ impl InMemoryIndex {
 
     /// Whether the 32-bit offsets can take `document` too.
     fn has_room_for(&self, document: &DocumentIndex) -> bool {
-        let (text, entries) = document.sizes();
-        self.text.len() + text < u32::MAX as usize && self.entries.len() + entries < u32::MAX as usize
+        self.text.len() + document.text_len() < u32::MAX as usize
+            && self.entries.len() + document.entries.len() < u32::MAX as usize
     }
 
     fn add(&mut self, document: DocumentIndex) {
         let doc = self.next_doc();
-        for (hash, word, entry) in document.terms() {
+        for (hash, word, (entry_start, entry_end)) in document.terms() {
             let new_id = self.terms.len() as u32;
             let (terms, text) = (&self.terms, &self.text);
             let is_term = |id: u32| {
                 let term = terms[id as usize];
                 let start = term.text_start as usize;
-                &text[start..start + term.text_len as usize] == word
+                same_term(&text[start..start + term.text_len as usize], word)
             };
             let id = match self.table.find_or_insert(hash, is_term, new_id) {
                 Entry::Found(id) => id,
@@ -120,7 +122,7 @@ impl InMemoryIndex {
                 doc,
                 start: self.entries.len() as u32,
             });
-            self.entries.extend_from_slice(entry);
+            append_small(&mut self.entries, &document.entries, entry_start, entry_end);
         }
         self.input_bytes += document.bytes;
         self.path_bytes += document.path.as_os_str().len() + size_of::<PathBuf>();
@@ -128,7 +130,11 @@ impl InMemoryIndex {
     }
 
     /// Writes the terms in sorted order, each with its postings list.
-    pub(crate) fn write_sorted(self, writer: &mut TermWriter) -> Result<(), Fatal> {
+    ///
+    /// Sorting and grouping are done here; encoding the lists, most of the
+    /// work, is spread over blocks of terms, on several threads in the
+    /// threaded mode.
+    pub(crate) fn write_sorted(self, writer: &mut TermWriter, mode: Mode) -> Result<(), Fatal> {
         let InMemoryIndex {
             terms,
             text,
@@ -153,44 +159,90 @@ impl InMemoryIndex {
                 (u64::from_be_bytes(prefix), id)
             })
             .collect();
-        order.sort_unstable_by(|a, b| {
-            (a.0.cmp(&b.0)).then_with(|| text_of(a.1).cmp(text_of(b.1)))
-        });
+        order.sort_unstable_by(|a, b| (a.0.cmp(&b.0)).then_with(|| text_of(a.1).cmp(text_of(b.1))));
 
         // A counting sort by term rank groups each term's postings, keeping
-        // document order within a term: one pass, no comparisons.
+        // document order within a term: one pass, no comparisons. Blocks of
+        // terms are cut along the way.
         let mut next_slot = vec![0u32; terms.len()];
+        let mut blocks = Vec::new();
+        let mut block = Block::default();
         let mut total = 0;
-        for &(_, id) in &order {
+        for (rank, &(_, id)) in order.iter().enumerate() {
+            if total - block.first_posting >= POSTINGS_PER_BLOCK {
+                block.terms.1 = rank;
+                blocks.push(block);
+                block = Block {
+                    terms: (rank, rank),
+                    first_posting: total,
+                };
+            }
             next_slot[id as usize] = total;
             total += terms[id as usize].doc_count;
         }
+        block.terms.1 = order.len();
+        blocks.push(block);
         let mut grouped = vec![(0u32, 0u32, 0u32); postings.len()];
         for (at, posting) in postings.iter().enumerate() {
-            let end = postings.get(at + 1).map_or(entries.len() as u32, |next| next.start);
+            let end = postings
+                .get(at + 1)
+                .map_or(entries.len() as u32, |next| next.start);
             let slot = &mut next_slot[posting.term as usize];
             grouped[*slot as usize] = (posting.doc, posting.start, end);
             *slot += 1;
         }
         drop(postings);
 
-        let mut list = Vec::new();
-        let mut grouped = grouped.iter();
-        for &(_, id) in &order {
-            let term = terms[id as usize];
-            list.clear();
-            let mut previous_doc = 0;
-            for &(doc, start, end) in grouped.by_ref().take(term.doc_count as usize) {
-                push_varint(&mut list, doc - previous_doc);
-                list.extend_from_slice(&entries[start as usize..end as usize]);
-                previous_doc = doc;
+        let encode = |block: Block| {
+            let mut encoded = TermBlock::default();
+            let mut lists = grouped[block.first_posting as usize..].iter();
+            for &(_, id) in &order[block.terms.0..block.terms.1] {
+                let term = terms[id as usize];
+                encoded.begin_term(text_of(id));
+                let mut previous_doc = 0;
+                for &(doc, start, end) in lists.by_ref().take(term.doc_count as usize) {
+                    push_varint(&mut encoded.postings, doc - previous_doc);
+                    append_small(&mut encoded.postings, &entries, start, end);
+                    previous_doc = doc;
+                }
+                encoded.end_term(term.doc_count, term.last_doc);
             }
-            writer.begin_term(text_of(id))?;
-            writer.write_postings(&list)?;
-            writer.end_term(term.doc_count, term.last_doc)?;
-        }
-        Ok(())
+            Ok(encoded)
+        };
+        spread(mode, "run-writer", blocks, encode, |encoded| {
+            writer.append(&encoded)
+        })
     }
+}
+
+/// Appends `source[start..end]`, which is most often a few bytes: copying a
+/// fixed 16 bytes and dropping the excess compiles to two moves, where a copy
+/// of a length known only at run time costs a `memcpy` call.
+#[inline]
+fn append_small(out: &mut Vec<u8>, source: &[u8], start: u32, end: u32) {
+    let (start, end) = (start as usize, end as usize);
+    let len = end - start;
+    match source
+        .get(start..)
+        .and_then(|rest| rest.first_chunk::<16>())
+    {
+        Some(chunk) if len <= 16 => {
+            let kept = out.len() + len;
+            out.extend_from_slice(chunk);
+            out.truncate(kept);
+        }
+        _ => out.extend_from_slice(&source[start..end]),
+    }
+}
+
+/// About how many postings go in one block written by [`InMemoryIndex::write_sorted`].
+const POSTINGS_PER_BLOCK: u32 = 1 << 16;
+
+/// A stretch of terms, by rank, and the index of its first grouped posting.
+#[derive(Clone, Copy, Debug, Default)]
+struct Block {
+    terms: (usize, usize),
+    first_posting: u32,
 }
 
 /// Stage 3 as an iterator adapter: pulls indexed documents, numbers them in

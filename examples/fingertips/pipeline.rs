@@ -8,19 +8,19 @@
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use threadpipe::prelude::*;
 use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions};
 
-use crate::document::{index_document, read_document};
+use crate::document::{Document, index_document, read_document};
 use crate::errors::{Fatal, FileError};
 use crate::files::{list_files, sorted_unique};
-use crate::format::{
-    DOCUMENTS_FILE, DOCUMENTS_MAGIC, DocumentsWriter, MAGIC_LEN, TermFiles, TermRecord, TermWriter,
-};
+use crate::format::{DOCUMENTS_FILE, DOCUMENTS_MAGIC, MAGIC_LEN, TermFiles, TermRecord};
 use crate::memory_index::{Accumulate, InMemoryIndex};
 use crate::merge::merge_runs;
+use crate::storage::{DocumentsWriter, TermWriter};
 
 /// How the stages run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,15 +98,18 @@ where
     //   5 merge       merge_runs             this thread, after the chain
     let written: Box<dyn Iterator<Item = Result<TermFiles, Fatal>> + '_> = match config.mode {
         Mode::Threaded => {
-            let indexed = paths
-                .into_iter()
-                .map(read_document)
-                .errors_to(errors)
+            let indexers = ParallelMapOptions::new()
+                .window(INDEXER_WINDOW)
+                .name("indexer");
+            let indexed = Batches::new(paths.into_iter().map(read_document).errors_to(errors))
                 .off_thread_with(OffThreadOptions::new().capacity(READ_AHEAD).name("reader"))
-                .parallel_map_with(ParallelMapOptions::new().name("indexer"), index_document);
+                .parallel_map_with(indexers, |batch| {
+                    batch.into_iter().map(index_document).collect::<Vec<_>>()
+                })
+                .flatten();
             let full_indexes = Accumulate::new(indexed, flush_at, progress)
                 .off_thread_with(OffThreadOptions::new().capacity(1).name("accumulator"));
-            Box::new(full_indexes.map(|index| writer.write(index)))
+            Box::new(full_indexes.map(|index| writer.write(index, Mode::Threaded)))
         }
         Mode::SingleThreaded => {
             let indexed = paths
@@ -115,13 +118,13 @@ where
                 .errors_to(errors)
                 .map(index_document);
             let full_indexes = Accumulate::new(indexed, flush_at, progress);
-            Box::new(full_indexes.map(|index| writer.write(index)))
+            Box::new(full_indexes.map(|index| writer.write(index, Mode::SingleThreaded)))
         }
     };
     let runs = written.collect::<Result<Vec<TermFiles>, Fatal>>()?;
     let run_count = runs.len();
     let final_files = TermFiles::new(&staging.dir, "");
-    merge_runs(runs, &runs_dir, &final_files, config.fan_in)?;
+    merge_runs(runs, &runs_dir, &final_files, config.fan_in, config.mode)?;
     // ============== END OF THE STAGES ==============
 
     let (documents, input_bytes) = writer.finish()?;
@@ -137,9 +140,79 @@ where
     })
 }
 
-/// Files read ahead of the indexers: enough to never starve them, few enough
-/// that big files cannot pile up in memory.
-const READ_AHEAD: usize = 32;
+/// Runs `work` on each of `items` and hands the results, in order, to
+/// `sink`: on a pool of threads named `name` in the threaded mode, here
+/// otherwise. Stages 4 and 5 split their work with it; with [`build_index`],
+/// it is the only place that decides what runs on which thread.
+pub(crate) fn spread<T, U, W, S>(
+    mode: Mode,
+    name: &str,
+    items: Vec<T>,
+    work: W,
+    mut sink: S,
+) -> Result<(), Fatal>
+where
+    T: Send,
+    U: Send,
+    W: Fn(T) -> Result<U, Fatal> + Send + Sync,
+    S: FnMut(U) -> Result<(), Fatal>,
+{
+    match mode {
+        Mode::SingleThreaded => items.into_iter().map(work).try_for_each(|done| sink(done?)),
+        Mode::Threaded => thread::scope(|scope| {
+            // A small window: each result is a block of the output in memory.
+            let options = ParallelMapOptions::new().window(4).name(name);
+            items
+                .into_iter()
+                .parallel_map_scoped_with(scope, options, work)
+                .try_for_each(|done| sink(done?))
+        }),
+    }
+}
+
+/// Groups documents into batches of about [`BATCH_BYTES`] of text.
+///
+/// A source file is a small piece of work (tens of microseconds to index);
+/// handing each one between threads would cost a wake-up, often a context
+/// switch, per file. Batches make the hand-offs a hundred times rarer.
+struct Batches<I> {
+    documents: I,
+}
+
+/// Text per batch: big enough to make hand-offs rare, small enough that a
+/// few batches keep both cores busy to the end.
+const BATCH_BYTES: usize = 256 << 10;
+
+impl<I> Batches<I> {
+    fn new(documents: I) -> Self {
+        Batches { documents }
+    }
+}
+
+impl<I: Iterator<Item = Document>> Iterator for Batches<I> {
+    type Item = Vec<Document>;
+
+    fn next(&mut self) -> Option<Vec<Document>> {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        while bytes < BATCH_BYTES {
+            let Some(document) = self.documents.next() else {
+                break;
+            };
+            bytes += document.text.len();
+            batch.push(document);
+        }
+        (!batch.is_empty()).then_some(batch)
+    }
+}
+
+/// Batches read ahead of the indexers: enough that they never wait for the
+/// reader, few enough to keep memory small.
+const READ_AHEAD: usize = 4;
+
+/// Batches being indexed or waiting for their turn to be accumulated: one
+/// per thread and some room for batches that take longer than others.
+const INDEXER_WINDOW: usize = 8;
 
 fn term_count(dictionary: &Path) -> Result<u64, Fatal> {
     let len = fs::metadata(dictionary)
@@ -167,7 +240,7 @@ impl RunWriter {
         })
     }
 
-    fn write(&mut self, index: InMemoryIndex) -> Result<TermFiles, Fatal> {
+    fn write(&mut self, index: InMemoryIndex, mode: Mode) -> Result<TermFiles, Fatal> {
         for path in &index.documents {
             self.documents.add(path)?;
         }
@@ -175,8 +248,8 @@ impl RunWriter {
         self.written += 1;
         let files = TermFiles::new(&self.dir, &format!("run{:06}.", self.written));
         let mut writer = TermWriter::create(files)?;
-        index.write_sorted(&mut writer)?;
-        Ok(writer.finish()?.0)
+        index.write_sorted(&mut writer, mode)?;
+        writer.finish()
     }
 
     /// Completes the documents table; returns the documents and bytes indexed.
@@ -246,7 +319,12 @@ fn check_replaceable(out: &Path) -> Result<(), Fatal> {
     let Ok(metadata) = fs::symlink_metadata(out) else {
         return Ok(());
     };
-    let refuse = |reason| Err(Fatal::Refused { path: out.to_owned(), reason });
+    let refuse = |reason| {
+        Err(Fatal::Refused {
+            path: out.to_owned(),
+            reason,
+        })
+    };
     if !metadata.is_dir() {
         return refuse("exists and is not a directory; not replacing it");
     }

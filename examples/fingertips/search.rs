@@ -8,14 +8,14 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::errors::Fatal;
 use crate::format::{
-    DICTIONARY_MAGIC, DOCUMENTS_FILE, DOCUMENTS_MAGIC, LEXICON_MAGIC, MAGIC_LEN, POSTINGS_MAGIC,
-    TermFiles, TermRecord, path_from_bytes, read_varint,
+    DOCUMENTS_FILE, DOCUMENTS_MAGIC, MAGIC_LEN, POSTINGS_MAGIC, TermFiles, TermRecord,
+    path_from_bytes, read_varint,
 };
+use crate::storage::{TermLookup, open_checked, read_at};
 
 /// One matching document: how often the query's words occur in it, and where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub(crate) fn search(index_dir: &Path, terms: &[String]) -> Result<Vec<Hit>, Fat
     terms.dedup();
     let mut records = Vec::with_capacity(terms.len());
     for term in terms {
-        match index.find(term.as_bytes())? {
+        match index.terms.find(term.as_bytes())? {
             Some(record) => records.push(record),
             None => return Ok(Vec::new()),
         }
@@ -85,13 +85,11 @@ fn intersect(left: &[(u32, u64)], right: &[(u32, u64)]) -> Vec<(u32, u64)> {
 
 /// An open index, read a piece at a time.
 struct IndexReader {
-    files: TermFiles,
-    dictionary: File,
-    lexicon: File,
+    terms: TermLookup,
+    postings_path: PathBuf,
     postings: File,
     documents_path: PathBuf,
     documents: File,
-    term_count: u64,
     document_count: u64,
     /// Where the documents table's offsets start.
     offsets_at: u64,
@@ -100,16 +98,10 @@ struct IndexReader {
 impl IndexReader {
     fn open(dir: &Path) -> Result<Self, Fatal> {
         let files = TermFiles::new(dir, "");
-        let (dictionary, dictionary_len) = open_checked(&files.dictionary, &DICTIONARY_MAGIC)?;
-        let (lexicon, _) = open_checked(&files.lexicon, &LEXICON_MAGIC)?;
+        let terms = TermLookup::open(&files)?;
         let (postings, _) = open_checked(&files.postings, &POSTINGS_MAGIC)?;
         let documents_path = dir.join(DOCUMENTS_FILE);
         let (documents, documents_len) = open_checked(&documents_path, &DOCUMENTS_MAGIC)?;
-
-        let record_bytes = dictionary_len - MAGIC_LEN;
-        if record_bytes % TermRecord::SIZE as u64 != 0 {
-            return Err(Fatal::corrupt(&files.dictionary, "length is not whole records"));
-        }
         let mut count = [0; 8];
         let footer = documents_len.checked_sub(8).filter(|&at| at >= MAGIC_LEN);
         let footer = footer.ok_or_else(|| Fatal::corrupt(&documents_path, "too short"))?;
@@ -122,10 +114,8 @@ impl IndexReader {
             .filter(|&at| at >= MAGIC_LEN)
             .ok_or_else(|| Fatal::corrupt(&documents_path, "bad document count"))?;
         Ok(IndexReader {
-            term_count: record_bytes / TermRecord::SIZE as u64,
-            files,
-            dictionary,
-            lexicon,
+            terms,
+            postings_path: files.postings,
             postings,
             documents_path,
             documents,
@@ -134,37 +124,17 @@ impl IndexReader {
         })
     }
 
-    fn record(&self, number: u64) -> Result<TermRecord, Fatal> {
-        let mut bytes = [0; TermRecord::SIZE];
-        let at = MAGIC_LEN + number * TermRecord::SIZE as u64;
-        read_at(&self.dictionary, &self.files.dictionary, at, &mut bytes)?;
-        Ok(TermRecord::decode(&bytes))
-    }
-
-    /// Binary search of the dictionary for `term`.
-    fn find(&self, term: &[u8]) -> Result<Option<TermRecord>, Fatal> {
-        let (mut low, mut high) = (0, self.term_count);
-        let mut text = Vec::new();
-        while low < high {
-            let middle = low + (high - low) / 2;
-            let record = self.record(middle)?;
-            text.resize(record.lexicon_len as usize, 0);
-            read_at(&self.lexicon, &self.files.lexicon, record.lexicon_offset, &mut text)?;
-            match text.as_slice().cmp(term) {
-                Ordering::Less => low = middle + 1,
-                Ordering::Greater => high = middle,
-                Ordering::Equal => return Ok(Some(record)),
-            }
-        }
-        Ok(None)
-    }
-
     /// A term's documents, ascending, each with its number of occurrences.
     fn postings(&self, record: &TermRecord) -> Result<Vec<(u32, u64)>, Fatal> {
-        let corrupt = || Fatal::corrupt(&self.files.postings, "bad postings list");
+        let corrupt = || Fatal::corrupt(&self.postings_path, "bad postings list");
         let len = usize::try_from(record.postings_len).map_err(|_| corrupt())?;
         let mut bytes = vec![0; len];
-        read_at(&self.postings, &self.files.postings, record.postings_offset, &mut bytes)?;
+        read_at(
+            &self.postings,
+            &self.postings_path,
+            record.postings_offset,
+            &mut bytes,
+        )?;
         let mut list = Vec::with_capacity(record.doc_count as usize);
         let (mut at, mut doc) = (0, 0u32);
         for number in 0..record.doc_count {
@@ -189,9 +159,9 @@ impl IndexReader {
         let mut bounds = [0; 16];
         let at = self.offsets_at + 8 * u64::from(doc);
         read_at(&self.documents, &self.documents_path, at, &mut bounds)?;
-        let [start, end] = [0, 8].map(|i| {
-            u64::from_le_bytes([0, 1, 2, 3, 4, 5, 6, 7].map(|j| bounds[i + j]))
-        });
+        let (start, end) = bounds.split_at(8);
+        let offset = |bytes: &[u8]| bytes.try_into().map(u64::from_le_bytes).unwrap_or(u64::MAX);
+        let (start, end) = (offset(start), offset(end));
         let len = end
             .checked_sub(start)
             .filter(|_| start >= MAGIC_LEN && end <= self.offsets_at)
@@ -201,29 +171,4 @@ impl IndexReader {
         read_at(&self.documents, &self.documents_path, start, &mut bytes)?;
         Ok(path_from_bytes(bytes))
     }
-}
-
-fn open_checked(path: &Path, magic: &[u8; 8]) -> Result<(File, u64), Fatal> {
-    let file = File::open(path).map_err(|error| Fatal::io("open", path, error))?;
-    let len = file
-        .metadata()
-        .map_err(|error| Fatal::io("read", path, error))?
-        .len();
-    let mut found = [0; 8];
-    read_at(&file, path, 0, &mut found)?;
-    if &found != magic {
-        return Err(Fatal::corrupt(path, "wrong magic number"));
-    }
-    Ok((file, len))
-}
-
-/// Reads exactly `into.len()` bytes at `offset`; running off the end of the
-/// file means an offset in the index is wrong.
-fn read_at(mut file: &File, path: &Path, offset: u64, into: &mut [u8]) -> Result<(), Fatal> {
-    file.seek(SeekFrom::Start(offset))
-        .and_then(|_| file.read_exact(into))
-        .map_err(|error| match error.kind() {
-            io::ErrorKind::UnexpectedEof => Fatal::corrupt(path, "an offset points past the end"),
-            _ => Fatal::io("read", path, error),
-        })
 }

@@ -7,19 +7,17 @@
 //! ([`term_hash`](crate::tokenize::term_hash)), the table stores that hash
 //! next to the id, and only a hash match costs a look at the text.
 
-/// One slot: a term's hash and id, valid only in the table's current generation.
+/// One slot: the top 32 bits of a term's hash, and its id.
 #[derive(Clone, Copy)]
 struct Slot {
-    hash: u64,
+    tag: u32,
     id: u32,
-    generation: u32,
 }
 
-const EMPTY: Slot = Slot {
-    hash: 0,
-    id: 0,
-    generation: 0,
-};
+/// Ids are dense from 0, so the largest never comes up.
+const VACANT: u32 = u32::MAX;
+const EMPTY: Slot = Slot { tag: 0, id: VACANT };
+const MIN_SLOTS: usize = 64;
 
 /// What [`TermTable::find_or_insert`] did.
 pub(crate) enum Entry {
@@ -29,41 +27,50 @@ pub(crate) enum Entry {
     Inserted,
 }
 
+/// Linear probing, at most half full. A slot's position comes from the top
+/// bits of its tag, so growing needs no other copy of the hash; and slots
+/// are 8 bytes, so a document's table fits in the L1 cache.
 pub(crate) struct TermTable {
     slots: Vec<Slot>,
-    /// Slots of other generations are empty, so clearing is one increment
-    /// instead of a pass over the table after every document.
-    generation: u32,
+    /// Slots in use, a power of two: the table can use less than it holds,
+    /// so one allocation serves documents of every size.
+    size: usize,
     len: usize,
-    /// `64 - log2(slots.len())`: the top bits of a hash pick its slot.
-    shift: u32,
 }
 
 impl TermTable {
     /// A table that holds `terms` terms before it first grows.
     pub(crate) fn with_capacity(terms: usize) -> Self {
-        let slots = (terms.max(8) * 2).next_power_of_two();
-        TermTable {
-            slots: vec![EMPTY; slots],
-            generation: 1,
+        let mut table = TermTable {
+            slots: Vec::new(),
+            size: 0,
             len: 0,
-            shift: 64 - slots.trailing_zeros(),
-        }
+        };
+        table.clear_for(terms);
+        table
     }
 
     /// Bytes of memory the table holds.
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.slots.len() * size_of::<Slot>()
+        self.slots.capacity() * size_of::<Slot>()
     }
 
-    /// Forgets every term, keeping the memory.
-    pub(crate) fn clear(&mut self) {
+    /// Forgets every term, and sizes the table for about `terms` new ones:
+    /// a small document then probes (and clears) a small table.
+    pub(crate) fn clear_for(&mut self, terms: usize) {
+        self.size = (terms * 2).next_power_of_two().max(MIN_SLOTS);
         self.len = 0;
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.slots.fill(EMPTY);
-            self.generation = 1;
+        if self.size > self.slots.len() {
+            self.slots = vec![EMPTY; self.size];
+        } else {
+            self.slots[..self.size].fill(EMPTY);
         }
+    }
+
+    #[inline]
+    fn home(&self, tag: u32) -> usize {
+        // `size` is at least 64 and at most 2^32 slots.
+        (tag >> (32 - self.size.trailing_zeros())) as usize
     }
 
     /// Finds the term with this `hash` for which `is_term(id)` holds, or, if
@@ -75,23 +82,20 @@ impl TermTable {
         is_term: impl Fn(u32) -> bool,
         new_id: u32,
     ) -> Entry {
-        if (self.len + 1) * 2 > self.slots.len() {
+        if (self.len + 1) * 2 > self.size {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
-        let mut at = (hash >> self.shift) as usize;
+        let tag = (hash >> 32) as u32;
+        let mask = self.size - 1;
+        let mut at = self.home(tag);
         loop {
-            let slot = &mut self.slots[at];
-            if slot.generation != self.generation {
-                *slot = Slot {
-                    hash,
-                    id: new_id,
-                    generation: self.generation,
-                };
+            let slot = self.slots[at];
+            if slot.id == VACANT {
+                self.slots[at] = Slot { tag, id: new_id };
                 self.len += 1;
                 return Entry::Inserted;
             }
-            if slot.hash == hash && is_term(slot.id) {
+            if slot.tag == tag && is_term(slot.id) {
                 return Entry::Found(slot.id);
             }
             at = (at + 1) & mask;
@@ -99,27 +103,22 @@ impl TermTable {
     }
 
     fn grow(&mut self) {
-        let live: Vec<Slot> = self
-            .slots
+        let live: Vec<Slot> = self.slots[..self.size]
             .iter()
-            .filter(|slot| slot.generation == self.generation)
+            .filter(|slot| slot.id != VACANT)
             .copied()
             .collect();
-        let size = self.slots.len() * 2;
-        self.slots = vec![EMPTY; size];
-        self.generation = 1;
-        self.shift = 64 - size.trailing_zeros();
-        let mask = size - 1;
+        let len = live.len();
+        self.clear_for(self.size);
+        let mask = self.size - 1;
         for slot in live {
-            let mut at = (slot.hash >> self.shift) as usize;
-            while self.slots[at].generation == self.generation {
+            let mut at = self.home(slot.tag);
+            while self.slots[at].id != VACANT {
                 at = (at + 1) & mask;
             }
-            self.slots[at] = Slot {
-                generation: self.generation,
-                ..slot
-            };
+            self.slots[at] = slot;
         }
+        self.len = len;
     }
 }
 
@@ -155,7 +154,7 @@ mod tests {
                 assert_eq!(intern(&mut table, &mut terms, &format!("t{n}")), n);
             }
             assert_eq!(terms.len(), 1000, "round {round}");
-            table.clear();
+            table.clear_for(round * 10);
             terms.clear();
         }
     }
