@@ -70,24 +70,29 @@ use std::{env, fs, thread};
 use threadpipe::ErrorSink;
 
 use crate::errors::{Fatal, FileError};
-use crate::pipeline::{IndexConfig, IndexSummary, Mode, build_index, unique_suffix};
+use crate::pipeline::{
+    DEFAULT_MAX_MEMORY_MB, IndexConfig, IndexSummary, Mode, build_index, unique_suffix,
+};
 
-const USAGE: &str = "\
+fn usage() -> String {
+    format!(
+        "\
 usage:
   fingertips                 index this crate's sources in a temporary directory, search \"thread\"
   fingertips index [--out DIR] [--single-threaded] [--max-memory MB] PATH...
   fingertips search [--index DIR] WORD...
 
 options:
-  --out DIR, --index DIR   the index directory (default: ./fingertips-index)
+  --out DIR, --index DIR   the index directory (default: ./{DEFAULT_INDEX})
   --single-threaded        run every stage on one thread (writes the same index)
   --max-memory MB          memory for in-memory indexes before they are written
-                           to temporary files and merged (default: 192)
+                           to temporary files and merged (default: {DEFAULT_MAX_MEMORY_MB})
 
-exit status: 0 found or indexed, 1 nothing found, 2 error";
+exit status: 0 found or indexed, 1 nothing found, 2 error"
+    )
+}
 
 const DEFAULT_INDEX: &str = "fingertips-index";
-const DEFAULT_MAX_MEMORY_MB: usize = 192;
 const FAILURE: u8 = 2;
 
 enum Command {
@@ -100,11 +105,11 @@ enum Command {
 fn main() -> ExitCode {
     match parse(env::args_os().skip(1).collect()) {
         Err(problem) => {
-            eprintln!("fingertips: {problem}\n{USAGE}");
+            eprintln!("fingertips: {problem}\n{}", usage());
             ExitCode::from(FAILURE)
         }
         Ok(Command::Help) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             ExitCode::SUCCESS
         }
         Ok(Command::Demo) => demo(),
@@ -136,14 +141,7 @@ fn parse(args: Vec<OsString>) -> Result<Command, String> {
 }
 
 fn parse_index(mut args: impl Iterator<Item = OsString>) -> Result<Command, String> {
-    let mut config = IndexConfig {
-        roots: Vec::new(),
-        out: PathBuf::from(DEFAULT_INDEX),
-        mode: Mode::Threaded,
-        max_memory: DEFAULT_MAX_MEMORY_MB << 20,
-        fan_in: merge::DEFAULT_FAN_IN,
-        progress: true,
-    };
+    let mut config = IndexConfig::new(Vec::new(), PathBuf::from(DEFAULT_INDEX));
     let mut options_ended = false;
     while let Some(arg) = args.next() {
         if options_ended || !is_option(&arg) {
@@ -334,14 +332,7 @@ fn demo() -> ExitCode {
     if let Err(error) = fs::create_dir(&scratch.0) {
         return fail(&Fatal::io("create", &scratch.0, error));
     }
-    let config = IndexConfig {
-        roots,
-        out: scratch.0.join("index"),
-        mode: Mode::Threaded,
-        max_memory: DEFAULT_MAX_MEMORY_MB << 20,
-        fan_in: merge::DEFAULT_FAN_IN,
-        progress: true,
-    };
+    let config = IndexConfig::new(roots, scratch.0.join("index"));
     println!(
         "fingertips: indexing the sources of {}",
         crate_dir.display()

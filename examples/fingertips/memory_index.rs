@@ -58,7 +58,7 @@ impl InMemoryIndex {
             first_doc,
             documents: Vec::new(),
             input_bytes: 0,
-            table: TermTable::with_capacity(1 << 16),
+            table: TermTable::with_capacity(1 << 10),
             terms: Vec::new(),
             text: Vec::new(),
             postings: Vec::new(),
@@ -134,7 +134,12 @@ impl InMemoryIndex {
     /// Sorting and grouping are done here; encoding the lists, most of the
     /// work, is spread over blocks of terms, on several threads in the
     /// threaded mode.
-    pub(crate) fn write_sorted(self, writer: &mut TermWriter, mode: Mode) -> Result<(), Fatal> {
+    pub(crate) fn write_sorted(
+        self,
+        writer: &mut TermWriter,
+        mode: Mode,
+        block_postings: u32,
+    ) -> Result<(), Fatal> {
         let InMemoryIndex {
             terms,
             text,
@@ -169,7 +174,7 @@ impl InMemoryIndex {
         let mut block = Block::default();
         let mut total = 0;
         for (rank, &(_, id)) in order.iter().enumerate() {
-            if total - block.first_posting >= POSTINGS_PER_BLOCK {
+            if total - block.first_posting >= block_postings {
                 block.terms.1 = rank;
                 blocks.push(block);
                 block = Block {
@@ -234,9 +239,6 @@ fn append_small(out: &mut Vec<u8>, source: &[u8], start: u32, end: u32) {
         _ => out.extend_from_slice(&source[start..end]),
     }
 }
-
-/// About how many postings go in one block written by [`InMemoryIndex::write_sorted`].
-const POSTINGS_PER_BLOCK: u32 = 1 << 16;
 
 /// A stretch of terms, by rank, and the index of its first grouped posting.
 #[derive(Clone, Copy, Debug, Default)]

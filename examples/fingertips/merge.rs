@@ -18,27 +18,20 @@ use std::path::Path;
 
 use crate::errors::Fatal;
 use crate::format::{MAGIC_LEN, TermFiles, push_varint, read_varint};
-use crate::pipeline::{Mode, spread};
+use crate::pipeline::{Mode, Pieces, spread};
 use crate::storage::{RecordRange, TermBlock, TermLookup, TermReader, TermWriter};
 
-/// How many runs one merge reads at once: bounded so that open files stay
-/// well under the usual limit of 1024 (three per run, per partition being
-/// merged at a time).
-pub(crate) const DEFAULT_FAN_IN: usize = 32;
-
-/// About how many postings bytes each partition of a merge gets.
-const PARTITION_BYTES: u64 = 1 << 20;
-
 /// Merges `runs` (in document order) into the term files `into`, removing
-/// the runs. More than `fan_in` runs are merged in passes, each pass merging
-/// consecutive groups into intermediate runs in `scratch`.
+/// the runs. More than `pieces.fan_in` runs are merged in passes, each pass
+/// merging consecutive groups into intermediate runs in `scratch`.
 pub(crate) fn merge_runs(
     mut runs: Vec<TermFiles>,
     scratch: &Path,
     into: &TermFiles,
-    fan_in: usize,
     mode: Mode,
+    pieces: Pieces,
 ) -> Result<(), Fatal> {
+    let fan_in = pieces.fan_in;
     assert!(
         fan_in >= 2,
         "a merge needs to read at least two runs at once"
@@ -52,7 +45,7 @@ pub(crate) fn merge_runs(
                 continue;
             }
             let output = TermFiles::new(scratch, &format!("pass{pass}-{group_number:06}."));
-            merge_group(group, output.clone(), mode)?;
+            merge_group(group, output.clone(), mode, pieces.partition_bytes)?;
             merged.push(output);
         }
         runs = merged;
@@ -62,13 +55,18 @@ pub(crate) fn merge_runs(
         [] => unreachable!("there is always at least one run"),
         // Runs have the final format: one run is the index.
         [single] => single.rename_to(into),
-        group => merge_group(group, into.clone(), mode),
+        group => merge_group(group, into.clone(), mode, pieces.partition_bytes),
     }
 }
 
 /// Merges a group of runs, in document order, into `output`, then removes them.
-fn merge_group(runs: &[TermFiles], output: TermFiles, mode: Mode) -> Result<(), Fatal> {
-    let partitions = plan_partitions(runs)?;
+fn merge_group(
+    runs: &[TermFiles],
+    output: TermFiles,
+    mode: Mode,
+    partition_bytes: u64,
+) -> Result<(), Fatal> {
+    let partitions = plan_partitions(runs, partition_bytes)?;
     let mut writer = TermWriter::create(output)?;
     spread(
         mode,
@@ -91,7 +89,7 @@ type Partition = Vec<Option<RecordRange>>;
 /// Cuts the term space at terms taken from the biggest run, spaced by its
 /// postings bytes; the other runs, whose documents are much like its own,
 /// are cut at the same terms.
-fn plan_partitions(runs: &[TermFiles]) -> Result<Vec<Partition>, Fatal> {
+fn plan_partitions(runs: &[TermFiles], partition_bytes: u64) -> Result<Vec<Partition>, Fatal> {
     let lookups = runs
         .iter()
         .map(TermLookup::open)
@@ -113,7 +111,7 @@ fn plan_partitions(runs: &[TermFiles]) -> Result<Vec<Partition>, Fatal> {
         .max_by_key(|&(_, bytes)| bytes)
         .unwrap_or((0, 0));
     let total: u64 = sizes.iter().sum();
-    let wanted = (total / PARTITION_BYTES).clamp(1, 1024);
+    let wanted = (total / partition_bytes.max(1)).clamp(1, 1024);
 
     let mut cuts: Vec<Vec<u8>> = Vec::new();
     let mut text = Vec::new();

@@ -39,13 +39,27 @@ pub(crate) struct IndexConfig {
     pub(crate) mode: Mode,
     /// Memory for in-memory indexes, in bytes; see [`IndexConfig::flush_at`].
     pub(crate) max_memory: usize,
-    /// How many runs a merge reads at once.
-    pub(crate) fan_in: usize,
     /// Whether to draw a progress line on stderr.
     pub(crate) progress: bool,
+    pub(crate) pieces: Pieces,
 }
 
+/// The default `--max-memory`, in megabytes.
+pub(crate) const DEFAULT_MAX_MEMORY_MB: usize = 192;
+
 impl IndexConfig {
+    /// The defaults: threaded, [`DEFAULT_MAX_MEMORY_MB`], with progress.
+    pub(crate) fn new(roots: Vec<PathBuf>, out: PathBuf) -> Self {
+        IndexConfig {
+            roots,
+            out,
+            mode: Mode::Threaded,
+            max_memory: DEFAULT_MAX_MEMORY_MB << 20,
+            progress: true,
+            pieces: Pieces::default(),
+        }
+    }
+
     /// The size at which an in-memory index is written out. Up to three are
     /// alive at once in the threaded pipeline (one filling, one waiting in the
     /// channel, one being written), so each gets a third of the budget. The
@@ -53,6 +67,37 @@ impl IndexConfig {
     /// the same work. Offsets inside an index are 32-bit, hence the cap.
     pub(crate) fn flush_at(&self) -> usize {
         (self.max_memory / 3).clamp(1, 1 << 31)
+    }
+}
+
+/// How the work is cut into pieces: sizes that change the speed and the
+/// memory, never a byte of the index. Tests shrink them to reach every
+/// boundary with small inputs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pieces {
+    /// Text per batch of documents handed to an indexer.
+    pub(crate) batch_bytes: usize,
+    /// Postings per block when an in-memory index is written.
+    pub(crate) block_postings: u32,
+    /// Postings bytes per partition of a merge.
+    pub(crate) partition_bytes: u64,
+    /// Runs merged at once.
+    pub(crate) fan_in: usize,
+}
+
+impl Default for Pieces {
+    fn default() -> Self {
+        Pieces {
+            // Big enough to make hand-offs between threads rare (a file is
+            // tens of microseconds of work), small enough that the last few
+            // batches still keep every core busy.
+            batch_bytes: 256 << 10,
+            block_postings: 1 << 16,
+            partition_bytes: 1 << 20,
+            // Three open files per run, per partition being merged at a
+            // time: well under the usual limit of 1024.
+            fan_in: 32,
+        }
     }
 }
 
@@ -83,7 +128,8 @@ where
     let paths = sorted_unique(paths);
     let runs_dir = staging.dir.join("runs");
     fs::create_dir(&runs_dir).map_err(|error| Fatal::io("create", &runs_dir, error))?;
-    let mut writer = RunWriter::create(&runs_dir, &staging.dir.join(DOCUMENTS_FILE))?;
+    let documents = staging.dir.join(DOCUMENTS_FILE);
+    let mut writer = RunWriter::create(&runs_dir, &documents, config.pieces.block_postings)?;
     let progress = Progress::new(config.progress);
     let flush_at = config.flush_at();
 
@@ -101,7 +147,8 @@ where
             let indexers = ParallelMapOptions::new()
                 .window(INDEXER_WINDOW)
                 .name("indexer");
-            let indexed = Batches::new(paths.into_iter().map(read_document).errors_to(errors))
+            let documents = paths.into_iter().map(read_document).errors_to(errors);
+            let indexed = Batches::new(documents, config.pieces.batch_bytes)
                 .off_thread_with(OffThreadOptions::new().capacity(READ_AHEAD).name("reader"))
                 .parallel_map_with(indexers, |batch| {
                     batch.into_iter().map(index_document).collect::<Vec<_>>()
@@ -124,7 +171,7 @@ where
     let runs = written.collect::<Result<Vec<TermFiles>, Fatal>>()?;
     let run_count = runs.len();
     let final_files = TermFiles::new(&staging.dir, "");
-    merge_runs(runs, &runs_dir, &final_files, config.fan_in, config.mode)?;
+    merge_runs(runs, &runs_dir, &final_files, config.mode, config.pieces)?;
     // ============== END OF THE STAGES ==============
 
     let (documents, input_bytes) = writer.finish()?;
@@ -170,22 +217,23 @@ where
     }
 }
 
-/// Groups documents into batches of about [`BATCH_BYTES`] of text.
+/// Groups documents into batches of at least `batch_bytes` of text (but
+/// the last).
 ///
 /// A source file is a small piece of work (tens of microseconds to index);
 /// handing each one between threads would cost a wake-up, often a context
 /// switch, per file. Batches make the hand-offs a hundred times rarer.
-struct Batches<I> {
+pub(crate) struct Batches<I> {
     documents: I,
+    batch_bytes: usize,
 }
 
-/// Text per batch: big enough to make hand-offs rare, small enough that a
-/// few batches keep both cores busy to the end.
-const BATCH_BYTES: usize = 256 << 10;
-
 impl<I> Batches<I> {
-    fn new(documents: I) -> Self {
-        Batches { documents }
+    pub(crate) fn new(documents: I, batch_bytes: usize) -> Self {
+        Batches {
+            documents,
+            batch_bytes,
+        }
     }
 }
 
@@ -195,7 +243,7 @@ impl<I: Iterator<Item = Document>> Iterator for Batches<I> {
     fn next(&mut self) -> Option<Vec<Document>> {
         let mut batch = Vec::new();
         let mut bytes = 0;
-        while bytes < BATCH_BYTES {
+        while bytes < self.batch_bytes {
             let Some(document) = self.documents.next() else {
                 break;
             };
@@ -228,15 +276,17 @@ struct RunWriter {
     written: usize,
     documents: DocumentsWriter,
     input_bytes: u64,
+    block_postings: u32,
 }
 
 impl RunWriter {
-    fn create(dir: &Path, documents: &Path) -> Result<Self, Fatal> {
+    fn create(dir: &Path, documents: &Path, block_postings: u32) -> Result<Self, Fatal> {
         Ok(RunWriter {
             dir: dir.to_owned(),
             written: 0,
             documents: DocumentsWriter::create(documents)?,
             input_bytes: 0,
+            block_postings,
         })
     }
 
@@ -248,7 +298,7 @@ impl RunWriter {
         self.written += 1;
         let files = TermFiles::new(&self.dir, &format!("run{:06}.", self.written));
         let mut writer = TermWriter::create(files)?;
-        index.write_sorted(&mut writer, mode)?;
+        index.write_sorted(&mut writer, mode, self.block_postings)?;
         writer.finish()
     }
 

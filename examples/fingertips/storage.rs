@@ -228,7 +228,7 @@ impl TermLookup {
         let (dictionary, dictionary_len) = open_checked(&files.dictionary, &DICTIONARY_MAGIC)?;
         let (lexicon, _) = open_checked(&files.lexicon, &LEXICON_MAGIC)?;
         let record_bytes = dictionary_len - MAGIC_LEN;
-        if record_bytes % TermRecord::SIZE as u64 != 0 {
+        if !record_bytes.is_multiple_of(TermRecord::SIZE as u64) {
             return Err(Fatal::corrupt(
                 &files.dictionary,
                 "its length is not whole records",
