@@ -43,6 +43,7 @@
 //! nothing matched, 2 on errors, including unreadable or non-UTF-8 files,
 //! which are reported and skipped while the rest is indexed.
 
+mod cli;
 mod document;
 mod errors;
 mod files;
@@ -51,6 +52,7 @@ mod memory_index;
 mod merge;
 mod pipeline;
 mod search;
+mod staging;
 mod storage;
 mod table;
 mod tokenize;
@@ -58,7 +60,6 @@ mod tokenize;
 #[cfg(test)]
 mod tests;
 
-use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -69,47 +70,21 @@ use std::{env, fs, thread};
 
 use threadpipe::ErrorSink;
 
+use crate::cli::Command;
 use crate::errors::{Fatal, FileError};
-use crate::pipeline::{
-    DEFAULT_MAX_MEMORY_MB, IndexConfig, IndexSummary, Mode, build_index, unique_suffix,
-};
+use crate::pipeline::{IndexConfig, IndexSummary, Mode, build_index};
+use crate::staging::unique_suffix;
 
-fn usage() -> String {
-    format!(
-        "\
-usage:
-  fingertips                 index this crate's sources in a temporary directory, search \"thread\"
-  fingertips index [--out DIR] [--single-threaded] [--max-memory MB] PATH...
-  fingertips search [--index DIR] WORD...
-
-options:
-  --out DIR, --index DIR   the index directory (default: ./{DEFAULT_INDEX})
-  --single-threaded        run every stage on one thread (writes the same index)
-  --max-memory MB          memory for in-memory indexes before they are written
-                           to temporary files and merged (default: {DEFAULT_MAX_MEMORY_MB})
-
-exit status: 0 found or indexed, 1 nothing found, 2 error"
-    )
-}
-
-const DEFAULT_INDEX: &str = "fingertips-index";
 const FAILURE: u8 = 2;
 
-enum Command {
-    Demo,
-    Help,
-    Index(IndexConfig),
-    Search { index: PathBuf, terms: Vec<String> },
-}
-
 fn main() -> ExitCode {
-    match parse(env::args_os().skip(1).collect()) {
+    match cli::parse(env::args_os().skip(1).collect()) {
         Err(problem) => {
-            eprintln!("fingertips: {problem}\n{}", usage());
+            eprintln!("fingertips: {problem}\n{}", cli::usage());
             ExitCode::from(FAILURE)
         }
         Ok(Command::Help) => {
-            println!("{}", usage());
+            println!("{}", cli::usage());
             ExitCode::SUCCESS
         }
         Ok(Command::Demo) => demo(),
@@ -125,87 +100,6 @@ fn main() -> ExitCode {
             Err(fatal) => fail(&fatal),
         },
     }
-}
-
-fn parse(args: Vec<OsString>) -> Result<Command, String> {
-    let mut args = args.into_iter();
-    let Some(command) = args.next() else {
-        return Ok(Command::Demo);
-    };
-    match command.to_str() {
-        Some("index") => parse_index(args),
-        Some("search") => parse_search(args),
-        Some("help" | "--help" | "-h") => Ok(Command::Help),
-        _ => Err(format!("unknown command `{}`", command.display())),
-    }
-}
-
-fn parse_index(mut args: impl Iterator<Item = OsString>) -> Result<Command, String> {
-    let mut config = IndexConfig::new(Vec::new(), PathBuf::from(DEFAULT_INDEX));
-    let mut options_ended = false;
-    while let Some(arg) = args.next() {
-        if options_ended || !is_option(&arg) {
-            config.roots.push(PathBuf::from(arg));
-            continue;
-        }
-        match arg.to_str() {
-            Some("--") => options_ended = true,
-            Some("--out") => config.out = option_value(&mut args, "--out")?.into(),
-            Some("--single-threaded") => config.mode = Mode::SingleThreaded,
-            Some("--max-memory") => {
-                let value = option_value(&mut args, "--max-memory")?;
-                config.max_memory = value
-                    .to_str()
-                    .and_then(|text| text.parse::<usize>().ok())
-                    .filter(|&megabytes| megabytes > 0)
-                    .and_then(|megabytes| megabytes.checked_mul(1 << 20))
-                    .ok_or_else(|| {
-                        let value = value.display();
-                        format!("--max-memory: `{value}` is not a number of megabytes (1 or more)")
-                    })?;
-            }
-            _ => return Err(format!("index: unknown option `{}`", arg.display())),
-        }
-    }
-    if config.roots.is_empty() {
-        return Err("index: no PATH to index".to_owned());
-    }
-    Ok(Command::Index(config))
-}
-
-fn parse_search(mut args: impl Iterator<Item = OsString>) -> Result<Command, String> {
-    let mut index = PathBuf::from(DEFAULT_INDEX);
-    let mut terms = Vec::new();
-    let mut options_ended = false;
-    while let Some(arg) = args.next() {
-        if options_ended || !is_option(&arg) {
-            let word = arg
-                .to_str()
-                .ok_or_else(|| format!("search: `{}` is not UTF-8", arg.display()))?;
-            terms.extend(tokenize::words(word));
-            continue;
-        }
-        match arg.to_str() {
-            Some("--") => options_ended = true,
-            Some("--index") => index = option_value(&mut args, "--index")?.into(),
-            _ => return Err(format!("search: unknown option `{}`", arg.display())),
-        }
-    }
-    if terms.is_empty() {
-        return Err("search: no WORD to search for (words are letters and digits)".to_owned());
-    }
-    Ok(Command::Search { index, terms })
-}
-
-fn is_option(arg: &OsStr) -> bool {
-    arg.len() > 1 && arg.as_encoded_bytes().starts_with(b"-")
-}
-
-fn option_value(
-    args: &mut impl Iterator<Item = OsString>,
-    option: &str,
-) -> Result<OsString, String> {
-    args.next().ok_or_else(|| format!("{option} needs a value"))
 }
 
 /// Runs `index`, reporting skipped files on stderr as they happen; returns

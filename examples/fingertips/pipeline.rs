@@ -1,15 +1,11 @@
-//! The `index` command: the five stages put together, in [`build_index`].
-//!
-//! Also where the index is staged and put in place: everything is written
-//! into a hidden directory beside the destination, which is renamed into
-//! place only once complete, so a failure at any point leaves a previous
-//! index untouched (and the staging directory removed).
+//! The `index` command: the five stages put together, in [`build_index`],
+//! the one place that decides which stage runs on which thread.
 
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use threadpipe::prelude::*;
 use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions};
@@ -17,9 +13,10 @@ use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions};
 use crate::document::{Document, index_document, read_document};
 use crate::errors::{Fatal, FileError};
 use crate::files::{list_files, sorted_unique};
-use crate::format::{DOCUMENTS_FILE, DOCUMENTS_MAGIC, MAGIC_LEN, TermFiles, TermRecord};
+use crate::format::{DOCUMENTS_FILE, MAGIC_LEN, TermFiles, TermRecord};
 use crate::memory_index::{Accumulate, InMemoryIndex};
 use crate::merge::merge_runs;
+use crate::staging::Staging;
 use crate::storage::{DocumentsWriter, TermWriter};
 
 /// How the stages run.
@@ -306,115 +303,6 @@ impl RunWriter {
     fn finish(self) -> Result<(u64, u64), Fatal> {
         Ok((self.documents.finish()?, self.input_bytes))
     }
-}
-
-/// The directory an index is built in, removed on drop unless committed.
-struct Staging {
-    dir: PathBuf,
-    out: PathBuf,
-    committed: bool,
-}
-
-impl Staging {
-    fn create(out: &Path) -> Result<Self, Fatal> {
-        check_replaceable(out)?;
-        let (parent, name) = split_destination(out)?;
-        let dir = parent.join(format!(".{name}.partial-{}", unique_suffix()));
-        fs::create_dir(&dir).map_err(|error| Fatal::io("create", &dir, error))?;
-        Ok(Staging {
-            dir,
-            out: out.to_owned(),
-            committed: false,
-        })
-    }
-
-    /// Puts the finished index in place of whatever was at `out`.
-    ///
-    /// Two renames, not one: a directory cannot be renamed over a non-empty
-    /// one. Between them `out` briefly does not exist, but it never holds a
-    /// partial index, and if the second rename fails the old one goes back.
-    fn commit(mut self) -> Result<(), Fatal> {
-        let (parent, name) = split_destination(&self.out)?;
-        let old = parent.join(format!(".{name}.old-{}", unique_suffix()));
-        let replacing = fs::symlink_metadata(&self.out).is_ok();
-        if replacing {
-            fs::rename(&self.out, &old).map_err(|error| Fatal::io("move", &self.out, error))?;
-        }
-        if let Err(error) = fs::rename(&self.dir, &self.out) {
-            if replacing {
-                let _ = fs::rename(&old, &self.out);
-            }
-            return Err(Fatal::io("move the new index to", &self.out, error));
-        }
-        self.committed = true;
-        if replacing {
-            fs::remove_dir_all(&old).map_err(|error| Fatal::io("remove", &old, error))?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            // Best effort: the failure that got us here is the one to report.
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// Refuses to replace anything but an index or an empty directory: `--out`
-/// pointed at a home directory by mistake must not delete it.
-fn check_replaceable(out: &Path) -> Result<(), Fatal> {
-    let Ok(metadata) = fs::symlink_metadata(out) else {
-        return Ok(());
-    };
-    let refuse = |reason| {
-        Err(Fatal::Refused {
-            path: out.to_owned(),
-            reason,
-        })
-    };
-    if !metadata.is_dir() {
-        return refuse("exists and is not a directory; not replacing it");
-    }
-    let mut entries = fs::read_dir(out).map_err(|error| Fatal::io("list", out, error))?;
-    if entries.next().is_none() {
-        return Ok(());
-    }
-    let documents = out.join(DOCUMENTS_FILE);
-    let mut magic = [0; MAGIC_LEN as usize];
-    let is_index = fs::File::open(&documents)
-        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut magic))
-        .is_ok_and(|()| magic == DOCUMENTS_MAGIC);
-    if is_index {
-        Ok(())
-    } else {
-        refuse("exists and is not a fingertips index; not replacing it")
-    }
-}
-
-fn split_destination(out: &Path) -> Result<(PathBuf, String), Fatal> {
-    let name = out.file_name().ok_or_else(|| Fatal::Refused {
-        path: out.to_owned(),
-        reason: "is not a usable name for an index directory",
-    })?;
-    let parent = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    Ok((parent, name.to_string_lossy().into_owned()))
-}
-
-/// A suffix no other live process or earlier call of this one uses.
-pub(crate) fn unique_suffix() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.subsec_nanos());
-    let call = CALLS.fetch_add(1, Ordering::Relaxed);
-    format!("{}-{nanos}-{call}", std::process::id())
 }
 
 /// The progress line: files and megabytes done, redrawn at most ten times a

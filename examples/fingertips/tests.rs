@@ -10,10 +10,10 @@ use std::sync::mpsc;
 use crate::errors::{Fatal, FileError};
 use crate::files::path_order;
 use crate::format::DOCUMENTS_FILE;
-use crate::pipeline::{IndexConfig, IndexSummary, Mode, Pieces, build_index, unique_suffix};
+use crate::pipeline::{IndexConfig, IndexSummary, Mode, Pieces, build_index};
 use crate::search::{Hit, search};
+use crate::staging::unique_suffix;
 use crate::tokenize::{reference_words, words};
-use crate::{Command, parse};
 
 /// A fresh directory, removed with its contents when dropped.
 struct Scratch(PathBuf);
@@ -377,45 +377,5 @@ fn no_documents_make_an_empty_index() {
         let (summary, errors) = build_ok(&config(&[&nothing], &out, mode));
         assert_eq!((summary.documents, summary.terms, errors.len()), (0, 0, 0));
         assert!(search(&out, &words("anything")).expect("search").is_empty());
-    }
-}
-
-#[test]
-fn usage_errors_name_the_argument() {
-    let args = |list: &[&str]| list.iter().map(Into::into).collect();
-    let fails = |list: &[&str], needle: &str| match parse(args(list)) {
-        Err(message) => assert!(message.contains(needle), "{message:?} lacks {needle:?}"),
-        Ok(_) => panic!("{list:?} was accepted"),
-    };
-    fails(&["index", "--bogus", "dir"], "--bogus");
-    fails(&["index"], "PATH");
-    fails(&["index", "--max-memory", "lots", "dir"], "lots");
-    fails(&["index", "--max-memory", "0", "dir"], "0");
-    fails(&["index", "dir", "--out"], "--out");
-    fails(&["search", "--index", "dir"], "WORD");
-    fails(&["search", "...", "!!"], "WORD");
-    fails(&["search", "-x", "word"], "-x");
-    fails(&["frobnicate"], "frobnicate");
-    assert!(matches!(parse(args(&[])), Ok(Command::Demo)));
-    match parse(args(&[
-        "index",
-        "--single-threaded",
-        "--max-memory",
-        "8",
-        "--",
-        "-dir",
-    ])) {
-        Ok(Command::Index(config)) => {
-            assert_eq!(config.roots, [PathBuf::from("-dir")]);
-            assert_eq!(
-                (config.mode, config.max_memory),
-                (Mode::SingleThreaded, 8 << 20)
-            );
-        }
-        _ => panic!("a valid index command was refused"),
-    }
-    match parse(args(&["search", "Hello,", "WORLD"])) {
-        Ok(Command::Search { terms, .. }) => assert_eq!(terms, ["hello", "world"]),
-        _ => panic!("a valid search command was refused"),
     }
 }
