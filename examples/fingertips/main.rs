@@ -17,12 +17,20 @@
 //!
 //! ```text
 //! sorted paths
-//!   .map(read_document).errors_to(errors).off_thread_with(reader)   1
-//!   .parallel_map_with(indexer, index_document)                     2
-//!   -> Accumulate::new(.., flush_at, ..).off_thread_with(accumulator)  3
-//!   .map(|index| writer.write(index)).collect()                     4
-//!   -> merge_runs(runs, ..)                                         5
+//!   .map(read_document).errors_to(errors)         1  on the reader thread,
+//!   -> Batches (of 256 KB) .off_thread(reader)       files in batches of 256 KB
+//!   .parallel_map(indexer, index every document)  2  on every core, in order
+//!   .flatten()
+//!   -> Accumulate .off_thread(accumulator)        3  an in-memory index at a time
+//!   .map(|index| writer.write(index))             4  a sorted run per index
+//!   .collect()
+//!   -> merge_runs(runs)                           5  the final index
 //! ```
+//!
+//! Stages 4 and 5 split their own work (blocks of terms, slices of the term
+//! space) over the cores with `parallel_map_scoped`, since both end up on the
+//! critical path: the last run is written, and the merge runs, after the
+//! rest of the pipeline has drained.
 //!
 //! `--single-threaded` runs the same functions as a plain chain without the
 //! threadpipe adapters, and writes byte for byte the same index. The chain is
@@ -60,7 +68,7 @@ mod tokenize;
 #[cfg(test)]
 mod tests;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -129,7 +137,13 @@ fn index_reporting_errors(config: &IndexConfig) -> Result<(IndexSummary, usize),
 }
 
 fn report(error: &FileError) {
-    eprintln!("fingertips: {error} (skipped)");
+    // On a terminal, first erase the progress line the message would follow.
+    let erase = if io::stderr().is_terminal() {
+        "\r\x1b[K"
+    } else {
+        ""
+    };
+    eprintln!("{erase}fingertips: {error} (skipped)");
 }
 
 /// An error sink for the single-threaded mode: reports on the spot, no thread.

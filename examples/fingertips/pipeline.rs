@@ -127,18 +127,23 @@ where
     fs::create_dir(&runs_dir).map_err(|error| Fatal::io("create", &runs_dir, error))?;
     let documents = staging.dir.join(DOCUMENTS_FILE);
     let mut writer = RunWriter::create(&runs_dir, &documents, config.pieces.block_postings)?;
-    let progress = Progress::new(config.progress);
+    let progress = Progress::new(config.progress, paths.len());
     let flush_at = config.flush_at();
 
     // ================= THE STAGES =================
-    // Every stage of both modes is built here and only here; this is where
-    // per-stage instrumentation (a future `--profile`) hooks in.
+    // Every stage of both modes is built here and only here (with `spread`,
+    // below, which stages 4 and 5 use to split their own work); this is the
+    // place for per-stage instrumentation, such as a future `--profile`.
     //
-    //   1 read        read_document          reader thread (off_thread)
-    //   2 index       index_document         parallel_map workers + consumer
+    //   stage         function               threaded mode
+    //   1 read        read_document, Batches reader thread (off_thread)
+    //   2 index       index_document         parallel_map: indexer-0 + the accumulator thread
     //   3 accumulate  Accumulate             accumulator thread (off_thread)
-    //   4 write runs  RunWriter::write       this thread
-    //   5 merge       merge_runs             this thread, after the chain
+    //   4 write runs  RunWriter::write       this thread + spread: run-writer-0
+    //   5 merge       merge_runs             this thread + spread: merger-0, after the chain
+    //
+    // The single-threaded mode is the same functions without the adapters
+    // (and without batches, which only save hand-offs between threads).
     let written: Box<dyn Iterator<Item = Result<TermFiles, Fatal>> + '_> = match config.mode {
         Mode::Threaded => {
             let indexers = ParallelMapOptions::new()
@@ -310,16 +315,18 @@ impl RunWriter {
 #[derive(Debug)]
 pub(crate) struct Progress {
     enabled: bool,
-    files: u64,
+    files: usize,
+    total_files: usize,
     bytes: u64,
     last_drawn: Instant,
 }
 
 impl Progress {
-    pub(crate) fn new(wanted: bool) -> Self {
+    pub(crate) fn new(wanted: bool, total_files: usize) -> Self {
         Progress {
             enabled: wanted && std::io::stderr().is_terminal(),
             files: 0,
+            total_files,
             bytes: 0,
             last_drawn: Instant::now(),
         }
@@ -330,9 +337,9 @@ impl Progress {
         self.bytes += bytes;
         if self.enabled && self.last_drawn.elapsed() >= Duration::from_millis(100) {
             self.last_drawn = Instant::now();
-            let megabytes = self.bytes as f64 / 1e6;
+            let (files, total, megabytes) = (self.files, self.total_files, self.bytes as f64 / 1e6);
             let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r{} files, {megabytes:.1} MB indexed", self.files);
+            let _ = write!(stderr, "\r{files}/{total} files, {megabytes:.1} MB indexed");
             let _ = stderr.flush();
         }
     }
