@@ -97,6 +97,12 @@ struct IndexReader {
 
 impl IndexReader {
     fn open(dir: &Path) -> Result<Self, Fatal> {
+        if !dir.is_dir() {
+            return Err(Fatal::Refused {
+                path: dir.to_owned(),
+                reason: "no index here; make one with `fingertips index --out DIR PATH...`",
+            });
+        }
         let files = TermFiles::new(dir, "");
         let terms = TermLookup::open(&files)?;
         let (postings, _) = open_checked(&files.postings, &POSTINGS_MAGIC)?;
