@@ -118,7 +118,7 @@ where
 {
     let started = Instant::now();
     let staging = Staging::create(&config.out)?;
-    let paths: Vec<PathBuf> = list_files(&config.roots)
+    let paths: Vec<PathBuf> = list_files(&config.roots, &[&config.out, &staging.dir])
         .into_iter()
         .errors_to(errors.clone())
         .collect();

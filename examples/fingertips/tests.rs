@@ -379,3 +379,14 @@ fn no_documents_make_an_empty_index() {
         assert!(search(&out, &words("anything")).expect("search").is_empty());
     }
 }
+
+#[test]
+fn an_index_inside_the_indexed_tree_is_not_indexed() {
+    let scratch = Scratch::new();
+    let corpus = small_corpus(&scratch);
+    let out = corpus.join("sub").join("index");
+    let (first, _) = build_ok(&config(&[&corpus], &out, Mode::Threaded));
+    let (second, errors) = build_ok(&config(&[&corpus], &out, Mode::Threaded));
+    assert_eq!(second.documents, first.documents);
+    assert_eq!(errors.len(), 1, "only bad.bin: {errors:?}");
+}
