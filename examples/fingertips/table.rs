@@ -1,11 +1,13 @@
 //! An open-addressing hash table from terms to dense ids, whose keys live
 //! elsewhere.
 //!
-//! Both interners (one per document, one per in-memory index) keep their term
-//! texts in one byte arena; a `HashMap<String, u32>` would cost an allocation
-//! per term and hash every term twice. Here the caller hashes once
-//! ([`term_hash`](crate::tokenize::term_hash)), the table stores that hash
-//! next to the id, and only a hash match costs a look at the text.
+//! Both interners (one per document, one per in-memory index) keep their
+//! terms' texts themselves: the document's in its lowercased text, the
+//! in-memory index in one byte arena. A `HashMap<String, u32>` would cost an
+//! allocation per term and hash every word twice. Here the caller hashes once
+//! ([`term_hash`](crate::tokenize::term_hash); the in-memory index reuses the
+//! hash the document's indexer computed), the table stores the hash's top
+//! bits next to the id, and only a match of those costs a look at the text.
 
 /// One slot: the top 32 bits of a term's hash, and its id.
 #[derive(Clone, Copy)]
