@@ -94,17 +94,28 @@ impl TermRecord {
     }
 
     pub(crate) fn decode(bytes: &[u8; Self::SIZE]) -> Self {
-        let u32_at = |at: usize| u32::from_le_bytes([0, 1, 2, 3].map(|i| bytes[at + i]));
-        let u64_at =
-            |at: usize| u64::from_le_bytes([0, 1, 2, 3, 4, 5, 6, 7].map(|i| bytes[at + i]));
+        let mut rest: &[u8] = bytes;
+        // Fields are read in the order they are laid out.
         TermRecord {
-            lexicon_offset: u64_at(0),
-            lexicon_len: u32_at(8),
-            doc_count: u32_at(12),
-            last_doc: u32_at(16),
-            postings_offset: u64_at(20),
-            postings_len: u64_at(28),
+            lexicon_offset: u64::from_le_bytes(take(&mut rest)),
+            lexicon_len: u32::from_le_bytes(take(&mut rest)),
+            doc_count: u32::from_le_bytes(take(&mut rest)),
+            last_doc: u32::from_le_bytes(take(&mut rest)),
+            postings_offset: u64::from_le_bytes(take(&mut rest)),
+            postings_len: u64::from_le_bytes(take(&mut rest)),
         }
+    }
+}
+
+/// Takes `N` bytes off the front of `bytes`; a record always has them.
+#[inline]
+fn take<const N: usize>(bytes: &mut &[u8]) -> [u8; N] {
+    match bytes.split_first_chunk::<N>() {
+        Some((head, rest)) => {
+            *bytes = rest;
+            *head
+        }
+        None => [0; N],
     }
 }
 
