@@ -60,6 +60,7 @@ mod memory_index;
 mod merge;
 mod pipeline;
 mod search;
+mod sorted_index;
 mod staging;
 mod storage;
 mod table;

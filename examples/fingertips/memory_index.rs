@@ -1,20 +1,18 @@
-//! Stage 3, merging documents into an in-memory index until it is full, and
-//! the sorting half of stage 4, writing a full one out as a sorted run.
+//! Stage 3: merging documents into an in-memory index until it is full.
 //!
 //! Accumulating is the one stage that sees every document and runs on a
 //! single thread, so it does the least it can per term: one probe of a hash
 //! table with the hash the indexer computed, and appends to three flat
 //! arrays. No term owns an allocation. The ordering work (sorting terms,
-//! grouping each term's postings) waits until the index is written, which in
-//! the threaded pipeline happens on another thread while the next index fills.
+//! grouping each term's postings; `sorted_index.rs`) waits until the index
+//! is written, which in the threaded pipeline happens on another thread while
+//! the next index fills.
 
 use std::path::PathBuf;
 
 use crate::document::DocumentIndex;
-use crate::errors::Fatal;
-use crate::format::push_varint;
-use crate::pipeline::{Mode, Progress, spread};
-use crate::storage::{TermBlock, TermWriter};
+use crate::pipeline::Progress;
+use crate::sorted_index::{SortedIndex, append_small};
 use crate::table::{Entry, TermTable};
 use crate::tokenize::same_term;
 
@@ -34,22 +32,24 @@ pub(crate) struct InMemoryIndex {
     /// Each posting's encoded entry (occurrences and positions), back to back.
     entries: Vec<u8>,
     path_bytes: usize,
+    last: bool,
 }
 
+/// A term of an in-memory index: where its text is, and its postings so far.
 #[derive(Clone, Copy)]
-struct IndexTerm {
-    text_start: u32,
-    text_len: u32,
-    doc_count: u32,
-    last_doc: u32,
+pub(crate) struct IndexTerm {
+    pub(crate) text_start: u32,
+    pub(crate) text_len: u32,
+    pub(crate) doc_count: u32,
+    pub(crate) last_doc: u32,
 }
 
 /// A posting's entry runs from `start` to the next posting's `start`.
 #[derive(Clone, Copy)]
-struct Posting {
-    term: u32,
-    doc: u32,
-    start: u32,
+pub(crate) struct Posting {
+    pub(crate) term: u32,
+    pub(crate) doc: u32,
+    pub(crate) start: u32,
 }
 
 impl InMemoryIndex {
@@ -64,6 +64,7 @@ impl InMemoryIndex {
             postings: Vec::new(),
             entries: Vec::new(),
             path_bytes: 0,
+            last: false,
         }
     }
 
@@ -129,17 +130,14 @@ impl InMemoryIndex {
         self.documents.push(document.path);
     }
 
-    /// Writes the terms in sorted order, each with its postings list.
-    ///
-    /// Sorting and grouping are done here; encoding the lists, most of the
-    /// work, is spread over blocks of terms, on several threads in the
-    /// threaded mode.
-    pub(crate) fn write_sorted(
-        self,
-        writer: &mut TermWriter,
-        mode: Mode,
-        block_postings: u32,
-    ) -> Result<(), Fatal> {
+    /// Whether this is the last index of the input: it is merged straight
+    /// from memory instead of going through a file.
+    pub(crate) fn is_last(&self) -> bool {
+        self.last
+    }
+
+    /// Sorts the terms and groups each term's postings, ready for writing.
+    pub(crate) fn sort(self) -> SortedIndex {
         let InMemoryIndex {
             terms,
             text,
@@ -147,104 +145,8 @@ impl InMemoryIndex {
             entries,
             ..
         } = self;
-        let text_of = |id: u32| {
-            let term = terms[id as usize];
-            let start = term.text_start as usize;
-            &text[start..start + term.text_len as usize]
-        };
-        // Most comparisons are settled by the first 8 bytes, compared as one
-        // integer; zero padding sorts a shorter term first, as bytewise order
-        // does (terms hold no zero bytes).
-        let mut order: Vec<(u64, u32)> = (0..terms.len() as u32)
-            .map(|id| {
-                let mut prefix = [0; 8];
-                let text = text_of(id);
-                let len = text.len().min(8);
-                prefix[..len].copy_from_slice(&text[..len]);
-                (u64::from_be_bytes(prefix), id)
-            })
-            .collect();
-        order.sort_unstable_by(|a, b| (a.0.cmp(&b.0)).then_with(|| text_of(a.1).cmp(text_of(b.1))));
-
-        // A counting sort by term rank groups each term's postings, keeping
-        // document order within a term: one pass, no comparisons. Blocks of
-        // terms are cut along the way.
-        let mut next_slot = vec![0u32; terms.len()];
-        let mut blocks = Vec::new();
-        let mut block = Block::default();
-        let mut total = 0;
-        for (rank, &(_, id)) in order.iter().enumerate() {
-            if total - block.first_posting >= block_postings {
-                block.terms.1 = rank;
-                blocks.push(block);
-                block = Block {
-                    terms: (rank, rank),
-                    first_posting: total,
-                };
-            }
-            next_slot[id as usize] = total;
-            total += terms[id as usize].doc_count;
-        }
-        block.terms.1 = order.len();
-        blocks.push(block);
-        let mut grouped = vec![(0u32, 0u32, 0u32); postings.len()];
-        for (at, posting) in postings.iter().enumerate() {
-            let end = postings
-                .get(at + 1)
-                .map_or(entries.len() as u32, |next| next.start);
-            let slot = &mut next_slot[posting.term as usize];
-            grouped[*slot as usize] = (posting.doc, posting.start, end);
-            *slot += 1;
-        }
-        drop(postings);
-
-        let encode = |block: Block| {
-            let mut encoded = TermBlock::default();
-            let mut lists = grouped[block.first_posting as usize..].iter();
-            for &(_, id) in &order[block.terms.0..block.terms.1] {
-                let term = terms[id as usize];
-                encoded.begin_term(text_of(id));
-                let mut previous_doc = 0;
-                for &(doc, start, end) in lists.by_ref().take(term.doc_count as usize) {
-                    push_varint(&mut encoded.postings, doc - previous_doc);
-                    append_small(&mut encoded.postings, &entries, start, end);
-                    previous_doc = doc;
-                }
-                encoded.end_term(term.doc_count, term.last_doc);
-            }
-            Ok(encoded)
-        };
-        spread(mode, "run-writer", blocks, encode, |encoded| {
-            writer.append(&encoded)
-        })
+        SortedIndex::new(terms, text, postings, entries)
     }
-}
-
-/// Appends `source[start..end]`, which is most often a few bytes: copying a
-/// fixed 16 bytes and dropping the excess compiles to two moves, where a copy
-/// of a length known only at run time costs a `memcpy` call.
-#[inline]
-fn append_small(out: &mut Vec<u8>, source: &[u8], start: u32, end: u32) {
-    let (start, end) = (start as usize, end as usize);
-    let len = end - start;
-    match source
-        .get(start..)
-        .and_then(|rest| rest.first_chunk::<16>())
-    {
-        Some(chunk) if len <= 16 => {
-            let kept = out.len() + len;
-            out.extend_from_slice(chunk);
-            out.truncate(kept);
-        }
-        _ => out.extend_from_slice(&source[start..end]),
-    }
-}
-
-/// A stretch of terms, by rank, and the index of its first grouped posting.
-#[derive(Clone, Copy, Debug, Default)]
-struct Block {
-    terms: (usize, usize),
-    first_posting: u32,
 }
 
 /// Stage 3 as an iterator adapter: pulls indexed documents, numbers them in
@@ -306,6 +208,7 @@ impl<I: Iterator<Item = DocumentIndex>> Iterator for Accumulate<I> {
         if index.documents.is_empty() && self.yielded {
             return None;
         }
+        index.last = true;
         Some(index)
     }
 }

@@ -7,25 +7,39 @@
 //! lists start with an absolute id, the merged list wants the distance from
 //! the previous run's last document, which the dictionary record carries).
 //!
-//! The merge is the last thing to run, so in the threaded mode it is split
-//! to use every core: the term space is cut into partitions of about the same
-//! size (by binary search in the runs' fixed-size dictionaries), each
-//! partition is merged into a [`TermBlock`] by a k-way merge of its slices of
-//! the runs, and the blocks are appended in order. Memory is a few buffers
-//! per run per partition in flight, whatever the size of the index.
+//! The merge runs after the rest of the pipeline has drained, so it is built
+//! to use every core and to do no more than it must:
+//!
+//! - the last in-memory index is merged straight from memory, never written
+//!   to a file and read back (so an input that fits in memory is written
+//!   once, by this stage);
+//! - the term space is cut into partitions of about the same size (by
+//!   binary search in the runs' fixed-size dictionaries), each partition is
+//!   merged into a [`TermBlock`] by a k-way merge of its slices of the runs,
+//!   on several threads in the threaded mode, and the blocks are appended in
+//!   order. Memory is a few buffers per run per partition in flight,
+//!   whatever the size of the index.
 
 use std::path::Path;
 
 use crate::errors::Fatal;
-use crate::format::{MAGIC_LEN, TermFiles, push_varint, read_varint};
+use crate::format::{MAGIC_LEN, TermFiles, TermRecord, push_varint, read_varint};
 use crate::pipeline::{Mode, Pieces, spread};
+use crate::sorted_index::SortedIndex;
 use crate::storage::{RecordRange, TermBlock, TermLookup, TermReader, TermWriter};
 
+/// A sorted run: written to a file, or the last one, still in memory.
+pub(crate) enum Run {
+    OnDisk(TermFiles),
+    InMemory(SortedIndex),
+}
+
 /// Merges `runs` (in document order) into the term files `into`, removing
-/// the runs. More than `pieces.fan_in` runs are merged in passes, each pass
-/// merging consecutive groups into intermediate runs in `scratch`.
+/// the files. When there are more than `pieces.fan_in`, runs on disk are
+/// merged in passes first, consecutive groups into intermediate runs in
+/// `scratch`.
 pub(crate) fn merge_runs(
-    mut runs: Vec<TermFiles>,
+    mut runs: Vec<Run>,
     scratch: &Path,
     into: &TermFiles,
     mode: Mode,
@@ -38,30 +52,39 @@ pub(crate) fn merge_runs(
     );
     let mut pass = 0;
     while runs.len() > fan_in {
+        let in_memory = match runs.last() {
+            Some(Run::InMemory(_)) => runs.pop(),
+            _ => None,
+        };
         let mut merged = Vec::new();
-        for (group_number, group) in runs.chunks(fan_in).enumerate() {
-            if let [single] = group {
-                merged.push(single.clone());
+        let mut groups = runs.into_iter().peekable();
+        let mut group_number = 0;
+        while groups.peek().is_some() {
+            let group: Vec<Run> = groups.by_ref().take(fan_in).collect();
+            if group.len() == 1 {
+                merged.extend(group);
                 continue;
             }
             let output = TermFiles::new(scratch, &format!("pass{pass}-{group_number:06}."));
-            merge_group(group, output.clone(), mode, pieces.partition_bytes)?;
-            merged.push(output);
+            merge_group(&group, output.clone(), mode, pieces.partition_bytes)?;
+            merged.push(Run::OnDisk(output));
+            group_number += 1;
         }
+        merged.extend(in_memory);
         runs = merged;
         pass += 1;
     }
     match runs.as_slice() {
-        [] => unreachable!("there is always at least one run"),
-        // Runs have the final format: one run is the index.
-        [single] => single.rename_to(into),
+        // Runs on disk have the final format: one run is the index.
+        [Run::OnDisk(single)] => single.rename_to(into),
         group => merge_group(group, into.clone(), mode, pieces.partition_bytes),
     }
 }
 
-/// Merges a group of runs, in document order, into `output`, then removes them.
+/// Merges a group of runs, in document order, into `output`, then removes
+/// the files of those on disk.
 fn merge_group(
-    runs: &[TermFiles],
+    runs: &[Run],
     output: TermFiles,
     mode: Mode,
     partition_bytes: u64,
@@ -77,121 +100,240 @@ fn merge_group(
     )?;
     writer.finish()?;
     for run in runs {
-        run.remove()?;
+        if let Run::OnDisk(files) = run {
+            files.remove()?;
+        }
     }
     Ok(())
 }
 
-/// One partition: for each run, the range of its records that falls in the
-/// partition's stretch of the term space (`None` when empty).
-type Partition = Vec<Option<RecordRange>>;
+/// A run as the planner sees it: terms by number, and a measure of position.
+enum Plan<'a> {
+    OnDisk(TermLookup),
+    InMemory(&'a SortedIndex),
+}
 
-/// Cuts the term space at terms taken from the biggest run, spaced by its
-/// postings bytes; the other runs, whose documents are much like its own,
-/// are cut at the same terms.
-fn plan_partitions(runs: &[TermFiles], partition_bytes: u64) -> Result<Vec<Partition>, Fatal> {
-    let lookups = runs
-        .iter()
-        .map(TermLookup::open)
-        .collect::<Result<Vec<_>, Fatal>>()?;
-    let mut sizes = Vec::with_capacity(lookups.len());
-    for lookup in &lookups {
-        sizes.push(match lookup.len() {
-            0 => 0,
-            len => {
-                let last = lookup.record(len - 1)?;
-                last.postings_offset + last.postings_len - MAGIC_LEN
-            }
-        });
+impl Plan<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Plan::OnDisk(lookup) => lookup.len(),
+            Plan::InMemory(index) => index.len() as u64,
+        }
     }
-    let (guide, guide_bytes) = sizes
+
+    /// Where term `number` starts, in the run's own unit (bytes or postings).
+    fn position(&self, number: u64) -> Result<u64, Fatal> {
+        match self {
+            Plan::OnDisk(lookup) if number < lookup.len() => {
+                Ok(lookup.record(number)?.postings_offset - MAGIC_LEN)
+            }
+            Plan::OnDisk(_) => self.encoded_bytes(),
+            Plan::InMemory(index) => Ok(index.postings_before(number as usize)),
+        }
+    }
+
+    /// About how many bytes of postings lists the run holds.
+    fn encoded_bytes(&self) -> Result<u64, Fatal> {
+        match self {
+            Plan::OnDisk(lookup) if lookup.len() == 0 => Ok(0),
+            Plan::OnDisk(lookup) => {
+                let last = lookup.record(lookup.len() - 1)?;
+                Ok(last.postings_offset + last.postings_len - MAGIC_LEN)
+            }
+            Plan::InMemory(index) => Ok(index.encoded_bytes()),
+        }
+    }
+
+    /// The number of the first term whose position is at least `target`.
+    fn first_at(&self, target: u64) -> Result<u64, Fatal> {
+        match self {
+            Plan::OnDisk(lookup) => {
+                lookup.first_where(|_, record| Ok(record.postings_offset - MAGIC_LEN >= target))
+            }
+            Plan::InMemory(index) => Ok(index.first_rank_at(target) as u64),
+        }
+    }
+
+    fn text(&self, number: u64) -> Result<Vec<u8>, Fatal> {
+        match self {
+            Plan::OnDisk(lookup) => {
+                let mut text = Vec::new();
+                lookup.text(&lookup.record(number)?, &mut text)?;
+                Ok(text)
+            }
+            Plan::InMemory(index) => Ok(index.text(number as usize).to_vec()),
+        }
+    }
+
+    fn lower_bound(&self, term: &[u8]) -> Result<u64, Fatal> {
+        match self {
+            Plan::OnDisk(lookup) => lookup.lower_bound(term),
+            Plan::InMemory(index) => Ok(index.lower_bound(term) as u64),
+        }
+    }
+
+    /// The slice of terms `start..end` of this run, as a partition holds it.
+    fn slice(&self, start: u64, end: u64) -> Result<Option<SliceOf>, Fatal> {
+        if start >= end {
+            return Ok(None);
+        }
+        Ok(Some(match self {
+            Plan::OnDisk(lookup) => SliceOf::OnDisk(lookup.range(start..end)?),
+            Plan::InMemory(_) => SliceOf::InMemory(start as usize, end as usize),
+        }))
+    }
+}
+
+/// A run's share of a partition.
+enum SliceOf {
+    OnDisk(RecordRange),
+    InMemory(usize, usize),
+}
+
+/// One partition: for each run, its share (`None` when empty).
+type Partition = Vec<Option<SliceOf>>;
+
+/// Cuts the term space at terms taken from the biggest run, spaced evenly
+/// along it; the other runs, whose documents are much like its own, are cut
+/// at the same terms.
+fn plan_partitions(runs: &[Run], partition_bytes: u64) -> Result<Vec<Partition>, Fatal> {
+    let plans = runs
         .iter()
-        .copied()
-        .enumerate()
-        .max_by_key(|&(_, bytes)| bytes)
-        .unwrap_or((0, 0));
+        .map(|run| match run {
+            Run::OnDisk(files) => Ok(Plan::OnDisk(TermLookup::open(files)?)),
+            Run::InMemory(index) => Ok(Plan::InMemory(index)),
+        })
+        .collect::<Result<Vec<_>, Fatal>>()?;
+    let mut sizes = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        sizes.push(plan.encoded_bytes()?);
+    }
     let total: u64 = sizes.iter().sum();
     let wanted = (total / partition_bytes.max(1)).clamp(1, 1024);
+    let guide = (0..plans.len()).max_by_key(|&run| sizes[run]).unwrap_or(0);
 
     let mut cuts: Vec<Vec<u8>> = Vec::new();
-    let mut text = Vec::new();
-    for part in 1..wanted {
-        let target = MAGIC_LEN + guide_bytes * part / wanted;
-        let guide_lookup = &lookups[guide];
-        let number = guide_lookup.first_where(|_, record| Ok(record.postings_offset >= target))?;
-        if number == guide_lookup.len() {
-            break;
-        }
-        guide_lookup.text(&guide_lookup.record(number)?, &mut text)?;
-        if cuts.last().is_none_or(|last| *last < text) {
-            cuts.push(text.clone());
+    if let Some(guide) = plans.get(guide) {
+        let guide_end = guide.position(guide.len())?;
+        for part in 1..wanted {
+            let number = guide.first_at(guide_end * part / wanted)?;
+            if number == guide.len() {
+                break;
+            }
+            let text = guide.text(number)?;
+            if cuts.last().is_none_or(|last| *last < text) {
+                cuts.push(text);
+            }
         }
     }
 
-    let mut partitions: Vec<Partition> = vec![Vec::with_capacity(runs.len()); cuts.len() + 1];
-    for lookup in &lookups {
-        let mut bounds = vec![0];
-        for cut in &cuts {
-            bounds.push(lookup.lower_bound(cut)?);
-        }
-        bounds.push(lookup.len());
-        for (partition, pair) in partitions.iter_mut().zip(bounds.windows(2)) {
-            let range = match pair {
-                &[start, end] if start < end => Some(lookup.range(start..end)?),
-                _ => None,
+    let mut partitions: Vec<Partition> = (0..=cuts.len()).map(|_| Vec::new()).collect();
+    for plan in &plans {
+        let mut start = 0;
+        for (partition, cut) in partitions
+            .iter_mut()
+            .zip(cuts.iter().map(Some).chain([None]))
+        {
+            let end = match cut {
+                Some(cut) => plan.lower_bound(cut)?,
+                None => plan.len(),
             };
-            partition.push(range);
+            partition.push(plan.slice(start, end)?);
+            start = end;
         }
     }
     Ok(partitions)
 }
 
-/// The k-way merge of one partition's slices of the runs.
-fn merge_partition(runs: &[TermFiles], partition: &Partition) -> Result<TermBlock, Fatal> {
-    let mut readers = Vec::with_capacity(runs.len());
-    let mut live = Vec::with_capacity(runs.len());
-    for (files, range) in runs.iter().zip(partition) {
-        let Some(range) = range else { continue };
-        let mut reader = TermReader::open(files, range)?;
-        if reader.advance()? {
-            live.push(readers.len());
+/// A run's share of a partition, being read: from its files, or encoded
+/// from memory.
+enum Cursor<'a> {
+    OnDisk(Box<TermReader>, &'a TermFiles),
+    InMemory(TermBlock, usize),
+}
+
+impl Cursor<'_> {
+    /// The current term: record, text, postings list.
+    fn term(&self) -> (&TermRecord, &[u8], &[u8]) {
+        match self {
+            Cursor::OnDisk(reader, _) => (&reader.record, &reader.text, &reader.postings_list),
+            Cursor::InMemory(block, number) => block.term(*number),
         }
-        readers.push((reader, files));
     }
+
+    /// Moves to the next term; `false` at the end of the share.
+    fn advance(&mut self) -> Result<bool, Fatal> {
+        match self {
+            Cursor::OnDisk(reader, _) => reader.advance(),
+            Cursor::InMemory(block, number) => {
+                *number += 1;
+                Ok(*number < block.len())
+            }
+        }
+    }
+
+    fn corrupt(&self, detail: &str) -> Fatal {
+        match self {
+            Cursor::OnDisk(_, files) => Fatal::corrupt(&files.postings, detail),
+            Cursor::InMemory(..) => Fatal::corrupt(Path::new("(the last in-memory index)"), detail),
+        }
+    }
+}
+
+/// The k-way merge of one partition's shares of the runs.
+fn merge_partition(runs: &[Run], partition: &Partition) -> Result<TermBlock, Fatal> {
+    let mut cursors = Vec::with_capacity(runs.len());
+    for (run, share) in runs.iter().zip(partition) {
+        let cursor = match (run, share) {
+            (_, None) => continue,
+            (Run::OnDisk(files), Some(SliceOf::OnDisk(range))) => {
+                let mut reader = TermReader::open(files, range)?;
+                reader.advance()?;
+                Cursor::OnDisk(Box::new(reader), files)
+            }
+            (Run::InMemory(index), Some(SliceOf::InMemory(start, end))) => {
+                Cursor::InMemory(index.encode(*start..*end), 0)
+            }
+            _ => unreachable!("a share is planned from its own run"),
+        };
+        cursors.push(cursor);
+    }
+    // Shares are never empty, so every cursor starts on a term.
+    let mut live: Vec<usize> = (0..cursors.len()).collect();
     let mut block = TermBlock::default();
     let mut term = Vec::new();
     let mut finished = Vec::new();
     // Few runs: a linear scan for the smallest term beats a heap.
     while let Some(&first) = live
         .iter()
-        .min_by(|&&a, &&b| readers[a].0.text.cmp(&readers[b].0.text))
+        .min_by(|&&a, &&b| cursors[a].term().1.cmp(cursors[b].term().1))
     {
         term.clear();
-        term.extend_from_slice(&readers[first].0.text);
+        term.extend_from_slice(cursors[first].term().1);
         block.begin_term(&term);
         let mut doc_count: u32 = 0;
         let mut last_doc: Option<u32> = None;
         // `live` is in run order, so the lists come in document order.
         for &number in &live {
-            let (reader, files) = &mut readers[number];
-            if reader.text != term {
+            let cursor = &mut cursors[number];
+            let (record, text, list) = cursor.term();
+            if text != term {
                 continue;
             }
-            let list = &reader.postings_list;
             match last_doc {
                 None => block.postings.extend_from_slice(list),
                 Some(previous_doc) => {
                     let mut at = 0;
                     let first_doc = read_varint(list, &mut at)
                         .filter(|&doc| doc > previous_doc)
-                        .ok_or_else(|| Fatal::corrupt(&files.postings, "bad first document"))?;
+                        .ok_or_else(|| cursor.corrupt("bad first document"))?;
                     push_varint(&mut block.postings, first_doc - previous_doc);
                     block.postings.extend_from_slice(&list[at..]);
                 }
             }
-            doc_count += reader.record.doc_count;
-            last_doc = Some(reader.record.last_doc);
-            if !reader.advance()? {
+            doc_count += record.doc_count;
+            last_doc = Some(record.last_doc);
+            if !cursor.advance()? {
                 finished.push(number);
             }
         }

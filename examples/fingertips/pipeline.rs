@@ -15,7 +15,7 @@ use crate::errors::{Fatal, FileError};
 use crate::files::{list_files, sorted_unique};
 use crate::format::{DOCUMENTS_FILE, MAGIC_LEN, TermFiles, TermRecord};
 use crate::memory_index::{Accumulate, InMemoryIndex};
-use crate::merge::merge_runs;
+use crate::merge::{Run, merge_runs};
 use crate::staging::Staging;
 use crate::storage::{DocumentsWriter, TermWriter};
 
@@ -144,7 +144,7 @@ where
     //
     // The single-threaded mode is the same functions without the adapters
     // (and without batches, which only save hand-offs between threads).
-    let written: Box<dyn Iterator<Item = Result<TermFiles, Fatal>> + '_> = match config.mode {
+    let written: Box<dyn Iterator<Item = Result<Run, Fatal>> + '_> = match config.mode {
         Mode::Threaded => {
             let indexers = ParallelMapOptions::new()
                 .window(INDEXER_WINDOW)
@@ -170,7 +170,7 @@ where
             Box::new(full_indexes.map(|index| writer.write(index, Mode::SingleThreaded)))
         }
     };
-    let runs = written.collect::<Result<Vec<TermFiles>, Fatal>>()?;
+    let runs = written.collect::<Result<Vec<Run>, Fatal>>()?;
     let run_count = runs.len();
     let final_files = TermFiles::new(&staging.dir, "");
     merge_runs(runs, &runs_dir, &final_files, config.mode, config.pieces)?;
@@ -292,16 +292,23 @@ impl RunWriter {
         })
     }
 
-    fn write(&mut self, index: InMemoryIndex, mode: Mode) -> Result<TermFiles, Fatal> {
+    /// Sorts `index` and writes it as a run, unless it is the last one,
+    /// which stage 5 merges from memory.
+    fn write(&mut self, index: InMemoryIndex, mode: Mode) -> Result<Run, Fatal> {
         for path in &index.documents {
             self.documents.add(path)?;
         }
         self.input_bytes += index.input_bytes;
+        let last = index.is_last();
+        let sorted = index.sort();
+        if last {
+            return Ok(Run::InMemory(sorted));
+        }
         self.written += 1;
         let files = TermFiles::new(&self.dir, &format!("run{:06}.", self.written));
         let mut writer = TermWriter::create(files)?;
-        index.write_sorted(&mut writer, mode, self.block_postings)?;
-        writer.finish()
+        sorted.write(&mut writer, mode, self.block_postings)?;
+        Ok(Run::OnDisk(writer.finish()?))
     }
 
     /// Completes the documents table; returns the documents and bytes indexed.

@@ -45,6 +45,21 @@ impl TermBlock {
         self.term.postings_len = self.postings.len() as u64 - self.term.postings_offset;
         self.records.push(self.term);
     }
+
+    /// The number of terms.
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// The `number`th term: its record, text and postings list.
+    pub(crate) fn term(&self, number: usize) -> (&TermRecord, &[u8], &[u8]) {
+        let record = &self.records[number];
+        let text_start = record.lexicon_offset as usize;
+        let text = &self.lexicon[text_start..text_start + record.lexicon_len as usize];
+        let list_start = record.postings_offset as usize;
+        let list = &self.postings[list_start..list_start + record.postings_len as usize];
+        (record, text, list)
+    }
 }
 
 /// A file being written, with its path for error messages.
