@@ -10,27 +10,27 @@
 //! | the book's stage | here | runs on |
 //! |---|---|---|
 //! | 1. read the files | [`read_document`](document::read_document), then `errors_to` | `off_thread`: "reader" |
-//! | 2. index each file | [`index_document`](document::index_document) | `parallel_map`: "indexer-N" and the consumer |
+//! | 2. index each file | [`index_document`](document::index_document) | `parallel_map`: "indexer-0" and the accumulator thread |
 //! | 3. merge indexes in memory until large | [`Accumulate`](memory_index::Accumulate) | `off_thread`: "accumulator" |
-//! | 4. write large indexes to temporary files | `RunWriter::write` | the main thread |
-//! | 5. merge the temporary files | [`merge_runs`](merge::merge_runs) | the main thread |
+//! | 4. write large indexes to temporary files | `RunWriter::write` (the last index stays in memory) | the main thread, and "run-writer-0" |
+//! | 5. merge the temporary files | [`merge_runs`](merge::merge_runs) | the main thread, and "merger-0" |
 //!
 //! ```text
 //! sorted paths
 //!   .map(read_document).errors_to(errors)         1  on the reader thread,
-//!   -> Batches (of 256 KB) .off_thread(reader)       files in batches of 256 KB
-//!   .parallel_map(indexer, index every document)  2  on every core, in order
+//!   -> Batches::new(..).off_thread(reader)           in batches of 256 KB
+//!   .parallel_map(indexer, index each document)   2  on every core, in order
 //!   .flatten()
-//!   -> Accumulate .off_thread(accumulator)        3  an in-memory index at a time
-//!   .map(|index| writer.write(index))             4  a sorted run per index
+//!   -> Accumulate::new(..).off_thread(accumulator) 3  an in-memory index at a time
+//!   .map(|index| writer.write(index))             4  a sorted run per full index
 //!   .collect()
-//!   -> merge_runs(runs)                           5  the final index
+//!   -> merge_runs(runs)                           5  runs + the last index: the index
 //! ```
 //!
 //! Stages 4 and 5 split their own work (blocks of terms, slices of the term
-//! space) over the cores with `parallel_map_scoped`, since both end up on the
-//! critical path: the last run is written, and the merge runs, after the
-//! rest of the pipeline has drained.
+//! space) over the cores with `parallel_map_scoped`, since stage 5 runs after
+//! the rest of the pipeline has drained: whatever it leaves to one thread
+//! leaves the other cores idle.
 //!
 //! `--single-threaded` runs the same functions as a plain chain without the
 //! threadpipe adapters, and writes byte for byte the same index. The chain is
