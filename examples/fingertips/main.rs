@@ -93,13 +93,13 @@ fn main() -> ExitCode {
             ExitCode::from(FAILURE)
         }
         Ok(Command::Help) => {
-            println!("{}", cli::usage());
+            say(&cli::usage());
             ExitCode::SUCCESS
         }
         Ok(Command::Demo) => demo(),
         Ok(Command::Index(config)) => match index_reporting_errors(&config) {
             Ok((summary, skipped)) => {
-                println!("{}", describe(&summary, &config.out));
+                say(&describe(&summary, &config.out));
                 exit_status(skipped)
             }
             Err(fatal) => fail(&fatal),
@@ -162,15 +162,24 @@ impl ErrorSink<FileError> for ReportNow {
 }
 
 fn describe(summary: &IndexSummary, out: &Path) -> String {
+    let runs = match summary.runs {
+        1 => "one in-memory index".to_owned(),
+        runs => format!("{runs} sorted runs merged"),
+    };
     format!(
-        "indexed {} files ({:.1} MB) in {:.2} s: {} terms, {} run(s) merged, index in {}",
+        "indexed {} files ({:.1} MB) in {:.2} s: {} terms, {runs}; index in {}",
         summary.documents,
         summary.input_bytes as f64 / 1e6,
         summary.elapsed.as_secs_f64(),
         summary.terms,
-        summary.runs,
         out.display()
     )
+}
+
+/// Prints a line of commentary. Unlike `println!`, does not panic when the
+/// reader has gone (`| head`): the work is done, and its status stands.
+fn say(line: &str) {
+    let _ = writeln!(io::stdout().lock(), "{line}");
 }
 
 fn exit_status(skipped: usize) -> ExitCode {
@@ -242,27 +251,28 @@ fn demo() -> ExitCode {
         return fail(&Fatal::io("create", &scratch.0, error));
     }
     let config = IndexConfig::new(roots, scratch.0.join("index"));
-    println!(
+    say(&format!(
         "fingertips: indexing the sources of {}",
         crate_dir.display()
-    );
+    ));
     let (summary, skipped) = match index_reporting_errors(&config) {
         Ok(done) => done,
         Err(fatal) => return fail(&fatal),
     };
-    println!("{}", describe(&summary, &config.out));
+    say(&describe(&summary, &config.out));
     let query = ["thread".to_owned()];
     let hits = match search::search(&config.out, &query) {
         Ok(hits) => hits,
         Err(fatal) => return fail(&fatal),
     };
-    println!("\nsearch thread: {} files; the top ones:", hits.len());
+    say(&format!(
+        "\nsearch thread: {} files; the top ones:",
+        hits.len()
+    ));
     let _ = print_hits(&hits, 8, crate_dir);
-    println!(
-        "\nIndex and search your own files:\n  \
+    say("\nIndex and search your own files:\n  \
          cargo run --release --example fingertips -- index --out DIR PATH...\n  \
-         cargo run --release --example fingertips -- search --index DIR WORD..."
-    );
+         cargo run --release --example fingertips -- search --index DIR WORD...");
     exit_status(skipped)
 }
 
