@@ -45,6 +45,26 @@
 //! cargo run --release --example fingertips -- search [--index DIR] WORD...
 //! ```
 //!
+//! What it costs, on the 194 MB / 21,507-file Linux 6.1 source tree, on a
+//! shared 2-core VM (release build, medians of 3, page cache warm):
+//!
+//! ```text
+//! /usr/bin/time -v target/release/examples/fingertips index --out /tmp/fp-idx /tmp/corpus-big
+//!   threaded:          about 1.0 s wall, 115 MB peak RSS
+//!   --single-threaded: about 1.8 s wall, 106 MB peak RSS
+//! ```
+//!
+//! The classic hand-built version was measured at 5.7 s single-threaded,
+//! 5.3 s pipelined and 490 MiB on the same corpus. What made the difference,
+//! each step measured: an ASCII fast path for lowercasing and splitting; a
+//! hand-written FxHash-style hash and open-addressing tables with 8-byte
+//! slots that hold offsets into the text, never a `String` per word or term;
+//! postings encoded as varint deltas by the indexers, so the single-threaded
+//! accumulator only probes and copies; documents handed between threads in
+//! 256 KB batches (a hand-off per file cost a context switch per file); and
+//! stages 4 and 5 spread over the cores, since what runs after the pipeline
+//! drains runs alone.
+//!
 //! `DIR` is `./fingertips-index` unless given. `search` prints
 //! `<hits>\t<path>` for each document holding every word, most hits first.
 //! Exit status, as grep's: 0 when something matched (or was indexed), 1 when
