@@ -34,8 +34,9 @@ usage:
 options:
   --out DIR, --index DIR   the index directory (default: ./{DEFAULT_INDEX})
   --single-threaded        run every stage on one thread (writes the same index)
-  --max-memory MB          memory for in-memory indexes before they are written
-                           to temporary files and merged (default: {DEFAULT_MAX_MEMORY_MB})
+  --max-memory MB          memory for in-memory indexes (default: {DEFAULT_MAX_MEMORY_MB}); up to three
+                           exist at once, so each is written to a temporary file
+                           at a third of it, and the files are merged at the end
 
 exit status: 0 found or indexed, 1 nothing found, 2 error"
     )
