@@ -1,0 +1,360 @@
+//! The `index` command: the five stages put together, in [`build_index`],
+//! the one place that decides which stage runs on which thread.
+
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use threadpipe::prelude::*;
+use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions};
+
+use crate::document::{Document, index_document, read_document};
+use crate::errors::{Fatal, FileError};
+use crate::files::{list_files, sorted_unique};
+use crate::format::{DOCUMENTS_FILE, MAGIC_LEN, TermFiles, TermRecord};
+use crate::memory_index::{Accumulate, InMemoryIndex};
+use crate::merge::{Run, merge_runs};
+use crate::staging::Staging;
+use crate::storage::{DocumentsWriter, TermWriter};
+
+/// How the stages run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Reader, indexers, accumulator and writer on threads of their own.
+    Threaded,
+    /// The same stage functions as one plain iterator chain on this thread.
+    SingleThreaded,
+}
+
+/// What `index` needs to know.
+#[derive(Clone, Debug)]
+pub(crate) struct IndexConfig {
+    pub(crate) roots: Vec<PathBuf>,
+    pub(crate) out: PathBuf,
+    pub(crate) mode: Mode,
+    /// Memory for in-memory indexes, in bytes; see [`IndexConfig::flush_at`].
+    pub(crate) max_memory: usize,
+    /// Whether to draw a progress line on stderr.
+    pub(crate) progress: bool,
+    pub(crate) pieces: Pieces,
+}
+
+/// The default `--max-memory`, in megabytes.
+pub(crate) const DEFAULT_MAX_MEMORY_MB: usize = 192;
+
+impl IndexConfig {
+    /// The defaults: threaded, [`DEFAULT_MAX_MEMORY_MB`], with progress.
+    pub(crate) fn new(roots: Vec<PathBuf>, out: PathBuf) -> Self {
+        IndexConfig {
+            roots,
+            out,
+            mode: Mode::Threaded,
+            max_memory: DEFAULT_MAX_MEMORY_MB << 20,
+            progress: true,
+            pieces: Pieces::default(),
+        }
+    }
+
+    /// The size at which an in-memory index is written out. Up to three are
+    /// alive at once in the threaded pipeline (one filling, one waiting in the
+    /// channel, one being written), so each gets a third of the budget. The
+    /// single-threaded mode flushes at the same size, so that both modes do
+    /// the same work. Offsets inside an index are 32-bit, hence the cap.
+    pub(crate) fn flush_at(&self) -> usize {
+        (self.max_memory / 3).clamp(1, 1 << 31)
+    }
+}
+
+/// How the work is cut into pieces: sizes that change the speed and the
+/// memory, never a byte of the index. Tests shrink them to reach every
+/// boundary with small inputs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pieces {
+    /// Text per batch of documents handed to an indexer.
+    pub(crate) batch_bytes: usize,
+    /// Postings per block when an in-memory index is written.
+    pub(crate) block_postings: u32,
+    /// Postings bytes per partition of a merge.
+    pub(crate) partition_bytes: u64,
+    /// Runs merged at once.
+    pub(crate) fan_in: usize,
+}
+
+impl Default for Pieces {
+    fn default() -> Self {
+        Pieces {
+            // Big enough to make hand-offs between threads rare (a file is
+            // tens of microseconds of work), small enough that the last few
+            // batches still keep every core busy.
+            batch_bytes: 256 << 10,
+            block_postings: 1 << 16,
+            partition_bytes: 1 << 20,
+            // Three open files per run, per partition being merged at a
+            // time: well under the usual limit of 1024.
+            fan_in: 32,
+        }
+    }
+}
+
+/// What an `index` run did.
+#[derive(Clone, Debug)]
+pub(crate) struct IndexSummary {
+    pub(crate) documents: u64,
+    pub(crate) input_bytes: u64,
+    pub(crate) terms: u64,
+    pub(crate) runs: usize,
+    pub(crate) elapsed: Duration,
+}
+
+/// Builds the index of every file under `config.roots` at `config.out`.
+///
+/// Files that cannot be indexed go to `errors` and are skipped; anything else
+/// that fails stops the build and leaves `config.out` as it was.
+pub(crate) fn build_index<S>(config: &IndexConfig, errors: S) -> Result<IndexSummary, Fatal>
+where
+    S: ErrorSink<FileError> + Clone + Send + 'static,
+{
+    let started = Instant::now();
+    let staging = Staging::create(&config.out)?;
+    let paths: Vec<PathBuf> = list_files(&config.roots, &[&config.out, &staging.dir])
+        .into_iter()
+        .errors_to(errors.clone())
+        .collect();
+    let paths = sorted_unique(paths);
+    let runs_dir = staging.dir.join("runs");
+    fs::create_dir(&runs_dir).map_err(|error| Fatal::io("create", &runs_dir, error))?;
+    let documents = staging.dir.join(DOCUMENTS_FILE);
+    let mut writer = RunWriter::create(&runs_dir, &documents, config.pieces.block_postings)?;
+    let progress = Progress::new(config.progress, paths.len());
+    let flush_at = config.flush_at();
+
+    // ================= THE STAGES =================
+    // Every stage of both modes is built here and only here (with `spread`,
+    // below, which stages 4 and 5 use to split their own work); this is the
+    // place for per-stage instrumentation, such as a future `--profile`.
+    //
+    //   stage         function               threaded mode
+    //   1 read        read_document, Batches reader thread (off_thread)
+    //   2 index       index_document         parallel_map: indexer-0 + the accumulator thread
+    //   3 accumulate  Accumulate             accumulator thread (off_thread)
+    //   4 write runs  RunWriter::write       this thread + spread: run-writer-0
+    //   5 merge       merge_runs             this thread + spread: merger-0, after the chain
+    //
+    // The single-threaded mode is the same functions without the adapters
+    // (and without batches, which only save hand-offs between threads).
+    let written: Box<dyn Iterator<Item = Result<Run, Fatal>> + '_> = match config.mode {
+        Mode::Threaded => {
+            let indexers = ParallelMapOptions::new()
+                .window(INDEXER_WINDOW)
+                .name("indexer");
+            let documents = paths.into_iter().map(read_document).errors_to(errors);
+            let indexed = Batches::new(documents, config.pieces.batch_bytes)
+                .off_thread_with(OffThreadOptions::new().capacity(READ_AHEAD).name("reader"))
+                .parallel_map_with(indexers, |batch| {
+                    batch.into_iter().map(index_document).collect::<Vec<_>>()
+                })
+                .flatten();
+            let full_indexes = Accumulate::new(indexed, flush_at, progress)
+                .off_thread_with(OffThreadOptions::new().capacity(1).name("accumulator"));
+            Box::new(full_indexes.map(|index| writer.write(index, Mode::Threaded)))
+        }
+        Mode::SingleThreaded => {
+            let indexed = paths
+                .into_iter()
+                .map(read_document)
+                .errors_to(errors)
+                .map(index_document);
+            let full_indexes = Accumulate::new(indexed, flush_at, progress);
+            Box::new(full_indexes.map(|index| writer.write(index, Mode::SingleThreaded)))
+        }
+    };
+    let runs = written.collect::<Result<Vec<Run>, Fatal>>()?;
+    let run_count = runs.len();
+    let final_files = TermFiles::new(&staging.dir, "");
+    merge_runs(runs, &runs_dir, &final_files, config.mode, config.pieces)?;
+    // ============== END OF THE STAGES ==============
+
+    let (documents, input_bytes) = writer.finish()?;
+    fs::remove_dir(&runs_dir).map_err(|error| Fatal::io("remove", &runs_dir, error))?;
+    let terms = term_count(&final_files.dictionary)?;
+    staging.commit()?;
+    Ok(IndexSummary {
+        documents,
+        input_bytes,
+        terms,
+        runs: run_count,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Runs `work` on each of `items` and hands the results, in order, to
+/// `sink`: on a pool of threads named `name` in the threaded mode, here
+/// otherwise. Stages 4 and 5 split their work with it; with [`build_index`],
+/// it is the only place that decides what runs on which thread.
+pub(crate) fn spread<T, U, W, S>(
+    mode: Mode,
+    name: &str,
+    items: Vec<T>,
+    work: W,
+    mut sink: S,
+) -> Result<(), Fatal>
+where
+    T: Send,
+    U: Send,
+    W: Fn(T) -> Result<U, Fatal> + Send + Sync,
+    S: FnMut(U) -> Result<(), Fatal>,
+{
+    match mode {
+        Mode::SingleThreaded => items.into_iter().map(work).try_for_each(|done| sink(done?)),
+        Mode::Threaded => thread::scope(|scope| {
+            // A small window: each result is a block of the output in memory.
+            let options = ParallelMapOptions::new().window(4).name(name);
+            items
+                .into_iter()
+                .parallel_map_scoped_with(scope, options, work)
+                .try_for_each(|done| sink(done?))
+        }),
+    }
+}
+
+/// Groups documents into batches of at least `batch_bytes` of text (but
+/// the last).
+///
+/// A source file is a small piece of work (tens of microseconds to index);
+/// handing each one between threads would cost a wake-up, often a context
+/// switch, per file. Batches make the hand-offs a hundred times rarer.
+pub(crate) struct Batches<I> {
+    documents: I,
+    batch_bytes: usize,
+}
+
+impl<I> Batches<I> {
+    pub(crate) fn new(documents: I, batch_bytes: usize) -> Self {
+        Batches {
+            documents,
+            batch_bytes,
+        }
+    }
+}
+
+impl<I: Iterator<Item = Document>> Iterator for Batches<I> {
+    type Item = Vec<Document>;
+
+    fn next(&mut self) -> Option<Vec<Document>> {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        while bytes < self.batch_bytes {
+            let Some(document) = self.documents.next() else {
+                break;
+            };
+            bytes += document.text.len();
+            batch.push(document);
+        }
+        (!batch.is_empty()).then_some(batch)
+    }
+}
+
+/// Batches read ahead of the indexers: enough that they never wait for the
+/// reader, few enough to keep memory small.
+const READ_AHEAD: usize = 4;
+
+/// Batches being indexed or waiting for their turn to be accumulated: one
+/// per thread and some room for batches that take longer than others.
+const INDEXER_WINDOW: usize = 8;
+
+fn term_count(dictionary: &Path) -> Result<u64, Fatal> {
+    let len = fs::metadata(dictionary)
+        .map_err(|error| Fatal::io("read", dictionary, error))?
+        .len();
+    Ok((len - MAGIC_LEN) / TermRecord::SIZE as u64)
+}
+
+/// Stage 4: writes each full in-memory index as a numbered run, and the
+/// documents table as the documents come.
+struct RunWriter {
+    dir: PathBuf,
+    written: usize,
+    documents: DocumentsWriter,
+    input_bytes: u64,
+    block_postings: u32,
+}
+
+impl RunWriter {
+    fn create(dir: &Path, documents: &Path, block_postings: u32) -> Result<Self, Fatal> {
+        Ok(RunWriter {
+            dir: dir.to_owned(),
+            written: 0,
+            documents: DocumentsWriter::create(documents)?,
+            input_bytes: 0,
+            block_postings,
+        })
+    }
+
+    /// Sorts `index` and writes it as a run, unless it is the last one,
+    /// which stage 5 merges from memory.
+    fn write(&mut self, index: InMemoryIndex, mode: Mode) -> Result<Run, Fatal> {
+        for path in &index.documents {
+            self.documents.add(path)?;
+        }
+        self.input_bytes += index.input_bytes;
+        let last = index.is_last();
+        let sorted = index.sort();
+        if last {
+            return Ok(Run::InMemory(sorted));
+        }
+        self.written += 1;
+        let files = TermFiles::new(&self.dir, &format!("run{:06}.", self.written));
+        let mut writer = TermWriter::create(files)?;
+        sorted.write(&mut writer, mode, self.block_postings)?;
+        Ok(Run::OnDisk(writer.finish()?))
+    }
+
+    /// Completes the documents table; returns the documents and bytes indexed.
+    fn finish(self) -> Result<(u64, u64), Fatal> {
+        Ok((self.documents.finish()?, self.input_bytes))
+    }
+}
+
+/// The progress line: files and megabytes done, redrawn at most ten times a
+/// second, and only when stderr is a terminal (never into a log file).
+#[derive(Debug)]
+pub(crate) struct Progress {
+    enabled: bool,
+    files: usize,
+    total_files: usize,
+    bytes: u64,
+    last_drawn: Instant,
+}
+
+impl Progress {
+    pub(crate) fn new(wanted: bool, total_files: usize) -> Self {
+        Progress {
+            enabled: wanted && std::io::stderr().is_terminal(),
+            files: 0,
+            total_files,
+            bytes: 0,
+            last_drawn: Instant::now(),
+        }
+    }
+
+    pub(crate) fn document_done(&mut self, bytes: u64) {
+        self.files += 1;
+        self.bytes += bytes;
+        if self.enabled && self.last_drawn.elapsed() >= Duration::from_millis(100) {
+            self.last_drawn = Instant::now();
+            let (files, total, megabytes) = (self.files, self.total_files, self.bytes as f64 / 1e6);
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r{files}/{total} files, {megabytes:.1} MB indexed");
+            let _ = stderr.flush();
+        }
+    }
+
+    pub(crate) fn finish(&mut self) {
+        if self.enabled {
+            // Erase the line, so that what follows starts clean.
+            eprint!("\r\x1b[K");
+        }
+    }
+}
