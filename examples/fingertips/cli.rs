@@ -4,6 +4,8 @@
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
+use threadpipe::Profile;
+
 use crate::pipeline::{DEFAULT_MAX_MEMORY_MB, IndexConfig, Mode};
 use crate::tokenize;
 
@@ -28,7 +30,7 @@ pub(crate) fn usage() -> String {
         "\
 usage:
   fingertips                 index this crate's sources in a temporary directory, search \"thread\"
-  fingertips index [--out DIR] [--single-threaded] [--max-memory MB] PATH...
+  fingertips index [--out DIR] [--single-threaded] [--max-memory MB] [--profile] PATH...
   fingertips search [--index DIR] WORD...
 
 options:
@@ -37,6 +39,7 @@ options:
   --max-memory MB          memory for in-memory indexes (default: {DEFAULT_MAX_MEMORY_MB}); up to three
                            exist at once, so each is written to a temporary file
                            at a third of it, and the files are merged at the end
+  --profile                print which stage limited the run (threaded mode)
 
 exit status: 0 found or indexed, 1 nothing found, 2 error"
     )
@@ -68,6 +71,7 @@ fn parse_index(mut args: impl Iterator<Item = OsString>) -> Result<Command, Stri
             Some("--") => options_ended = true,
             Some("--out") => config.out = option_value(&mut args, "--out")?.into(),
             Some("--single-threaded") => config.mode = Mode::SingleThreaded,
+            Some("--profile") => config.profile = Some(Profile::new()),
             Some("--max-memory") => {
                 let value = option_value(&mut args, "--max-memory")?;
                 config.max_memory = value

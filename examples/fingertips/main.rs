@@ -120,6 +120,9 @@ fn main() -> ExitCode {
         Ok(Command::Index(config)) => match index_reporting_errors(&config) {
             Ok((summary, skipped)) => {
                 say(&describe(&summary, &config.out));
+                if let Some(profile) = &config.profile {
+                    print_profile(profile, config.mode);
+                }
                 exit_status(skipped)
             }
             Err(fatal) => fail(&fatal),
@@ -128,6 +131,16 @@ fn main() -> ExitCode {
             Ok(hits) => print_hits(&hits, usize::MAX, Path::new("")),
             Err(fatal) => fail(&fatal),
         },
+    }
+}
+
+/// The `--profile` report, on stderr so that it never mixes with results.
+fn print_profile(profile: &threadpipe::Profile, mode: Mode) {
+    match mode {
+        Mode::Threaded => eprintln!("\nstage profile:\n{}", profile.report()),
+        Mode::SingleThreaded => {
+            eprintln!("--profile: the single-threaded mode runs no stages on other threads");
+        }
     }
 }
 

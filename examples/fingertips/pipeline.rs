@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use threadpipe::prelude::*;
-use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions};
+use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions, Profile};
 
 use crate::document::{Document, index_document, read_document};
 use crate::errors::{Fatal, FileError};
@@ -38,6 +38,8 @@ pub(crate) struct IndexConfig {
     pub(crate) max_memory: usize,
     /// Whether to draw a progress line on stderr.
     pub(crate) progress: bool,
+    /// Where the threaded stages record their figures (`--profile`).
+    pub(crate) profile: Option<Profile>,
     pub(crate) pieces: Pieces,
 }
 
@@ -53,6 +55,7 @@ impl IndexConfig {
             mode: Mode::Threaded,
             max_memory: DEFAULT_MAX_MEMORY_MB << 20,
             progress: true,
+            profile: None,
             pieces: Pieces::default(),
         }
     }
@@ -133,7 +136,7 @@ where
     // ================= THE STAGES =================
     // Every stage of both modes is built here and only here (with `spread`,
     // below, which stages 4 and 5 use to split their own work); this is the
-    // place for per-stage instrumentation, such as a future `--profile`.
+    // place for per-stage instrumentation: `--profile` hooks in here.
     //
     //   stage         function               threaded mode
     //   1 read        read_document, Batches reader thread (off_thread)
@@ -146,18 +149,29 @@ where
     // (and without batches, which only save hand-offs between threads).
     let written: Box<dyn Iterator<Item = Result<Run, Fatal>> + '_> = match config.mode {
         Mode::Threaded => {
-            let indexers = ParallelMapOptions::new()
+            // With `--profile`, each stage counts its items and times its waits.
+            let off_thread = |name: &str, capacity: usize| {
+                let options = OffThreadOptions::new().name(name).capacity(capacity);
+                match &config.profile {
+                    Some(profile) => options.profile(profile),
+                    None => options,
+                }
+            };
+            let mut indexers = ParallelMapOptions::new()
                 .window(INDEXER_WINDOW)
                 .name("indexer");
+            if let Some(profile) = &config.profile {
+                indexers = indexers.profile(profile);
+            }
             let documents = paths.into_iter().map(read_document).errors_to(errors);
             let indexed = Batches::new(documents, config.pieces.batch_bytes)
-                .off_thread_with(OffThreadOptions::new().capacity(READ_AHEAD).name("reader"))
+                .off_thread_with(off_thread("reader", READ_AHEAD))
                 .parallel_map_with(indexers, |batch| {
                     batch.into_iter().map(index_document).collect::<Vec<_>>()
                 })
                 .flatten();
             let full_indexes = Accumulate::new(indexed, flush_at, progress)
-                .off_thread_with(OffThreadOptions::new().capacity(1).name("accumulator"));
+                .off_thread_with(off_thread("accumulator", 1));
             Box::new(full_indexes.map(|index| writer.write(index, Mode::Threaded)))
         }
         Mode::SingleThreaded => {
