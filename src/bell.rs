@@ -45,6 +45,7 @@ impl Bell {
     }
 
     /// Counts `events` more and wakes the sleeper, if there is one.
+    #[inline]
     pub(crate) fn ring(&self, events: usize) {
         let before = self
             .word
@@ -64,6 +65,7 @@ impl Bell {
 
     /// Whether [`close`](Bell::close) has been called; may lag a little
     /// behind it, so use it only where a late answer is harmless.
+    #[inline]
     pub(crate) fn looks_closed(&self) -> bool {
         self.word.load(Ordering::Relaxed) & CLOSED != 0
     }
@@ -87,6 +89,7 @@ impl Bell {
         self.word.fetch_and(!SLEEPING, Ordering::AcqRel);
     }
 
+    #[cold]
     fn wake(&self) {
         if let Some(sleeper) = lock(&self.sleeper).as_ref() {
             sleeper.unpark();

@@ -69,6 +69,7 @@ pub(crate) struct RingSender<T> {
 impl<T> RingSender<T> {
     /// Sends `item`, waiting while the channel is full; gives it back if the
     /// receiver is gone.
+    #[inline]
     pub(crate) fn send(&mut self, item: T, stats: Option<&StageStats>) -> Result<(), T> {
         // A late answer only means one more item is made for nobody.
         if self.bells.popped.looks_closed() {
@@ -100,6 +101,7 @@ impl<T> RingSender<T> {
 
     /// Waits until the consumer has reported a pop that leaves room; `false`
     /// if the receiver is gone.
+    #[cold]
     fn wait_for_room(&self) -> bool {
         let backoff = Backoff::new();
         while !backoff.is_completed() {
@@ -144,6 +146,7 @@ pub(crate) struct RingReceiver<T> {
 impl<T> RingReceiver<T> {
     /// The next item, waiting for one; `None` once the sender is gone and
     /// every item it sent has been received.
+    #[inline]
     pub(crate) fn recv(&mut self, stats: Option<&StageStats>) -> Option<T> {
         let mut waiting_since = None;
         let item = loop {
@@ -180,6 +183,7 @@ impl<T> RingReceiver<T> {
     }
 
     /// Waits until an item has been pushed; `false` once the sender is gone.
+    #[cold]
     fn wait_for_items(&mut self) -> bool {
         // The producer may be waiting for these pops to make room.
         self.report();

@@ -228,6 +228,7 @@ impl<'scope, T> Handoff<'scope, T> {
     /// Re-raises the source's panic, with its original payload, after every
     /// item produced before it; the worker has exited by then, and the stream
     /// is ended.
+    #[inline]
     pub(crate) fn recv(&mut self) -> Option<T> {
         let Some(item) = self.lane.as_mut()?.recv(self.stats.as_deref()) else {
             self.finish();
