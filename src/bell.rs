@@ -19,6 +19,20 @@ const CLOSED: usize = 2;
 /// The event count lives above the two flag bits.
 const ONE: usize = 4;
 
+/// Counts wrap at this many events plus one (`usize::MAX / 4`): both sides
+/// must keep their own counts with [`count_after`] to compare them.
+const COUNT_MASK: usize = usize::MAX / ONE;
+
+/// `count` plus `events`, wrapping as a bell's count does.
+pub(crate) fn count_after(count: usize, events: usize) -> usize {
+    count.wrapping_add(events) & COUNT_MASK
+}
+
+/// How far `later` is ahead of `earlier`, two counts kept with [`count_after`].
+pub(crate) fn count_distance(later: usize, earlier: usize) -> usize {
+    later.wrapping_sub(earlier) & COUNT_MASK
+}
+
 /// An event counter that one thread may sleep on.
 #[derive(Debug)]
 pub(crate) struct Bell {
@@ -31,7 +45,7 @@ pub(crate) struct Bell {
 /// What a [`Bell`] says when its sleeper looks at it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Reading {
-    /// Events rung so far (modulo the word size; compare with wrapping).
+    /// Events rung so far, wrapping as [`count_after`] does.
     pub(crate) count: usize,
     pub(crate) closed: bool,
 }
@@ -104,8 +118,28 @@ fn decode(word: usize) -> Reading {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A bell's count and the counts its two sides keep wrap at the same
+    /// point, so "nothing new" is still recognised after 2^62 (or, on a
+    /// 32-bit target, 2^30) events.
+    #[test]
+    fn counts_wrap_together() {
+        let bell = Bell::new();
+        bell.word.store(COUNT_MASK * ONE, Ordering::Relaxed);
+        let seen = COUNT_MASK;
+        assert_eq!(bell.read().count, seen);
+        bell.ring(1);
+        let seen = count_after(seen, 1);
+        assert_eq!((seen, bell.read().count), (0, 0));
+        assert_eq!(count_distance(2, COUNT_MASK), 3);
+    }
+}
+
 /// Exhaustive checks of the protocol: run with
-/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --lib bell`.
+/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib bell`.
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;

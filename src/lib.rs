@@ -68,8 +68,8 @@
 //!   its original payload, after every item produced before it, never as a
 //!   silently short stream.
 //! - **Dropping stops the work**: dropping an adapter never blocks; its worker
-//!   stops at its next hand-off and its thread exits. A stream that has ended
-//!   has no thread left behind it.
+//!   stops at its next hand-off and its thread exits. A stream that has run
+//!   to its end has no thread left behind it.
 //! - **Hygiene**: adapters are fused, their `size_hint` is valid at every
 //!   step, they implement `Debug`, and worker threads carry the stage's name.
 //! - **No `unsafe`**: the crate is `#![forbid(unsafe_code)]`.

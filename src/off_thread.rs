@@ -57,8 +57,8 @@ pub trait OffThreadExt: Iterator + Sized {
     /// sleeping thread costs about 10 µs. A consumer that finds only a few
     /// items (fewer than 16) first waits a few hundred nanoseconds for more,
     /// never longer, so that it does not chase the worker item by item. Tiny
-    /// items cost about 10 ns each to hand over, against 30 ns or more for a
-    /// `sync_channel`; see `benches/README.md` for the figures.
+    /// items cost roughly 10 ns each to hand over, a `sync_channel` about
+    /// half as much again or more; see `benches/README.md` for the figures.
     ///
     /// [`rtrb`]: https://docs.rs/rtrb
     ///

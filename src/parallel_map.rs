@@ -25,7 +25,8 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// (see [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped) to
     /// borrow). Uses [`ParallelMapOptions::default()`]: one worker per core
     /// but one ([`std::thread::available_parallelism`] minus the consumer's
-    /// thread, which works too) and a window of 16 items per core.
+    /// thread, which works too) and a window of 16 items per thread running
+    /// `f`.
     ///
     /// # What is guaranteed
     ///
@@ -38,7 +39,9 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///   counting those being worked on, those finished early and waiting for
     ///   their turn, and those waiting in channels. A worker that would go
     ///   further sleeps until the consumer takes a result.
-    /// - **Threads end**: once `next` has returned `None`, every worker has exited.
+    /// - **Threads end**: once the source is spent and `next` has returned
+    ///   `None`, every worker has exited. (After a panic they exit at their
+    ///   next hand-off instead; see below.)
     /// - **`size_hint`** is the source's hint when the pool started, minus the
     ///   results delivered since.
     ///

@@ -128,7 +128,7 @@ where
     /// Waits until `index` fits in the window; `false` if the consumer hung up.
     fn wait_for_room(&self, index: usize) -> bool {
         let mut window = lock(&self.window);
-        let has_room = |window: &Window| index < window.delivered + self.window_size;
+        let has_room = |window: &Window| index < window.delivered.saturating_add(self.window_size);
         if has_room(&window) || window.cancelled {
             return !window.cancelled;
         }
@@ -258,7 +258,8 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
         Pool {
             feeder: shared,
             results,
-            early: VecDeque::with_capacity(window_size),
+            // Grows as results come early; a huge window costs nothing up front.
+            early: VecDeque::with_capacity(window_size.min(64)),
             order,
             pending_panic: None,
             delivered: 0,
@@ -341,9 +342,12 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
                 }
                 self.early[slot] = Some(outcome);
             }
-            // In completion order a panic waits until the items in flight are out.
+            // In completion order a panic waits until the items in flight
+            // are out. It never moves the window, so a worker waiting for
+            // room would wait for ever: stop them all now.
             (Order::Completion, Err(payload)) => {
                 self.pending_panic.get_or_insert(payload);
+                self.feeder.cancel();
             }
             (Order::Completion, Ok(value)) => self.early.push_back(Some(Ok(value))),
         }
@@ -408,6 +412,9 @@ impl<U> Drop for Pool<'_, U> {
         // Not joined: a worker may be stuck in the source. Dropping `results`
         // makes every later send fail, so busy workers stop too.
         self.feeder.cancel();
+        if let Some(stats) = &self.stats {
+            stats.end();
+        }
     }
 }
 
@@ -453,7 +460,7 @@ where
             }
             return Help::Ended;
         }
-        if !may_help || feed.next_index >= delivered + self.window_size {
+        if !may_help || feed.next_index >= delivered.saturating_add(self.window_size) {
             return Help::Wait;
         }
         let pulled = self.pull(&mut feed);

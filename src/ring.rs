@@ -16,7 +16,7 @@ use std::time::Instant;
 use crossbeam_utils::{Backoff, CachePadded};
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
-use crate::bell::Bell;
+use crate::bell::{Bell, count_after, count_distance};
 use crate::profile::StageStats;
 
 /// A consumer that finds fewer items than this waits a moment for more.
@@ -91,12 +91,18 @@ impl<T> RingSender<T> {
                 }
             }
         }
-        self.pushed = self.pushed.wrapping_add(1);
+        self.pushed = count_after(self.pushed, 1);
         self.bells.pushed.ring(1);
         if let (Some(stats), Some(since)) = (stats, waiting_since) {
             stats.waited_output_full(since);
         }
         Ok(())
+    }
+
+    /// Whether the receiver has hung up; may answer late, never wrongly "yes".
+    #[inline]
+    pub(crate) fn receiver_gone(&self) -> bool {
+        self.bells.popped.looks_closed()
     }
 
     /// Waits until the consumer has reported a pop that leaves room; `false`
@@ -111,7 +117,7 @@ impl<T> RingSender<T> {
             backoff.snooze();
         }
         let full = |reading: crate::bell::Reading| {
-            !reading.closed && self.pushed.wrapping_sub(reading.count) >= self.capacity
+            !reading.closed && count_distance(self.pushed, reading.count) >= self.capacity
         };
         loop {
             let reading = self.bells.popped.read();
@@ -165,7 +171,7 @@ impl<T> RingReceiver<T> {
             stats.waited_input_empty(since);
         }
         if item.is_some() {
-            self.popped = self.popped.wrapping_add(1);
+            self.popped = count_after(self.popped, 1);
             self.unreported += 1;
             if self.unreported >= self.report_every {
                 self.report();

@@ -2,7 +2,7 @@ use std::fmt;
 use std::sync::mpsc::{
     self, Receiver, RecvError, RecvTimeoutError, Sender, SyncSender, TryRecvError,
 };
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 /// Creates an unbounded channel whose receiving end can be cloned and shared
@@ -111,8 +111,9 @@ impl<T> SharedReceiver<T> {
         self.lock().recv()
     }
 
-    /// Takes a message if one is waiting; never waits for one, though it may
-    /// wait for the lock while another thread is receiving.
+    /// Takes a message if one is waiting; never waits for one. If another
+    /// clone is inside [`recv`](SharedReceiver::recv) right now, nothing is
+    /// waiting (it would have taken it), and this says `Empty` at once.
     ///
     /// # Errors
     ///
@@ -130,10 +131,16 @@ impl<T> SharedReceiver<T> {
     /// assert_eq!(receiver.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.lock().try_recv()
+        match self.inner.try_lock() {
+            Ok(receiver) => receiver.try_recv(),
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().try_recv(),
+            Err(TryLockError::WouldBlock) => Err(TryRecvError::Empty),
+        }
     }
 
-    /// Waits at most `timeout` for a message (plus any wait for the lock).
+    /// Waits at most `timeout` for a message, once it has the receiver: if
+    /// another clone is inside [`recv`](SharedReceiver::recv), this first
+    /// waits for that one to get its message.
     ///
     /// # Errors
     ///

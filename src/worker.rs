@@ -117,6 +117,11 @@ fn send_batches<I: Iterator>(
     // without being used again, and `filling` holds only finished items.
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         for item in source {
+            // A hang-up shows only when a batch is sent: look for it at every
+            // item, so that no more are pulled for nobody.
+            if sender.receiver_gone() {
+                return;
+            }
             filling.push_back(item);
             if filling.len() == batch {
                 let full = mem::replace(&mut filling, fresh());
@@ -267,5 +272,14 @@ impl<'scope, T> Handoff<'scope, T> {
     /// Whether the stream has ended (the worker is gone too).
     pub(crate) fn is_finished(&self) -> bool {
         self.lane.is_none()
+    }
+}
+
+impl<T> Drop for Handoff<'_, T> {
+    fn drop(&mut self) {
+        // A stage dropped early ends here, for its profile.
+        if let Some(stats) = &self.stats {
+            stats.end();
+        }
     }
 }

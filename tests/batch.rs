@@ -114,6 +114,31 @@ fn early_drop_stops_the_worker() {
 }
 
 #[test]
+fn a_worker_filling_a_batch_stops_pulling_once_the_consumer_is_gone() {
+    // The source runs freely to item 150, in the middle of the second batch,
+    // then waits until the consumer has dropped the stage.
+    let (release, gate) = mpsc::channel::<()>();
+    let pulls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&pulls);
+    let source = (0..).inspect(move |&n| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n == 150 {
+            let _ = gate.recv();
+        }
+    });
+    let mut stage = source.off_thread_with(batched(100, 100).name("batch-hangup"));
+    assert_eq!(stage.next(), Some(0));
+    drop(stage);
+    release.send(()).unwrap();
+    common::wait_until("the worker has stopped", || {
+        common::threads_named("batch-hangup").is_empty()
+    });
+    // Item 150 was in hand; a worker that went on to fill its batch would
+    // have pulled up to 199.
+    assert!(pulls.load(std::sync::atomic::Ordering::SeqCst) <= 152);
+}
+
+#[test]
 #[should_panic(expected = "batch must hold at least 1 item")]
 fn zero_batch_is_refused() {
     let _ = OffThreadOptions::new().batch(0);

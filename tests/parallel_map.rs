@@ -209,6 +209,18 @@ fn panic_in_completion_order_comes_after_the_other_results() {
     assert_eq!(payload.unwrap().downcast_ref::<&str>(), Some(&"three"));
 }
 
+/// Regression: a panic held back in completion order never moved the window,
+/// so a worker waiting for room (holding the source) waited for ever, and
+/// the consumer with it.
+#[test]
+fn completion_order_panic_with_a_window_smaller_than_the_pool() {
+    let options = options("pm-small-window", 2, 1).in_completion_order();
+    let mut stage =
+        (0..10).parallel_map_with(options, |n| if n == 0 { panic!("first") } else { n });
+    let (_, payload) = drain_catching(&mut stage);
+    assert_eq!(payload.unwrap().downcast_ref::<&str>(), Some(&"first"));
+}
+
 #[test]
 fn panic_crosses_a_chain_of_stages() {
     let mut chain = (0..50)
@@ -276,16 +288,59 @@ fn drop_does_not_block_while_f_is_stuck() {
     });
 }
 
+/// Counts the threads that have finished exiting: a thread-local guard,
+/// dropped last as its thread exits, adds one, after lingering a little so
+/// that a pool that returned without joining would be caught.
+struct ExitCounter(Arc<AtomicUsize>);
+
+impl Drop for ExitCounter {
+    fn drop(&mut self) {
+        thread::sleep(std::time::Duration::from_millis(20));
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    static EXIT_COUNTER: std::cell::RefCell<Option<ExitCounter>> = const { std::cell::RefCell::new(None) };
+}
+
 #[test]
 fn every_worker_has_exited_once_the_stream_ends() {
+    let registered = Arc::new(AtomicUsize::new(0));
+    let exited = Arc::new(AtomicUsize::new(0));
+    let (registering, counter) = (Arc::clone(&registered), Arc::clone(&exited));
+    let here = thread::current().id();
     let total: usize = (0..1000)
-        .parallel_map_with(options("pm-full", 3, 8), |n| n)
+        .parallel_map_with(options("pm-full", 3, 8), move |n| {
+            // Enough work that the workers, not only the consumer, get items.
+            let started = std::time::Instant::now();
+            while started.elapsed() < std::time::Duration::from_micros(20) {
+                std::hint::spin_loop();
+            }
+            if thread::current().id() != here {
+                EXIT_COUNTER.with(|slot| {
+                    slot.borrow_mut().get_or_insert_with(|| {
+                        registering.fetch_add(1, Ordering::SeqCst);
+                        ExitCounter(Arc::clone(&counter))
+                    });
+                });
+            }
+            n
+        })
         .sum();
     assert_eq!(total, 499_500);
-    assert!(
-        threads_named("pm-full").is_empty(),
-        "no waiting: the end joins the workers"
+    // Every worker that ran `f` registered a guard, and has exited completely
+    // by now, with no waiting: the end joins them.
+    let workers = registered.load(Ordering::SeqCst);
+    assert!(workers >= 1, "some worker ran f");
+    assert_eq!(
+        exited.load(Ordering::SeqCst),
+        workers,
+        "a worker had not exited"
     );
+    wait_until("the OS has reaped the workers", || {
+        threads_named("pm-full").is_empty()
+    });
 }
 
 #[test]
