@@ -431,6 +431,13 @@ where
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.stage.size_hint()
     }
+
+    fn fold<B, F>(self, init: B, f: F) -> B
+    where
+        F: FnMut(B, Self::Item) -> B,
+    {
+        self.stage.fold(init, f)
+    }
 }
 
 impl<I> FusedIterator for OffThread<I>

@@ -138,7 +138,11 @@ impl StageStats {
     }
 
     pub(crate) fn delivered(&self) {
-        self.items.fetch_add(1, Ordering::Relaxed);
+        self.delivered_many(1);
+    }
+
+    pub(crate) fn delivered_many(&self, items: usize) {
+        self.items.fetch_add(items as u64, Ordering::Relaxed);
     }
 
     pub(crate) fn waited_output_full(&self, since: Instant) {

@@ -44,8 +44,19 @@ where
     }
 
     pub(crate) fn next(&mut self) -> Option<I::Item> {
+        self.started().recv()
+    }
+
+    /// Folds every remaining item: [`Iterator::fold`] without a call of
+    /// `next` per item, so a batch is folded in one tight loop.
+    pub(crate) fn fold<B>(mut self, init: B, f: impl FnMut(B, I::Item) -> B) -> B {
+        self.started().fold(init, f)
+    }
+
+    /// The hand-off, starting the worker if it is not running yet.
+    fn started(&mut self) -> &mut Handoff<'scope, I::Item> {
         if let LazyStage::Started(handoff) = self {
-            return handoff.recv();
+            return handoff;
         }
         // If launching panics, the stage stays ended rather than half-built.
         let LazyStage::Idle {
@@ -58,8 +69,7 @@ where
             unreachable!("a stage is idle or started")
         };
         let handoff = Handoff::spawn(launcher, source, &options, stats);
-        let handoff = self.install(handoff);
-        handoff.recv()
+        self.install(handoff)
     }
 
     fn install(&mut self, handoff: Handoff<'scope, I::Item>) -> &mut Handoff<'scope, I::Item> {

@@ -236,12 +236,7 @@ impl<'scope, T> Handoff<'scope, T> {
     #[inline]
     pub(crate) fn recv(&mut self) -> Option<T> {
         let Some(item) = self.lane.as_mut()?.recv(self.stats.as_deref()) else {
-            self.finish();
-            // `finish` has joined the worker: if the source panicked, the
-            // payload is in its slot by now.
-            if let Some(payload) = lock(&self.panic).take() {
-                panic::resume_unwind(payload);
-            }
+            self.end();
             return None;
         };
         self.remaining = size_hint::after_one(self.remaining);
@@ -249,6 +244,51 @@ impl<'scope, T> Handoff<'scope, T> {
             stats.delivered();
         }
         Some(item)
+    }
+
+    /// Folds every remaining item, a batch at a time in batch mode; ends as
+    /// [`recv`](Self::recv) does, re-raising a panic of the source.
+    pub(crate) fn fold<B>(&mut self, init: B, mut f: impl FnMut(B, T) -> B) -> B {
+        let mut accumulated = init;
+        let stats = self.stats.clone();
+        let counted = |items: usize| {
+            if let Some(stats) = &stats {
+                stats.delivered_many(items);
+            }
+        };
+        match &mut self.lane {
+            None => return accumulated,
+            Some(Lane::Items(receiver)) => {
+                while let Some(item) = receiver.recv(stats.as_deref()) {
+                    counted(1);
+                    accumulated = f(accumulated, item);
+                }
+            }
+            Some(Lane::Batches {
+                receiver,
+                current,
+                emptied,
+            }) => loop {
+                counted(current.len());
+                accumulated = current.drain(..).fold(accumulated, &mut f);
+                let Some(next) = receiver.recv(stats.as_deref()) else {
+                    break;
+                };
+                let _ = emptied.push(mem::replace(current, next));
+            },
+        }
+        self.end();
+        accumulated
+    }
+
+    /// The stream is over: joins the worker and re-raises its panic, if any.
+    fn end(&mut self) {
+        self.finish();
+        // `finish` has joined the worker: if the source panicked, the payload
+        // is in its slot by now.
+        if let Some(payload) = lock(&self.panic).take() {
+            panic::resume_unwind(payload);
+        }
     }
 
     /// A hint valid for what [`recv`](Self::recv) will still return.

@@ -143,3 +143,40 @@ fn a_worker_filling_a_batch_stops_pulling_once_the_consumer_is_gone() {
 fn zero_batch_is_refused() {
     let _ = OffThreadOptions::new().batch(0);
 }
+
+#[test]
+fn fold_gives_what_next_gives_in_both_modes() {
+    for batch in [1, 3, 64] {
+        let options = || batched(batch, 16);
+        let folded = (0..1000u64)
+            .off_thread_with(options())
+            .fold(Vec::new(), |mut seen, n| {
+                seen.push(n);
+                seen
+            });
+        assert_eq!(folded, (0..1000).collect::<Vec<_>>(), "batch {batch}");
+        // After some `next` calls, fold takes the rest, in batch mode from
+        // the middle of a batch.
+        let mut stage = (0..1000u64).off_thread_with(options());
+        let first: Vec<u64> = stage.by_ref().take(5).collect();
+        let rest = stage.fold(0, |sum, n| sum + n);
+        assert_eq!((first, rest), (vec![0, 1, 2, 3, 4], (5..1000).sum()));
+    }
+}
+
+#[test]
+fn fold_reraises_the_source_panic() {
+    for batch in [1, 4] {
+        let outcome = std::panic::catch_unwind(|| {
+            panicking_at(7)
+                .off_thread_with(batched(batch, 4))
+                .fold(0, |count, _| count + 1)
+        });
+        let payload = outcome.expect_err("the panic reaches the fold");
+        assert_eq!(
+            payload.downcast_ref::<Boom>(),
+            Some(&Boom(7)),
+            "batch {batch}"
+        );
+    }
+}
