@@ -159,6 +159,7 @@ fn fold_gives_what_next_gives_in_both_modes() {
         // the middle of a batch.
         let mut stage = (0..1000u64).off_thread_with(options());
         let first: Vec<u64> = stage.by_ref().take(5).collect();
+        #[allow(clippy::unnecessary_fold)] // the test is about `fold` itself
         let rest = stage.fold(0, |sum, n| sum + n);
         assert_eq!((first, rest), (vec![0, 1, 2, 3, 4], (5..1000).sum()));
     }
