@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
-use common::{Boom, Counting, PATIENCE, drain_catching, panicking_at, threads_named, wait_until};
+use common::{
+    Boom, Counting, ExitWatch, PATIENCE, drain_catching, panicking_at, threads_named, wait_until,
+};
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
 
@@ -388,32 +390,14 @@ fn every_stage_thread_has_exited_once_the_stream_ends() {
     }
 }
 
-/// Sets its flag when the thread that owns it has finished exiting.
-struct ExitFlag(Arc<std::sync::atomic::AtomicBool>);
-
-impl Drop for ExitFlag {
-    fn drop(&mut self) {
-        // Thread-local destructors run last as a thread exits; this one
-        // lingers so a consumer that returned without waiting would be seen.
-        thread::sleep(std::time::Duration::from_millis(50));
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-thread_local! {
-    static EXIT_FLAG: std::cell::RefCell<Option<ExitFlag>> = const { std::cell::RefCell::new(None) };
-}
-
 #[test]
 fn stream_end_means_the_worker_has_exited() {
     for panics in [false, true] {
-        let exited = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = Arc::clone(&exited);
+        let watch = ExitWatch::default();
+        let worker = watch.clone();
         let mut stage = (0..3)
             .inspect(move |&n| {
-                if n == 0 {
-                    EXIT_FLAG.with(|slot| *slot.borrow_mut() = Some(ExitFlag(Arc::clone(&flag))));
-                }
+                worker.register();
                 if panics && n == 2 {
                     panic!("ends with a panic");
                 }
@@ -422,8 +406,10 @@ fn stream_end_means_the_worker_has_exited() {
         let (items, payload) = drain_catching(&mut stage);
         assert_eq!(items.len(), if panics { 2 } else { 3 });
         assert_eq!(payload.is_some(), panics);
-        assert!(
-            exited.load(Ordering::SeqCst),
+        assert_eq!(watch.registered(), 1);
+        assert_eq!(
+            watch.exited(),
+            1,
             "the worker had not exited (panics: {panics})"
         );
     }

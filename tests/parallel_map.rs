@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 
-use common::{Boom, Counting, PATIENCE, drain_catching, panicking_at, threads_named, wait_until};
+use common::{
+    Boom, Counting, ExitWatch, PATIENCE, drain_catching, panicking_at, threads_named, wait_until,
+};
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
 
@@ -288,27 +290,10 @@ fn drop_does_not_block_while_f_is_stuck() {
     });
 }
 
-/// Counts the threads that have finished exiting: a thread-local guard,
-/// dropped last as its thread exits, adds one, after lingering a little so
-/// that a pool that returned without joining would be caught.
-struct ExitCounter(Arc<AtomicUsize>);
-
-impl Drop for ExitCounter {
-    fn drop(&mut self) {
-        thread::sleep(std::time::Duration::from_millis(20));
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-thread_local! {
-    static EXIT_COUNTER: std::cell::RefCell<Option<ExitCounter>> = const { std::cell::RefCell::new(None) };
-}
-
 #[test]
 fn every_worker_has_exited_once_the_stream_ends() {
-    let registered = Arc::new(AtomicUsize::new(0));
-    let exited = Arc::new(AtomicUsize::new(0));
-    let (registering, counter) = (Arc::clone(&registered), Arc::clone(&exited));
+    let watch = ExitWatch::default();
+    let workers = watch.clone();
     let here = thread::current().id();
     let total: usize = (0..1000)
         .parallel_map_with(options("pm-full", 3, 8), move |n| {
@@ -318,24 +303,18 @@ fn every_worker_has_exited_once_the_stream_ends() {
                 std::hint::spin_loop();
             }
             if thread::current().id() != here {
-                EXIT_COUNTER.with(|slot| {
-                    slot.borrow_mut().get_or_insert_with(|| {
-                        registering.fetch_add(1, Ordering::SeqCst);
-                        ExitCounter(Arc::clone(&counter))
-                    });
-                });
+                workers.register();
             }
             n
         })
         .sum();
     assert_eq!(total, 499_500);
-    // Every worker that ran `f` registered a guard, and has exited completely
-    // by now, with no waiting: the end joins them.
-    let workers = registered.load(Ordering::SeqCst);
-    assert!(workers >= 1, "some worker ran f");
+    // Every worker that ran `f` has exited completely by now, with no
+    // waiting: the end joins them.
+    assert!(watch.registered() >= 1, "some worker ran f");
     assert_eq!(
-        exited.load(Ordering::SeqCst),
-        workers,
+        watch.exited(),
+        watch.registered(),
         "a worker had not exited"
     );
     wait_until("the OS has reaped the workers", || {

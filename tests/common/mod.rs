@@ -137,3 +137,46 @@ pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+/// Counts threads that have registered with it and, separately, those of
+/// them that have finished exiting: each registers a thread-local guard,
+/// dropped last as its thread exits, which lingers a little before it counts,
+/// so that code which returned without joining the thread would be caught.
+#[derive(Clone, Default)]
+pub struct ExitWatch {
+    registered: Arc<AtomicUsize>,
+    exited: Arc<AtomicUsize>,
+}
+
+struct ExitGuard(Arc<AtomicUsize>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        std::thread::sleep(Duration::from_millis(20));
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    static EXIT_GUARD: std::cell::RefCell<Option<ExitGuard>> = const { std::cell::RefCell::new(None) };
+}
+
+impl ExitWatch {
+    /// Watches the calling thread (once; later calls do nothing).
+    pub fn register(&self) {
+        EXIT_GUARD.with(|slot| {
+            slot.borrow_mut().get_or_insert_with(|| {
+                self.registered.fetch_add(1, Ordering::SeqCst);
+                ExitGuard(Arc::clone(&self.exited))
+            });
+        });
+    }
+
+    pub fn registered(&self) -> usize {
+        self.registered.load(Ordering::SeqCst)
+    }
+
+    pub fn exited(&self) -> usize {
+        self.exited.load(Ordering::SeqCst)
+    }
+}
