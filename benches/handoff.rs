@@ -9,7 +9,9 @@
 //! - `pariter_readahead`: pariter's `readahead` with a 1024-item buffer;
 //! - `rayon_par_bridge`: rayon's `par_bridge` (unordered, so it only sums);
 //! - `threadpipe_off_thread` (default, nothing held back) and
-//!   `threadpipe_batch_1024` (opt-in batches of 1024).
+//!   `threadpipe_batch_1024` (opt-in batches of 1024), and
+//!   `threadpipe_off_thread_profiled` (the default with a `Profile`: what
+//!   profiling costs when the report is never printed).
 //!
 //! See benches/README.md for the scenarios and the latest figures.
 
@@ -58,32 +60,27 @@ fn run_all<T: Send + 'static>(c: &mut Criterion, group_name: &str, scenario: Sce
     });
     group.bench_function("classic_sync_channel", |b| {
         b.iter(|| {
-            let (sender, receiver) = mpsc::sync_channel(1024);
-            let producer = thread::spawn(move || {
-                for n in 0..items {
-                    if sender.send(make(n)).is_err() {
-                        break;
-                    }
-                }
-            });
-            let total = receiver.into_iter().fold(0, fold);
-            producer.join().unwrap();
-            total
+            let channel = mpsc::sync_channel(1024);
+            through_channel(items, make, fold, channel, |sender, item| {
+                sender.send(item).is_ok()
+            })
         })
     });
     group.bench_function("crossbeam_bounded", |b| {
         b.iter(|| {
-            let (sender, receiver) = crossbeam_channel::bounded(1024);
-            let producer = thread::spawn(move || {
-                for n in 0..items {
-                    if sender.send(make(n)).is_err() {
-                        break;
-                    }
-                }
-            });
-            let total = receiver.into_iter().fold(0, fold);
-            producer.join().unwrap();
-            total
+            let channel = crossbeam_channel::bounded(1024);
+            through_channel(items, make, fold, channel, |sender, item| {
+                sender.send(item).is_ok()
+            })
+        })
+    });
+    group.bench_function("threadpipe_off_thread_profiled", |b| {
+        b.iter(|| {
+            let profile = threadpipe::Profile::new();
+            (0..items)
+                .map(make)
+                .off_thread_with(OffThreadOptions::new().profile(&profile))
+                .fold(0, fold)
         })
     });
     group.bench_function("pariter_readahead", |b| {
@@ -115,6 +112,32 @@ fn run_all<T: Send + 'static>(c: &mut Criterion, group_name: &str, scenario: Sce
         })
     });
     group.finish();
+}
+
+/// The hand-written pipeline users write: a spawned producer sending each
+/// item through `channel`, the consumer folding what arrives.
+fn through_channel<T, S, R>(
+    items: u64,
+    make: fn(u64) -> T,
+    fold: impl Fn(u64, T) -> u64,
+    (sender, receiver): (S, R),
+    send: impl Fn(&S, T) -> bool + Send + 'static,
+) -> u64
+where
+    T: Send + 'static,
+    S: Send + 'static,
+    R: IntoIterator<Item = T>,
+{
+    let producer = thread::spawn(move || {
+        for n in 0..items {
+            if !send(&sender, make(n)) {
+                break;
+            }
+        }
+    });
+    let total = receiver.into_iter().fold(0, fold);
+    producer.join().unwrap();
+    total
 }
 
 fn tiny(n: u64) -> u64 {
