@@ -8,7 +8,8 @@ use std::sync::mpsc;
 use std::thread;
 
 use common::{
-    Boom, Counting, ExitWatch, PATIENCE, drain_catching, panicking_at, threads_named, wait_until,
+    Boom, Counting, ExitWatch, PATIENCE, assert_drop_returns, drain_catching, panicking_at,
+    threads_named, wait_until,
 };
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
@@ -333,14 +334,7 @@ fn drop_does_not_block_while_the_source_is_stuck() {
     let mut stage = source.off_thread_with(options("stuck", 4));
     assert_eq!(stage.next(), Some(0));
 
-    let (done, drop_finished) = mpsc::channel();
-    thread::spawn(move || {
-        drop(stage);
-        done.send(()).unwrap();
-    });
-    drop_finished
-        .recv_timeout(PATIENCE)
-        .expect("drop returned while the source was stuck");
+    assert_drop_returns(stage, "the source was stuck");
 
     release.send(()).unwrap();
     dropped

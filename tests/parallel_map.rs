@@ -8,7 +8,8 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 
 use common::{
-    Boom, Counting, ExitWatch, PATIENCE, drain_catching, panicking_at, threads_named, wait_until,
+    Boom, Counting, ExitWatch, PATIENCE, assert_drop_returns, drain_catching, panicking_at,
+    threads_named, wait_until,
 };
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
@@ -276,14 +277,7 @@ fn drop_does_not_block_while_f_is_stuck() {
     });
     assert_eq!(stage.next(), Some(0));
     stuck.recv_timeout(PATIENCE).expect("a worker is inside f");
-    let (done, drop_finished) = mpsc::channel();
-    thread::spawn(move || {
-        drop(stage);
-        done.send(()).unwrap();
-    });
-    drop_finished
-        .recv_timeout(PATIENCE)
-        .expect("drop returned while f was stuck");
+    assert_drop_returns(stage, "f was stuck");
     drop(release);
     wait_until("every worker has exited", || {
         threads_named("pm-stuck").is_empty()

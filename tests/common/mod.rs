@@ -129,6 +129,20 @@ pub struct ThreadInfo {
     pub state: char,
 }
 
+/// Drops `value` on another thread and fails, naming `what`, unless the
+/// drop returns within [`PATIENCE`]: a drop that blocked would hang here.
+pub fn assert_drop_returns<T: Send + 'static>(value: T, what: &str) {
+    let (done, drop_finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        drop(value);
+        let _ = done.send(());
+    });
+    assert!(
+        drop_finished.recv_timeout(PATIENCE).is_ok(),
+        "drop did not return: {what}"
+    );
+}
+
 /// Polls `condition` until it holds; panics with `what` after [`PATIENCE`].
 pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + PATIENCE;
