@@ -51,6 +51,6 @@ assert_impl_all!(threadpipe::SharedReceiver<String>: Send, Sync, Clone);
 assert_not_impl_any!(std::sync::mpsc::Receiver<String>: Sync);
 assert_not_impl_any!(threadpipe::SharedReceiver<Rc<u8>>: Send, Sync);
 
-// The scoped and completion forms carry the same facts.
+// The owning iterator of a shared receiver, and options' Debug.
 assert_impl_all!(threadpipe::SharedIntoIter<String>: Send, Sync);
 assert_impl_all!(threadpipe::OffThreadOptions: std::fmt::Debug);

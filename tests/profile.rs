@@ -130,7 +130,12 @@ fn a_slow_parallel_stage_is_named() {
         report.stages()[0].waited_output_full() > Duration::ZERO,
         "{report}"
     );
-    assert_ne!(report.limiting_stage().as_deref(), Some("feed"), "{report}");
+    // The heavy work runs on its worker and, helping, on its consumer.
+    let limiting = report.limiting_stage();
+    assert!(
+        matches!(limiting.as_deref(), Some("heavy" | "consumer of heavy")),
+        "{report}"
+    );
 }
 
 #[test]

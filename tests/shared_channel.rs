@@ -77,6 +77,25 @@ fn bounded_sender_waits_for_a_receiver() {
 }
 
 #[test]
+fn try_recv_does_not_wait_for_a_clone_inside_recv() {
+    let (sender, waiting) = shared_channel::<u8>();
+    let other = waiting.clone();
+    let (entered, inside) = mpsc::channel();
+    let blocked = thread::spawn(move || {
+        entered.send(()).unwrap();
+        waiting.recv()
+    });
+    inside.recv().unwrap();
+    // The other clone may or may not be inside `recv` yet; either way nothing
+    // is there, and `try_recv` must say so rather than wait for the message.
+    for _ in 0..1000 {
+        assert_eq!(other.try_recv(), Err(mpsc::TryRecvError::Empty));
+    }
+    sender.send(9).unwrap();
+    assert_eq!(blocked.join().unwrap(), Ok(9));
+}
+
+#[test]
 fn debug_does_not_need_debug_messages() {
     struct Opaque;
     let (_sender, receiver) = shared_channel::<Opaque>();
