@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use crossbeam_utils::Backoff;
@@ -25,6 +25,7 @@ use crossbeam_utils::Backoff;
 use crate::launch::{Launch, Thread};
 use crate::profile::StageStats;
 use crate::size_hint::{self, SizeHint};
+use crate::sync::lock_std as lock;
 use crate::worker::PanicPayload;
 
 /// What became of one item: `f`'s result, or the panic of the source or of `f`.
@@ -60,14 +61,6 @@ struct Window {
     sleepers: usize,
     /// The consumer has hung up.
     cancelled: bool,
-}
-
-/// Locks `mutex`, ignoring poison: threadpipe code never leaves shared state
-/// half-changed when it panics, and user code runs outside these locks.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One pull from the feed: an indexed item, an indexed panic, or nothing.
@@ -138,7 +131,7 @@ where
             window = self
                 .window_moved
                 .wait(window)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+                .unwrap_or_else(PoisonError::into_inner);
             window.sleepers -= 1;
         }
         if let Some(stats) = &self.stats {

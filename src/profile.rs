@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::sync::lock_std;
+
 /// Collects the figures of every stage it is given to.
 ///
 /// Give the same `Profile` to each stage of a pipeline, through
@@ -75,10 +77,7 @@ impl Profile {
             started: OnceLock::new(),
             ended: OnceLock::new(),
         });
-        self.stages
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(Arc::clone(&stats));
+        lock_std(&self.stages).push(Arc::clone(&stats));
         stats
     }
 
@@ -102,10 +101,7 @@ impl Profile {
     /// assert!(report.limiting_stage().is_some());
     /// ```
     pub fn report(&self) -> ProfileReport {
-        let stages = self
-            .stages
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let stages = lock_std(&self.stages);
         ProfileReport {
             stages: stages.iter().map(|stats| stats.snapshot()).collect(),
         }

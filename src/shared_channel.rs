@@ -5,6 +5,8 @@ use std::sync::mpsc::{
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
+use crate::sync::lock_std;
+
 /// Creates an unbounded channel whose receiving end can be cloned and shared
 /// by several threads: each message goes to exactly one of them.
 ///
@@ -87,9 +89,7 @@ impl<T> SharedReceiver<T> {
     /// The receiver; a thread that panicked while holding it left no state
     /// half-changed (receiving is one call), so poison is ignored.
     fn lock(&self) -> MutexGuard<'_, Receiver<T>> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock_std(&self.inner)
     }
 
     /// Waits for the next message; an error once every sender is gone.

@@ -18,8 +18,19 @@ pub(crate) use std::thread::{self, Thread};
 
 /// Locks `mutex`, ignoring poison: the data behind these locks is only ever
 /// replaced whole, so a panic cannot leave it half-changed.
+///
+/// [`lock_std`] is the same for std's mutexes, which the rest of the crate
+/// uses even under loom.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Locks a std `mutex`, ignoring poison: threadpipe never leaves the data
+/// behind its locks half-changed, and user code runs outside them.
+pub(crate) fn lock_std<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -30,6 +30,7 @@ use crate::off_thread::OffThreadOptions;
 use crate::profile::StageStats;
 use crate::ring::{self, RingReceiver, RingSender};
 use crate::size_hint::{self, SizeHint};
+use crate::sync::lock_std as lock;
 
 /// What a panicking thread leaves behind; re-raised with [`panic::resume_unwind`].
 pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;
@@ -37,12 +38,6 @@ pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;
 /// Where a worker leaves its source's panic for the consumer, which looks
 /// once the channel is closed and the worker joined.
 type PanicSlot = Arc<Mutex<Option<PanicPayload>>>;
-
-/// Locks the panic slot; nothing can leave it half-written, so poison is moot.
-fn lock(slot: &PanicSlot) -> std::sync::MutexGuard<'_, Option<PanicPayload>> {
-    slot.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// The channel of one stage: items one by one, or in batches.
 enum Lane<T> {
