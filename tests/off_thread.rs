@@ -479,6 +479,17 @@ fn debug_shows_the_state_and_not_the_items() {
 }
 
 #[test]
+fn default_options_are_the_documented_ones() {
+    assert_eq!(threadpipe::DEFAULT_CAPACITY, 1024);
+    let debug = format!("{:?}", OffThreadOptions::new());
+    assert!(
+        debug.contains("capacity: 1024") && debug.contains(r#"name: "off_thread""#),
+        "{debug}"
+    );
+    assert!(debug.contains("batch: 1"), "{debug}");
+}
+
+#[test]
 #[should_panic(expected = "capacity must be at least 1")]
 fn zero_capacity_is_refused() {
     let _ = OffThreadOptions::new().capacity(0);

@@ -390,6 +390,25 @@ fn debug_shows_the_state() {
 }
 
 #[test]
+fn defaults_to_one_worker_per_core_but_one() {
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    let mut stage =
+        (0..).parallel_map_with(ParallelMapOptions::new().name("pm-default"), |n: u64| n);
+    assert_eq!(stage.next(), Some(0));
+    wait_until("the workers run", || {
+        threads_named("pm-default").len() == (cores - 1).max(1)
+    });
+    let unordered = ParallelMapOptions::new()
+        .name("pm-unord")
+        .in_completion_order();
+    let mut stage = (0..).parallel_map_with(unordered, |n: u64| n);
+    assert!(stage.next().is_some());
+    wait_until("the workers run", || {
+        threads_named("pm-unord").len() == cores
+    });
+}
+
+#[test]
 #[should_panic(expected = "at least 1 thread")]
 fn zero_threads_are_refused() {
     let _ = ParallelMapOptions::new().threads(0);
