@@ -107,7 +107,10 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod bell;
+mod doorbell;
 mod errors_to;
+#[cfg(not(loom))]
+mod fence;
 pub mod guide;
 mod launch;
 mod off_thread;

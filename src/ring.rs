@@ -1,35 +1,63 @@
 //! A bounded single-producer single-consumer channel that costs a few
-//! nanoseconds per item: a lock-free ring ([`rtrb`]) carries the items, and
-//! two [`Bell`]s let each side sleep when it cannot go on.
+//! nanoseconds per item: a lock-free ring ([`rtrb`]) carries the items, a
+//! [`Doorbell`] wakes a consumer that sleeps on an empty ring, and a
+//! [`Bell`] wakes a producer that sleeps on a full one.
 //!
 //! Every push is visible to the consumer at once (it is one release store),
-//! and rings the bell with one atomic add, which wakes the consumer if it is
-//! asleep: so an item is never stranded, even if the producer then blocks for
-//! ever inside its source. Pops are counted in batches (every quarter of the
-//! capacity, and whenever the consumer is about to wait), which is when a
-//! producer waiting for room is woken. Before sleeping, each side spins
-//! briefly, since parking and waking a thread costs about 10 µs.
+//! and costs no locked instruction: the doorbell wakes a sleeping consumer
+//! through an asymmetric fence pair, so an item is never stranded, even if
+//! the producer then blocks for ever inside its source. Pops are counted in
+//! batches (every quarter of the capacity, and whenever the consumer is about
+//! to wait), which is when a producer waiting for room is woken. Before
+//! sleeping, each side spins briefly, since parking and waking a thread
+//! costs about 10 µs; and neither side chases the other item by item, since
+//! on a modern machine every cache line that crosses between two cores
+//! costs tens of nanoseconds: a consumer that finds only a few items waits
+//! a moment for more, and a producer that finds the ring full waits for a
+//! quarter of it to empty.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_utils::{Backoff, CachePadded};
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
-use crate::bell::{Bell, count_after, count_distance};
+use crate::bell::Bell;
+use crate::doorbell::Doorbell;
 use crate::profile::StageStats;
 
-/// A consumer that finds fewer items than this waits a moment for more.
-const LINGER_BELOW: usize = 16;
-/// That moment: a few hundred nanoseconds of `spin_loop`, never more.
-const LINGER_SPINS: u32 = 64;
+/// How long a consumer that finds only a few items waits for more before it
+/// takes them (a bounded, microsecond wait, never more), and a producer that
+/// finds the ring full waits for a quarter of it to empty before it takes
+/// any room.
+const LINGER: Duration = Duration::from_micros(1);
+/// How many `spin_loop`s apart it looks at the ring meanwhile: each look
+/// pulls a cache line from the producer's core.
+const LINGER_SPINS: u32 = 8;
+
+/// Spins until `enough` says so, looking every [`LINGER_SPINS`], for at most
+/// [`LINGER`]; whether it said so.
+fn linger_until(mut enough: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + LINGER;
+    loop {
+        for _ in 0..LINGER_SPINS {
+            std::hint::spin_loop();
+        }
+        if enough() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+    }
+}
 
 /// The two bells both ends share.
 #[derive(Debug)]
 struct Bells {
-    /// Items pushed; closed when the sender is gone.
-    pushed: CachePadded<Bell>,
-    /// Items popped (reported in batches); closed when the receiver is gone.
+    /// Rung at every push; closed when the sender is gone.
+    pushed: CachePadded<Doorbell>,
+    /// Counts pops (reported in batches); closed when the receiver is gone.
     /// Padded apart, since each side writes one and mostly reads the other.
     popped: CachePadded<Bell>,
 }
@@ -38,21 +66,24 @@ struct Bells {
 pub(crate) fn channel<T>(capacity: usize) -> (RingSender<T>, RingReceiver<T>) {
     let (producer, consumer) = RingBuffer::new(capacity);
     let bells = Arc::new(Bells {
-        pushed: CachePadded::new(Bell::new()),
+        pushed: CachePadded::new(Doorbell::new()),
         popped: CachePadded::new(Bell::new()),
     });
+    // Pops are reported this often, and a producer that found the ring full
+    // waits for this much room: about as far apart as the two can be
+    // without either side chasing the other slot by slot.
+    let quarter = (capacity / 4).max(1);
     let sender = RingSender {
         ring: producer,
         bells: Arc::clone(&bells),
-        pushed: 0,
-        capacity,
+        room_wanted: quarter,
     };
     let receiver = RingReceiver {
         ring: consumer,
         bells,
-        popped: 0,
         unreported: 0,
-        report_every: (capacity / 4).max(1),
+        report_every: quarter,
+        enough: quarter,
     };
     (sender, receiver)
 }
@@ -61,9 +92,7 @@ pub(crate) fn channel<T>(capacity: usize) -> (RingSender<T>, RingReceiver<T>) {
 pub(crate) struct RingSender<T> {
     ring: Producer<T>,
     bells: Arc<Bells>,
-    /// Items pushed so far.
-    pushed: usize,
-    capacity: usize,
+    room_wanted: usize,
 }
 
 impl<T> RingSender<T> {
@@ -72,7 +101,7 @@ impl<T> RingSender<T> {
     #[inline]
     pub(crate) fn send(&mut self, item: T, stats: Option<&StageStats>) -> Result<(), T> {
         // A late answer only means one more item is made for nobody.
-        if self.bells.popped.looks_closed() {
+        if self.receiver_gone() {
             return Err(item);
         }
         let mut item = item;
@@ -91,8 +120,7 @@ impl<T> RingSender<T> {
                 }
             }
         }
-        self.pushed = count_after(self.pushed, 1);
-        self.bells.pushed.ring(1);
+        self.bells.pushed.ring();
         if let (Some(stats), Some(since)) = (stats, waiting_since) {
             stats.waited_output_full(since);
         }
@@ -102,32 +130,39 @@ impl<T> RingSender<T> {
     /// Whether the receiver has hung up; may answer late, never wrongly "yes".
     #[inline]
     pub(crate) fn receiver_gone(&self) -> bool {
-        self.bells.popped.looks_closed()
+        // The doorbell's flag, not the popped bell's: the consumer writes the
+        // popped bell's line at every report, the doorbell's almost never.
+        self.bells.pushed.hung_up()
     }
 
-    /// Waits until the consumer has reported a pop that leaves room; `false`
-    /// if the receiver is gone.
+    /// Waits until there is room; `false` if the receiver is gone. It first
+    /// waits a moment for a quarter of the ring, so as not to chase the
+    /// consumer slot by slot: every item is already pushed, so this holds
+    /// nothing back.
     #[cold]
     fn wait_for_room(&self) -> bool {
+        linger_until(|| self.ring.slots() >= self.room_wanted || self.receiver_gone());
         let backoff = Backoff::new();
         while !backoff.is_completed() {
+            if self.receiver_gone() {
+                return false;
+            }
             if !self.ring.is_full() {
                 return true;
             }
             backoff.snooze();
         }
-        let full = |reading: crate::bell::Reading| {
-            !reading.closed && count_distance(self.pushed, reading.count) >= self.capacity
-        };
         loop {
-            let reading = self.bells.popped.read();
-            if reading.closed {
+            // Read the count before looking at the ring: a report after this
+            // changes the count, so the sleep below does not miss it.
+            let seen = self.bells.popped.read();
+            if seen.closed {
                 return false;
             }
-            if !full(reading) || !self.ring.is_full() {
+            if !self.ring.is_full() {
                 return true;
             }
-            self.bells.popped.sleep_while(full);
+            self.bells.popped.sleep_while(|now| now == seen);
         }
     }
 }
@@ -142,11 +177,11 @@ impl<T> Drop for RingSender<T> {
 pub(crate) struct RingReceiver<T> {
     ring: Consumer<T>,
     bells: Arc<Bells>,
-    /// Items popped so far.
-    popped: usize,
     /// Pops not yet reported to the producer.
     unreported: usize,
     report_every: usize,
+    /// Fewer ready items than this, and the consumer lingers.
+    enough: usize,
 }
 
 impl<T> RingReceiver<T> {
@@ -171,13 +206,57 @@ impl<T> RingReceiver<T> {
             stats.waited_input_empty(since);
         }
         if item.is_some() {
-            self.popped = count_after(self.popped, 1);
-            self.unreported += 1;
-            if self.unreported >= self.report_every {
-                self.report();
-            }
+            self.popped(1);
         }
         item
+    }
+
+    /// Folds every item until the sender is gone, taking what is ready a
+    /// chunk at a time; `each_chunk` hears how many items each chunk held,
+    /// before they are folded.
+    pub(crate) fn fold<B>(
+        &mut self,
+        init: B,
+        mut f: impl FnMut(B, T) -> B,
+        stats: Option<&StageStats>,
+        mut each_chunk: impl FnMut(usize),
+    ) -> B {
+        let mut accumulated = init;
+        loop {
+            let mut ready = self.ring.slots();
+            if ready == 0 {
+                let since = stats.map(|_| Instant::now());
+                let more = self.wait_for_items();
+                if let (Some(stats), Some(since)) = (stats, since) {
+                    stats.waited_input_empty(since);
+                }
+                if !more {
+                    return accumulated;
+                }
+                ready = self.ring.slots();
+            } else if ready < self.enough {
+                ready = self.linger(ready);
+            }
+            each_chunk(ready);
+            let chunk = self
+                .ring
+                .read_chunk(ready)
+                .expect("threadpipe: the ring shrank under its only consumer");
+            // The chunk frees its slots when its iterator is dropped, also
+            // when `f` panics; the count below is then short, which only
+            // makes the producer look at the ring itself.
+            accumulated = chunk.into_iter().fold(accumulated, &mut f);
+            self.popped(ready);
+        }
+    }
+
+    /// Counts `items` popped, and reports them every quarter of the ring.
+    #[inline]
+    fn popped(&mut self, items: usize) {
+        self.unreported += items;
+        if self.unreported >= self.report_every {
+            self.report();
+        }
     }
 
     /// Tells the producer about the pops since the last report.
@@ -188,43 +267,53 @@ impl<T> RingReceiver<T> {
         }
     }
 
+    /// Waits a moment for more than the `ready` items, unless they are
+    /// enough; how many are ready then. Taking items as soon as one is there
+    /// would chase the producer slot by slot, and make every cache line of
+    /// the ring cross between the cores twice.
+    fn linger(&self, ready: usize) -> usize {
+        if ready >= self.enough {
+            return ready;
+        }
+        linger_until(|| self.ring.slots() >= self.enough || self.bells.pushed.is_closed());
+        self.ring.slots()
+    }
+
     /// Waits until an item has been pushed; `false` once the sender is gone.
     #[cold]
     fn wait_for_items(&mut self) -> bool {
         // The producer may be waiting for these pops to make room.
         self.report();
-        // While spinning, watch the ring, not the bell: the producer adds to
-        // the bell on every push, and a locked add on a cache line this
-        // thread keeps reading would stall it each time.
         let backoff = Backoff::new();
         while !backoff.is_completed() {
             let ready = self.ring.slots();
             if ready > 0 {
-                if ready < LINGER_BELOW {
-                    // Let a few more arrive before taking them: chasing the
-                    // producer item by item makes every cache line of the
-                    // ring cross between the cores twice.
-                    for _ in 0..LINGER_SPINS {
-                        std::hint::spin_loop();
-                    }
-                }
+                self.linger(ready);
                 return true;
+            }
+            if self.bells.pushed.is_closed() {
+                return !self.ring.is_empty();
             }
             backoff.snooze();
         }
-        let empty = |reading: crate::bell::Reading| !reading.closed && reading.count == self.popped;
         loop {
-            let reading = self.bells.pushed.read();
-            if !empty(reading) {
-                return reading.count != self.popped;
+            if !self.ring.is_empty() {
+                return true;
             }
-            self.bells.pushed.sleep_while(empty);
+            if self.bells.pushed.is_closed() {
+                // Every push came before the close, so this sees them all.
+                return !self.ring.is_empty();
+            }
+            let ring = &self.ring;
+            self.bells.pushed.sleep_while(|| ring.is_empty());
         }
     }
 }
 
 impl<T> Drop for RingReceiver<T> {
     fn drop(&mut self) {
+        self.bells.pushed.hang_up();
+        // Wakes a producer that sleeps for room.
         self.bells.popped.close();
     }
 }

@@ -254,10 +254,7 @@ impl<'scope, T> Handoff<'scope, T> {
         match &mut self.lane {
             None => return accumulated,
             Some(Lane::Items(receiver)) => {
-                while let Some(item) = receiver.recv(stats.as_deref()) {
-                    counted(1);
-                    accumulated = f(accumulated, item);
-                }
+                accumulated = receiver.fold(accumulated, &mut f, stats.as_deref(), counted);
             }
             Some(Lane::Batches {
                 receiver,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use common::{
     Boom, Counting, ExitWatch, PATIENCE, assert_drop_returns, drain_catching, panicking_at,
@@ -184,6 +185,53 @@ fn hands_over_an_item_before_the_source_blocks() {
         reports.recv_timeout(PATIENCE),
         Ok("first"),
         "first item held back"
+    );
+    release.send(()).unwrap();
+    assert_eq!(reports.recv_timeout(PATIENCE), Ok("second"));
+    consumer.join().unwrap();
+}
+
+#[test]
+fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
+    // The consumer spins for a few microseconds, then sleeps; waking it must
+    // not depend on a later push or the end of the stream. The source waits
+    // until the consumer is asleep, yields one item, and then blocks for the
+    // rest of the test: a push that failed to wake the sleeper would leave
+    // the item stranded.
+    const CONSUMER: &str = "tp-sleeper";
+    let (release, gate) = mpsc::channel::<()>();
+    let mut step = 0;
+    let source = std::iter::from_fn(move || {
+        step += 1;
+        match step {
+            1 => {
+                let asleep = || threads_named(CONSUMER).iter().any(|t| t.state == 'S');
+                // Asleep twice, 20 ms apart: parked, not passing through.
+                wait_until("the consumer sleeps", || {
+                    asleep() && {
+                        thread::sleep(Duration::from_millis(20));
+                        asleep()
+                    }
+                });
+                Some("first")
+            }
+            2 => gate.recv().ok().map(|()| "second"),
+            _ => None,
+        }
+    });
+    let (report, reports) = mpsc::channel();
+    let consumer = thread::Builder::new()
+        .name(CONSUMER.into())
+        .spawn(move || {
+            for item in source.off_thread() {
+                report.send(item).unwrap();
+            }
+        })
+        .unwrap();
+    assert_eq!(
+        reports.recv_timeout(PATIENCE),
+        Ok("first"),
+        "the sleeping consumer was not woken"
     );
     release.send(()).unwrap();
     assert_eq!(reports.recv_timeout(PATIENCE), Ok("second"));

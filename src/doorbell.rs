@@ -1,0 +1,281 @@
+//! How a producer wakes a consumer that sleeps on an empty ring, without a
+//! locked instruction per item.
+//!
+//! The consumer can see for itself whether items are waiting (it looks at
+//! the ring), so the producer does not count its pushes here; it only has to
+//! notice a sleeper. After each push it runs the light half of an
+//! [asymmetric fence pair](crate::fence) and reads one flag with a plain
+//! load. A consumer about to sleep sets that flag, runs the heavy half, and
+//! looks at the ring once more. Whichever comes first, one side sees the
+//! other: the consumer finds the item and does not sleep, or the producer
+//! finds the flag and wakes it. A lost wake-up, which would strand the item
+//! (or the end of the stream) and deadlock, cannot happen; the loom model at
+//! the bottom checks this over every interleaving.
+
+use crate::sync::{AtomicUsize, Mutex, Ordering, Thread, lock, thread};
+
+/// The consumer is asleep, or about to be.
+const SLEEPING: usize = 1;
+/// The producer has gone; nothing more will come.
+const CLOSED: usize = 2;
+/// The consumer has gone; nothing more is wanted.
+const HUNG_UP: usize = 4;
+
+/// Where the consumer of one ring sleeps.
+#[derive(Debug)]
+pub(crate) struct Doorbell {
+    /// `HUNG_UP? | CLOSED? | SLEEPING?`: one word, which the producer reads
+    /// at every push and the consumer writes only to sleep or leave.
+    word: AtomicUsize,
+    /// Whom to wake; set by the sleeper before it announces itself.
+    sleeper: Mutex<Option<Thread>>,
+    #[cfg(not(loom))]
+    fences: crate::fence::Fences,
+    /// Loom knows no `membarrier`: the pair is modelled as read-modify-writes
+    /// of this one word, which order the two sides just as the pair does.
+    #[cfg(loom)]
+    fence_word: AtomicUsize,
+}
+
+impl Doorbell {
+    pub(crate) fn new() -> Self {
+        Doorbell {
+            word: AtomicUsize::new(0),
+            sleeper: Mutex::new(None),
+            #[cfg(not(loom))]
+            fences: crate::fence::Fences::for_this_process(),
+            #[cfg(loom)]
+            fence_word: AtomicUsize::new(0),
+        }
+    }
+
+    /// Wakes the consumer if it sleeps; call after every event it can see
+    /// for itself (a push). Costs a plain load while nobody sleeps.
+    #[inline]
+    pub(crate) fn ring(&self) {
+        self.light_fence();
+        if self.word.load(Ordering::Relaxed) & SLEEPING != 0 {
+            self.wake();
+        }
+    }
+
+    /// Says nothing more will come, and wakes the consumer if it sleeps.
+    pub(crate) fn close(&self) {
+        let before = self.word.fetch_or(CLOSED, Ordering::AcqRel);
+        if before & SLEEPING != 0 {
+            self.wake();
+        }
+    }
+
+    /// Says the consumer has gone, so the producer can stop.
+    pub(crate) fn hang_up(&self) {
+        self.word.fetch_or(HUNG_UP, Ordering::Release);
+    }
+
+    /// Whether [`hang_up`](Doorbell::hang_up) has been called; may answer
+    /// late, never wrongly "yes". A plain load of a line the producer reads
+    /// at every push anyway.
+    #[inline]
+    pub(crate) fn hung_up(&self) -> bool {
+        self.word.load(Ordering::Relaxed) & HUNG_UP != 0
+    }
+
+    /// Whether [`close`](Doorbell::close) has been called. Every event before
+    /// it is visible once this says `true`.
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        self.word.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// Sleeps until rung or closed, unless `nothing_new` (which looks at the
+    /// ring) says there is something to take as the consumer announces
+    /// itself. Spurious returns are possible; callers look again and call
+    /// again.
+    pub(crate) fn sleep_while(&self, nothing_new: impl Fn() -> bool) {
+        *lock(&self.sleeper) = Some(thread::current());
+        let before = self.word.fetch_or(SLEEPING, Ordering::AcqRel);
+        let ordered = self.heavy_fence();
+        if before & CLOSED == 0 && nothing_new() {
+            if ordered {
+                // A ring whose load comes after the heavy fence sees SLEEPING
+                // and unparks; an unpark before this park makes it return.
+                thread::park();
+            } else {
+                // Without the fence a ring may miss us: look again soon.
+                park_briefly();
+            }
+        }
+        self.word.fetch_and(!SLEEPING, Ordering::AcqRel);
+    }
+
+    #[cold]
+    fn wake(&self) {
+        if let Some(sleeper) = lock(&self.sleeper).as_ref() {
+            sleeper.unpark();
+        }
+    }
+
+    #[inline]
+    fn light_fence(&self) {
+        #[cfg(not(loom))]
+        self.fences.light();
+        #[cfg(loom)]
+        self.fence_word.fetch_add(0, Ordering::AcqRel);
+    }
+
+    fn heavy_fence(&self) -> bool {
+        #[cfg(not(loom))]
+        return self.fences.heavy();
+        #[cfg(loom)]
+        {
+            self.fence_word.fetch_add(0, Ordering::AcqRel);
+            true
+        }
+    }
+}
+
+#[cfg(not(loom))]
+fn park_briefly() {
+    std::thread::park_timeout(std::time::Duration::from_millis(1));
+}
+
+/// Loom's heavy fence always runs, so this is never called there.
+#[cfg(loom)]
+fn park_briefly() {
+    thread::yield_now();
+}
+
+/// Exhaustive checks of the protocol: run with
+/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- doorbell`.
+//
+// The spawned thread is never joined: loom would deliver a late `unpark`
+// (which the protocol allows) to a thread blocked in `join` as the end of
+// that join. The model still runs every thread to its end.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+    use loom::sync::atomic::AtomicUsize;
+
+    /// The ring, reduced to what the protocol relies on: the producer
+    /// publishes its pushes with a release store of the count.
+    struct Ring {
+        pushed: AtomicUsize,
+        bell: Doorbell,
+    }
+
+    fn producer(ring: &Ring, items: usize) {
+        for count in 1..=items {
+            ring.pushed.store(count, Ordering::Release);
+            ring.bell.ring();
+        }
+    }
+
+    /// Waits, as the consumer does, until more than `seen` items are pushed
+    /// or the ring is closed; the new count.
+    fn wait_for_more(ring: &Ring, seen: usize) -> usize {
+        loop {
+            let pushed = ring.pushed.load(Ordering::Acquire);
+            if pushed > seen || ring.bell.is_closed() {
+                return ring.pushed.load(Ordering::Acquire);
+            }
+            ring.bell
+                .sleep_while(|| ring.pushed.load(Ordering::Acquire) == seen);
+        }
+    }
+
+    /// A producer that pushes and then blocks for ever (here: ends without
+    /// closing) never strands an item: the consumer, sleeping whenever it has
+    /// seen everything, sees both items in every interleaving. A lost
+    /// wake-up would leave it parked, which loom reports as a deadlock.
+    #[test]
+    fn no_item_is_stranded_without_a_close() {
+        loom::model(|| {
+            let ring = Arc::new(Ring {
+                pushed: AtomicUsize::new(0),
+                bell: Doorbell::new(),
+            });
+            let _worker = {
+                let ring = Arc::clone(&ring);
+                loom::thread::spawn(move || producer(&ring, 2))
+            };
+            let mut seen = 0;
+            while seen < 2 {
+                seen = wait_for_more(&ring, seen);
+            }
+        });
+    }
+
+    /// The end of the stream is never missed either, and every item pushed
+    /// before the close is seen once the close is.
+    #[test]
+    fn close_wakes_the_consumer_after_every_item() {
+        loom::model(|| {
+            let ring = Arc::new(Ring {
+                pushed: AtomicUsize::new(0),
+                bell: Doorbell::new(),
+            });
+            let _worker = {
+                let ring = Arc::clone(&ring);
+                loom::thread::spawn(move || {
+                    producer(&ring, 1);
+                    ring.bell.close();
+                })
+            };
+            let mut seen = 0;
+            loop {
+                let now = wait_for_more(&ring, seen);
+                if now == seen && ring.bell.is_closed() {
+                    break;
+                }
+                seen = now;
+            }
+            assert_eq!(seen, 1);
+        });
+    }
+
+    /// Both directions at once, as `ring.rs` uses them: a ring of one slot,
+    /// three items, a producer that sleeps on the pop [`Bell`] while the ring
+    /// is full, and a consumer that sleeps on the doorbell while it is empty
+    /// and reports every pop. Neither sleeps for ever, and every item
+    /// arrives, in every interleaving.
+    #[test]
+    fn bounded_hand_off_never_deadlocks() {
+        use crate::bell::Bell;
+        loom::model(|| {
+            let ring = Arc::new(Ring {
+                pushed: AtomicUsize::new(0),
+                bell: Doorbell::new(),
+            });
+            let popped = Arc::new((AtomicUsize::new(0), Bell::new()));
+            let _worker = {
+                let (ring, popped) = (Arc::clone(&ring), Arc::clone(&popped));
+                loom::thread::spawn(move || {
+                    for count in 1..=3 {
+                        loop {
+                            let seen = popped.1.read();
+                            if popped.0.load(Ordering::Acquire) == count - 1 {
+                                break;
+                            }
+                            popped.1.sleep_while(|now| now == seen);
+                        }
+                        ring.pushed.store(count, Ordering::Release);
+                        ring.bell.ring();
+                    }
+                    ring.bell.close();
+                })
+            };
+            let mut taken = 0;
+            loop {
+                let now = wait_for_more(&ring, taken);
+                if now == taken {
+                    break;
+                }
+                taken += 1;
+                popped.0.store(taken, Ordering::Release);
+                popped.1.ring(1);
+            }
+            assert_eq!(taken, 3);
+        });
+    }
+}
