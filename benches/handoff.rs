@@ -9,7 +9,8 @@
 //! - `pariter_readahead`: pariter's `readahead` with a 1024-item buffer;
 //! - `rayon_par_bridge`: rayon's `par_bridge` (unordered, so it only sums);
 //! - `threadpipe_off_thread` (default, nothing held back) and
-//!   `threadpipe_batch_1024` (opt-in batches of 1024), and
+//!   `threadpipe_batch_<n>` (opt-in batches of `n` items: 1024 everywhere,
+//!   and 65536 for tiny items), and
 //!   `threadpipe_off_thread_profiled` (the default with a `Profile`: what
 //!   profiling costs when the report is never printed).
 //!
@@ -40,6 +41,8 @@ struct Scenario<T> {
     items: u64,
     make: fn(u64) -> T,
     consume: fn(&T) -> u64,
+    /// The batch sizes to run threadpipe's batch mode with.
+    batches: &'static [usize],
 }
 
 fn run_all<T: Send + 'static>(c: &mut Criterion, group_name: &str, scenario: Scenario<T>) {
@@ -47,6 +50,7 @@ fn run_all<T: Send + 'static>(c: &mut Criterion, group_name: &str, scenario: Sce
         items,
         make,
         consume,
+        batches,
     } = scenario;
     let mut group = c.benchmark_group(group_name);
     group
@@ -103,14 +107,16 @@ fn run_all<T: Send + 'static>(c: &mut Criterion, group_name: &str, scenario: Sce
     group.bench_function("threadpipe_off_thread", |b| {
         b.iter(|| (0..items).map(make).off_thread().fold(0, fold))
     });
-    group.bench_function("threadpipe_batch_1024", |b| {
-        b.iter(|| {
-            (0..items)
-                .map(make)
-                .off_thread_with(OffThreadOptions::new().batch(1024))
-                .fold(0, fold)
-        })
-    });
+    for &batch in batches {
+        group.bench_function(format!("threadpipe_batch_{batch}"), |b| {
+            b.iter(|| {
+                (0..items)
+                    .map(make)
+                    .off_thread_with(OffThreadOptions::new().batch(batch))
+                    .fold(0, fold)
+            })
+        });
+    }
     group.finish();
 }
 
@@ -156,6 +162,9 @@ fn benches(c: &mut Criterion) {
             items: 2_000_000,
             make: tiny,
             consume: |&x| x,
+            // 64 Ki items (512 KiB) per batch: larger than a core's share of
+            // L2 here, see benches/README.md.
+            batches: &[1024, 65536],
         },
     );
     run_all(
@@ -165,6 +174,7 @@ fn benches(c: &mut Criterion) {
             items: 100_000,
             make: bytes::<1024>,
             consume: |v| v[7] as u64,
+            batches: &[1024],
         },
     );
     run_all(
@@ -174,6 +184,7 @@ fn benches(c: &mut Criterion) {
             items: 5_000,
             make: bytes::<65536>,
             consume: |v| v[7] as u64,
+            batches: &[1024],
         },
     );
     run_all(
@@ -183,6 +194,7 @@ fn benches(c: &mut Criterion) {
             items: 20_000,
             make: tiny,
             consume: |&x| spin(x, 1000),
+            batches: &[1024],
         },
     );
     run_all(
@@ -192,6 +204,7 @@ fn benches(c: &mut Criterion) {
             items: 20_000,
             make: |n| spin(n, 1000),
             consume: |&x| x,
+            batches: &[1024],
         },
     );
     run_all(
@@ -201,6 +214,7 @@ fn benches(c: &mut Criterion) {
             items: 20_000,
             make: |n| spin(n, 1000),
             consume: |&x| spin(x, 1000),
+            batches: &[1024],
         },
     );
 }

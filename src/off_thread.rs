@@ -37,12 +37,15 @@ pub trait OffThreadExt: Iterator + Sized {
     ///   to [`next`](Iterator::next).
     /// - **Nothing held back**: each item is handed over as soon as the source
     ///   yields it, even if the source then blocks for a long time (unless
-    ///   [`batch`](OffThreadOptions::batch) mode is chosen).
+    ///   [`batch`](OffThreadOptions::batch) mode is chosen). A consumer that
+    ///   finds only a few items waits at most 1 µs for more before it takes
+    ///   them, so an item reaches it within microseconds, never later.
     /// - **Bounded**: at most `capacity` items wait in the channel, plus one in
     ///   the worker's hand, so the worker pulls at most `capacity + 1` items
-    ///   ahead of the consumer. Then it waits until the consumer has taken a
-    ///   quarter of the capacity (or is itself about to wait): it spins for a
-    ///   few microseconds, then sleeps. The capacity is the memory bound.
+    ///   ahead of the consumer. Then it waits for room: it spins for a few
+    ///   microseconds, then sleeps until the consumer has taken a quarter of
+    ///   the capacity (or is itself about to wait). The capacity is the
+    ///   memory bound.
     /// - **Threads end**: once `next` has returned `None` (or re-raised a
     ///   panic), the worker thread has exited.
     /// - **`size_hint`** is the source's hint when the worker started, minus
@@ -51,14 +54,20 @@ pub trait OffThreadExt: Iterator + Sized {
     /// # How items cross
     ///
     /// Through a lock-free single-producer single-consumer ring ([`rtrb`]):
-    /// a push is one store the consumer sees at once, plus one atomic add that
-    /// tells a sleeping consumer to wake. A side that finds the ring empty (or
-    /// full) spins for a few microseconds before it sleeps, because waking a
-    /// sleeping thread costs about 10 µs. A consumer that finds only a few
-    /// items (fewer than 16) first waits a few hundred nanoseconds for more,
-    /// never longer, so that it does not chase the worker item by item. Tiny
-    /// items cost roughly 10 ns each to hand over, a `sync_channel` about
-    /// half as much again or more; see `benches/README.md` for the figures.
+    /// a push is one store the consumer sees at once, and no locked
+    /// instruction. A side that finds the ring empty (or full) spins for a
+    /// few microseconds before it sleeps, because waking a sleeping thread
+    /// costs about 10 µs. A consumer about to sleep announces it and runs
+    /// Linux's `membarrier`, which orders that announcement against the
+    /// worker's next push on the worker's own core, so the push sees it and
+    /// wakes the consumer; where `membarrier` is missing, every push pays a
+    /// full fence instead. Neither side chases the other slot by slot, since
+    /// every cache line that crosses between two cores costs tens of
+    /// nanoseconds: a consumer that finds only a few items waits up to 1 µs
+    /// for a quarter of the capacity, and a worker that finds the channel
+    /// full waits up to 1 µs for a quarter of it to empty. Tiny items cost a
+    /// few nanoseconds each to hand over, a `sync_channel` several times
+    /// more; see `benches/README.md` for the figures.
     ///
     /// [`rtrb`]: https://docs.rs/rtrb
     ///
