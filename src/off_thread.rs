@@ -42,8 +42,8 @@ pub trait OffThreadExt: Iterator + Sized {
     ///   them, so an item reaches it within microseconds, never later.
     /// - **Bounded**: at most `capacity` items wait in the channel, plus one in
     ///   the worker's hand, so the worker pulls at most `capacity + 1` items
-    ///   ahead of the consumer. Then it waits for room: it spins for a few
-    ///   microseconds, then sleeps until the consumer has taken a quarter of
+    ///   ahead of the consumer. Then it waits for room: it spins for up to
+    ///   20 µs, then sleeps until the consumer has taken a quarter of
     ///   the capacity (or is itself about to wait). The capacity is the
     ///   memory bound.
     /// - **Threads end**: once `next` has returned `None` (or re-raised a
@@ -55,9 +55,9 @@ pub trait OffThreadExt: Iterator + Sized {
     ///
     /// Through a lock-free single-producer single-consumer ring ([`rtrb`]):
     /// a push is one store the consumer sees at once, and no locked
-    /// instruction. A side that finds the ring empty (or full) spins for a
-    /// few microseconds before it sleeps, because waking a sleeping thread
-    /// costs about 10 µs. A consumer about to sleep announces it and runs
+    /// instruction. A side that finds the ring empty (or full) spins for up
+    /// to 20 µs (yielding its core after the first 2 µs) before it sleeps,
+    /// because waking a sleeping thread costs about 10 µs. A consumer about to sleep announces it and runs
     /// Linux's `membarrier`, which orders that announcement against the
     /// worker's next push on the worker's own core, so the push sees it and
     /// wakes the consumer; where `membarrier` is missing, every push pays a

@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
 use crate::bell::Bell;
@@ -31,23 +31,36 @@ use crate::profile::StageStats;
 /// finds the ring full waits for a quarter of it to empty before it takes
 /// any room.
 const LINGER: Duration = Duration::from_micros(1);
-/// How many `spin_loop`s apart it looks at the ring meanwhile: each look
-/// pulls a cache line from the producer's core.
-const LINGER_SPINS: u32 = 8;
+/// How many `spin_loop`s apart a spinning side looks at the ring: each look
+/// pulls a cache line from the other side's core.
+const SPINS_PER_LOOK: u32 = 8;
 
-/// Spins until `enough` says so, looking every [`LINGER_SPINS`], for at most
-/// [`LINGER`]; whether it said so.
-fn linger_until(mut enough: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + LINGER;
+/// How long a side that cannot go on spins before it sleeps. Waking a
+/// sleeper costs about 10 µs, and a consumer runs a `membarrier` (an
+/// interrupt on the worker's core) before it sleeps, so a wait that ends
+/// within this is cheaper spun; a side blocked for longer sleeps after it.
+const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(20);
+/// For this long a waiting side only spins; after it, it also yields its
+/// core between looks, in case the other side is waiting for it there.
+const SPIN_ONLY: Duration = Duration::from_micros(2);
+
+/// Spins until `done` says so, for at most `limit`; whether it said so.
+fn spin_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
     loop {
-        for _ in 0..LINGER_SPINS {
-            std::hint::spin_loop();
-        }
-        if enough() {
+        if done() {
             return true;
         }
-        if Instant::now() >= deadline {
+        let spun = start.elapsed();
+        if spun >= limit {
             return false;
+        }
+        if spun < SPIN_ONLY {
+            for _ in 0..SPINS_PER_LOOK {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::yield_now();
         }
     }
 }
@@ -141,16 +154,13 @@ impl<T> RingSender<T> {
     /// nothing back.
     #[cold]
     fn wait_for_room(&self) -> bool {
-        linger_until(|| self.ring.slots() >= self.room_wanted || self.receiver_gone());
-        let backoff = Backoff::new();
-        while !backoff.is_completed() {
-            if self.receiver_gone() {
-                return false;
-            }
-            if !self.ring.is_full() {
-                return true;
-            }
-            backoff.snooze();
+        spin_for(LINGER, || {
+            self.ring.slots() >= self.room_wanted || self.receiver_gone()
+        });
+        if spin_for(SPIN_BEFORE_SLEEP, || {
+            !self.ring.is_full() || self.receiver_gone()
+        }) {
+            return !self.receiver_gone();
         }
         loop {
             // Read the count before looking at the ring: a report after this
@@ -275,7 +285,9 @@ impl<T> RingReceiver<T> {
         if ready >= self.enough {
             return ready;
         }
-        linger_until(|| self.ring.slots() >= self.enough || self.bells.pushed.is_closed());
+        spin_for(LINGER, || {
+            self.ring.slots() >= self.enough || self.bells.pushed.is_closed()
+        });
         self.ring.slots()
     }
 
@@ -284,17 +296,16 @@ impl<T> RingReceiver<T> {
     fn wait_for_items(&mut self) -> bool {
         // The producer may be waiting for these pops to make room.
         self.report();
-        let backoff = Backoff::new();
-        while !backoff.is_completed() {
+        if spin_for(SPIN_BEFORE_SLEEP, || {
+            !self.ring.is_empty() || self.bells.pushed.is_closed()
+        }) {
             let ready = self.ring.slots();
-            if ready > 0 {
-                self.linger(ready);
-                return true;
+            if ready == 0 {
+                // Closed, and every push came before the close.
+                return false;
             }
-            if self.bells.pushed.is_closed() {
-                return !self.ring.is_empty();
-            }
-            backoff.snooze();
+            self.linger(ready);
+            return true;
         }
         loop {
             if !self.ring.is_empty() {
