@@ -8,6 +8,9 @@
 //! - `crossbeam_bounded`: the same with crossbeam-channel's `bounded(1024)`;
 //! - `pariter_readahead`: pariter's `readahead` with a 1024-item buffer;
 //! - `rayon_par_bridge`: rayon's `par_bridge` (unordered, so it only sums);
+//! - `rtrb_spinning`: a bare rtrb ring of 1024 whose ends spin instead of
+//!   ever sleeping, the consumer taking what is ready in chunks: not a usable
+//!   channel, but the floor of any per-item hand-off on this machine;
 //! - `threadpipe_off_thread` (default, nothing held back) and
 //!   `threadpipe_batch_<n>` (opt-in batches of `n` items: 1024 everywhere,
 //!   and 65536 for tiny items), and
@@ -104,6 +107,9 @@ fn run_all<T: Send + 'static>(c: &mut Criterion, group_name: &str, scenario: Sce
                 .reduce(|| 0, u64::wrapping_add)
         })
     });
+    group.bench_function("rtrb_spinning", |b| {
+        b.iter(|| spinning_ring(items, make, fold))
+    });
     group.bench_function("threadpipe_off_thread", |b| {
         b.iter(|| (0..items).map(make).off_thread().fold(0, fold))
     });
@@ -143,6 +149,41 @@ where
     });
     let total = receiver.into_iter().fold(0, fold);
     producer.join().unwrap();
+    total
+}
+
+/// A worker pushing each item into a bare rtrb ring, spinning while it is
+/// full; the consumer spinning while it is empty and folding whatever is
+/// ready in one chunk. Nothing ever sleeps, so nothing needs waking.
+fn spinning_ring<T: Send + 'static>(
+    items: u64,
+    make: fn(u64) -> T,
+    fold: impl Fn(u64, T) -> u64,
+) -> u64 {
+    let (mut producer, mut consumer) = rtrb::RingBuffer::new(1024);
+    let worker = thread::spawn(move || {
+        for n in 0..items {
+            let mut item = make(n);
+            while let Err(rtrb::PushError::Full(back)) = producer.push(item) {
+                item = back;
+                std::hint::spin_loop();
+            }
+        }
+    });
+    let (mut total, mut taken) = (0, 0);
+    while taken < items {
+        let ready = consumer.slots();
+        if ready == 0 {
+            std::hint::spin_loop();
+            continue;
+        }
+        let chunk = consumer
+            .read_chunk(ready)
+            .expect("slots said these are ready");
+        total = chunk.into_iter().fold(total, &fold);
+        taken += ready as u64;
+    }
+    worker.join().unwrap();
     total
 }
 
