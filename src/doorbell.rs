@@ -164,6 +164,15 @@ mod loom_tests {
         bell: Doorbell,
     }
 
+    impl Ring {
+        fn new() -> Self {
+            Ring {
+                pushed: AtomicUsize::new(0),
+                bell: Doorbell::new(),
+            }
+        }
+    }
+
     fn producer(ring: &Ring, items: usize) {
         for count in 1..=items {
             ring.pushed.store(count, Ordering::Release);
@@ -191,10 +200,7 @@ mod loom_tests {
     #[test]
     fn no_item_is_stranded_without_a_close() {
         loom::model(|| {
-            let ring = Arc::new(Ring {
-                pushed: AtomicUsize::new(0),
-                bell: Doorbell::new(),
-            });
+            let ring = Arc::new(Ring::new());
             let _worker = {
                 let ring = Arc::clone(&ring);
                 loom::thread::spawn(move || producer(&ring, 2))
@@ -211,10 +217,7 @@ mod loom_tests {
     #[test]
     fn close_wakes_the_consumer_after_every_item() {
         loom::model(|| {
-            let ring = Arc::new(Ring {
-                pushed: AtomicUsize::new(0),
-                bell: Doorbell::new(),
-            });
+            let ring = Arc::new(Ring::new());
             let _worker = {
                 let ring = Arc::clone(&ring);
                 loom::thread::spawn(move || {
@@ -243,10 +246,7 @@ mod loom_tests {
     fn bounded_hand_off_never_deadlocks() {
         use crate::bell::Bell;
         loom::model(|| {
-            let ring = Arc::new(Ring {
-                pushed: AtomicUsize::new(0),
-                bell: Doorbell::new(),
-            });
+            let ring = Arc::new(Ring::new());
             let popped = Arc::new((AtomicUsize::new(0), Bell::new()));
             let _worker = {
                 let (ring, popped) = (Arc::clone(&ring), Arc::clone(&popped));

@@ -161,58 +161,25 @@ fn building_on_a_panicking_source_does_not_panic() {
     drop(stage);
 }
 
-#[test]
-fn hands_over_an_item_before_the_source_blocks() {
-    // The source yields "first", then waits until the consumer has it. An
-    // adapter that held "first" back (say, to fill a batch) never delivers it.
+/// Runs, through `off_thread` on a consumer thread named `consumer`, a source
+/// that yields "first" once `before_first` returns and then blocks until this
+/// function releases it: "first" must arrive while the source is blocked
+/// (`held_back` says what went wrong if not), and "second" after the release.
+fn assert_first_arrives_while_the_source_blocks(
+    consumer: &str,
+    before_first: impl FnOnce() + Send + 'static,
+    held_back: &str,
+) {
     let (release, gate) = mpsc::channel::<()>();
-    let mut step = 0;
-    let source = std::iter::from_fn(move || {
-        step += 1;
-        match step {
-            1 => Some("first"),
-            2 => gate.recv().ok().map(|()| "second"),
-            _ => None,
-        }
-    });
-    let (report, reports) = mpsc::channel();
-    let consumer = thread::spawn(move || {
-        for item in source.off_thread() {
-            report.send(item).unwrap();
-        }
-    });
-    assert_eq!(
-        reports.recv_timeout(PATIENCE),
-        Ok("first"),
-        "first item held back"
-    );
-    release.send(()).unwrap();
-    assert_eq!(reports.recv_timeout(PATIENCE), Ok("second"));
-    consumer.join().unwrap();
-}
-
-#[test]
-fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
-    // The consumer spins for a few microseconds, then sleeps; waking it must
-    // not depend on a later push or the end of the stream. The source waits
-    // until the consumer is asleep, yields one item, and then blocks for the
-    // rest of the test: a push that failed to wake the sleeper would leave
-    // the item stranded.
-    const CONSUMER: &str = "tp-sleeper";
-    let (release, gate) = mpsc::channel::<()>();
+    let mut before_first = Some(before_first);
     let mut step = 0;
     let source = std::iter::from_fn(move || {
         step += 1;
         match step {
             1 => {
-                let asleep = || threads_named(CONSUMER).iter().any(|t| t.state == 'S');
-                // Asleep twice, 20 ms apart: parked, not passing through.
-                wait_until("the consumer sleeps", || {
-                    asleep() && {
-                        thread::sleep(Duration::from_millis(20));
-                        asleep()
-                    }
-                });
+                if let Some(wait) = before_first.take() {
+                    wait();
+                }
                 Some("first")
             }
             2 => gate.recv().ok().map(|()| "second"),
@@ -221,21 +188,48 @@ fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
     });
     let (report, reports) = mpsc::channel();
     let consumer = thread::Builder::new()
-        .name(CONSUMER.into())
+        .name(consumer.into())
         .spawn(move || {
             for item in source.off_thread() {
                 report.send(item).unwrap();
             }
         })
         .unwrap();
-    assert_eq!(
-        reports.recv_timeout(PATIENCE),
-        Ok("first"),
-        "the sleeping consumer was not woken"
-    );
+    assert_eq!(reports.recv_timeout(PATIENCE), Ok("first"), "{held_back}");
     release.send(()).unwrap();
     assert_eq!(reports.recv_timeout(PATIENCE), Ok("second"));
     consumer.join().unwrap();
+}
+
+#[test]
+fn hands_over_an_item_before_the_source_blocks() {
+    // An adapter that held "first" back (say, to fill a batch) never
+    // delivers it while the source blocks.
+    assert_first_arrives_while_the_source_blocks("tp-consumer", || {}, "first item held back");
+}
+
+#[test]
+fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
+    // The consumer spins for a few microseconds, then sleeps; waking it must
+    // not depend on a later push or the end of the stream. Here the only item
+    // comes once the consumer is asleep, and the source then blocks: a push
+    // that failed to wake the sleeper would leave the item stranded.
+    const CONSUMER: &str = "tp-sleeper";
+    let asleep = || threads_named(CONSUMER).iter().any(|t| t.state == 'S');
+    let until_asleep = move || {
+        // Asleep twice, 20 ms apart: parked, not passing through.
+        wait_until("the consumer sleeps", || {
+            asleep() && {
+                thread::sleep(Duration::from_millis(20));
+                asleep()
+            }
+        });
+    };
+    assert_first_arrives_while_the_source_blocks(
+        CONSUMER,
+        until_asleep,
+        "the sleeping consumer was not woken",
+    );
 }
 
 #[test]
