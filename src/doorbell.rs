@@ -12,7 +12,7 @@
 //! (or the end of the stream) and deadlock, cannot happen; the loom model at
 //! the bottom checks this over every interleaving.
 
-use crate::sync::{AtomicUsize, Mutex, Ordering, Thread, lock, thread};
+use crate::sync::{AtomicUsize, Mutex, Ordering, Thread, fence, lock, thread};
 
 /// The consumer is asleep, or about to be.
 const SLEEPING: usize = 1;
@@ -110,6 +110,10 @@ impl Doorbell {
 
     #[cold]
     fn wake(&self) {
+        // The flag was read with a plain load: this fence makes it
+        // synchronise with the sleeper's announcement, and so with its
+        // storing of the handle below, before the handle is read.
+        fence(Ordering::Acquire);
         if let Some(sleeper) = lock(&self.sleeper).as_ref() {
             sleeper.unpark();
         }

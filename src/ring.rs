@@ -222,8 +222,8 @@ impl<T> RingReceiver<T> {
     }
 
     /// Folds every item until the sender is gone, taking what is ready a
-    /// chunk at a time; `each_chunk` hears how many items each chunk held,
-    /// before they are folded.
+    /// chunk (at most a quarter of the ring) at a time; `each_chunk` hears
+    /// how many items each chunk held, once they are folded.
     pub(crate) fn fold<B>(
         &mut self,
         init: B,
@@ -247,16 +247,18 @@ impl<T> RingReceiver<T> {
             } else if ready < self.enough {
                 ready = self.linger(ready);
             }
-            each_chunk(ready);
+            // A chunk frees its slots only once it is folded: a whole ring at
+            // a time would leave a worker facing a slow `f` without room.
+            let taken = ready.min(self.enough);
             let chunk = self
                 .ring
-                .read_chunk(ready)
+                .read_chunk(taken)
                 .expect("threadpipe: the ring shrank under its only consumer");
-            // The chunk frees its slots when its iterator is dropped, also
-            // when `f` panics; the count below is then short, which only
-            // makes the producer look at the ring itself.
+            // If `f` panics, the stage is dropped as the panic unwinds, which
+            // hangs up; the slots and counts left behind no longer matter.
             accumulated = chunk.into_iter().fold(accumulated, &mut f);
-            self.popped(ready);
+            each_chunk(taken);
+            self.popped(taken);
         }
     }
 

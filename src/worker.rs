@@ -261,8 +261,9 @@ impl<'scope, T> Handoff<'scope, T> {
                 current,
                 emptied,
             }) => loop {
-                counted(current.len());
+                let batch = current.len();
                 accumulated = current.drain(..).fold(accumulated, &mut f);
+                counted(batch);
                 let Some(next) = receiver.recv(stats.as_deref()) else {
                     break;
                 };

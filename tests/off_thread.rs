@@ -233,6 +233,33 @@ fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
 }
 
 #[test]
+fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
+    // A consumer that folds slowly must not keep the whole channel to itself
+    // until it is done: the worker gets room as each quarter is folded.
+    let capacity = 8;
+    let source = Counting::new(Some(4 * capacity));
+    let pulls = Arc::clone(&source.pulls);
+    let mut stage = source.off_thread_with(options("tp-fold-room", capacity));
+    assert_eq!(stage.next(), Some(0));
+    // Item 0 taken, `capacity` items in the channel, one in the worker's hand.
+    wait_until("the channel is full again", || {
+        pulls.load(Ordering::SeqCst) == capacity + 2
+    });
+    let mut folded = Vec::new();
+    let folded = stage.fold(&mut folded, |folded, item| {
+        if folded.len() == capacity / 4 {
+            // The first quarter is folded; this item is in the next chunk.
+            wait_until("the worker has room while the fold goes on", || {
+                pulls.load(Ordering::SeqCst) > capacity + 2
+            });
+        }
+        folded.push(item);
+        folded
+    });
+    assert_eq!(*folded, (1..4 * capacity).collect::<Vec<_>>());
+}
+
+#[test]
 fn reads_ahead_at_most_capacity_plus_one() {
     for capacity in [1, 4, 64] {
         let name = format!("bound-{capacity}");
