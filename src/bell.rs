@@ -3,14 +3,16 @@
 //! The consumer counts the items it has popped in a [`Bell`], in batches
 //! (see `ring.rs`); the producer sleeps on it when the ring is full, until
 //! the count changes. (The other direction, where a wake-up must cost
-//! nothing per item, is `doorbell.rs`.) Everything that decides
-//! whether to sleep or to wake lives in one atomic word, so the decision
-//! needs no fences: read-modify-writes of one location are totally ordered,
-//! and in that order either the sleeper's "I am going to sleep" comes first,
-//! and the ringer sees it and wakes it, or the ringer's event comes first,
-//! and the sleeper sees it and does not sleep. A lost wake-up, which would be
-//! a deadlock, cannot happen; the loom model at the bottom checks this over
-//! every interleaving.
+//! nothing per item, is `doorbell.rs`.) The count and the "sleeping" flag
+//! live in one atomic word, so the decision needs no fences:
+//! read-modify-writes of one location are totally ordered, and in that order
+//! either the sleeper's "I am going to sleep" comes first, and the ringer
+//! sees it and wakes it, or the ringer's event comes first, and the sleeper
+//! sees a count other than the one it read and does not sleep. The sleeper
+//! reads the count *before* it looks at the ring, so a pop it missed in the
+//! ring changes the count. A lost wake-up, which would be a deadlock, cannot
+//! happen; the loom models at the bottom check this over every interleaving
+//! of two threads up to three preemptions.
 
 use crate::sync::{AtomicUsize, Mutex, Ordering, Thread, lock, thread};
 

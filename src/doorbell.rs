@@ -9,8 +9,9 @@
 //! looks at the ring once more. Whichever comes first, one side sees the
 //! other: the consumer finds the item and does not sleep, or the producer
 //! finds the flag and wakes it. A lost wake-up, which would strand the item
-//! (or the end of the stream) and deadlock, cannot happen; the loom model at
-//! the bottom checks this over every interleaving.
+//! (or the end of the stream) and deadlock, cannot happen; the loom models at
+//! the bottom check this over every interleaving of two threads up to three
+//! preemptions.
 
 use crate::sync::{AtomicUsize, Mutex, Ordering, Thread, fence, lock, thread};
 

@@ -18,9 +18,12 @@
 //! of liburcu; the loom model in `doorbell.rs` checks the protocol built on
 //! it, with the pair modelled as two read-modify-writes of one location.
 //!
-//! Where `membarrier` is missing (another OS, an old kernel, a seccomp
-//! filter), both fences are ordinary sequentially consistent fences, which
-//! pair the same way at the old cost.
+//! Where `membarrier` is missing (another OS, a kernel older than 4.14, a
+//! seccomp filter that makes it fail), both fences are ordinary sequentially
+//! consistent fences, which pair the same way at the old cost. A filter that
+//! kills the process on `membarrier` instead would kill it at the first
+//! hand-off; Docker's default profile answers a call it does not allow with
+//! an error, which falls back as above.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{Ordering, compiler_fence, fence};

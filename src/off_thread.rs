@@ -38,8 +38,10 @@ pub trait OffThreadExt: Iterator + Sized {
     /// - **Nothing held back**: each item is handed over as soon as the source
     ///   yields it, even if the source then blocks for a long time (unless
     ///   [`batch`](OffThreadOptions::batch) mode is chosen). A consumer that
-    ///   finds only a few items waits at most 1 µs for more before it takes
-    ///   them, so an item reaches it within microseconds, never later.
+    ///   runs out of items, or folds, waits at most 1 µs for more before it
+    ///   takes the few it sees; one that has gone to sleep is woken by the
+    ///   push (an ordinary thread wake-up, about 10 µs on the machines
+    ///   measured, longer under load).
     /// - **Bounded**: at most `capacity` items wait in the channel, plus one in
     ///   the worker's hand, so the worker pulls at most `capacity + 1` items
     ///   ahead of the consumer. Then it waits for room: it spins for up to
@@ -54,20 +56,22 @@ pub trait OffThreadExt: Iterator + Sized {
     /// # How items cross
     ///
     /// Through a lock-free single-producer single-consumer ring ([`rtrb`]):
-    /// a push is one store the consumer sees at once, and no locked
-    /// instruction. A side that finds the ring empty (or full) spins for up
-    /// to 20 µs (yielding its core after the first 2 µs) before it sleeps,
-    /// because waking a sleeping thread costs about 10 µs. A consumer about to sleep announces it and runs
-    /// Linux's `membarrier`, which orders that announcement against the
-    /// worker's next push on the worker's own core, so the push sees it and
-    /// wakes the consumer; where `membarrier` is missing, every push pays a
-    /// full fence instead. Neither side chases the other slot by slot, since
-    /// every cache line that crosses between two cores costs tens of
-    /// nanoseconds: a consumer that finds only a few items waits up to 1 µs
-    /// for a quarter of the capacity, and a worker that finds the channel
-    /// full waits up to 1 µs for a quarter of it to empty. Tiny items cost a
-    /// few nanoseconds each to hand over, a `sync_channel` several times
-    /// more; see `benches/README.md` for the figures.
+    /// a push is one store the consumer sees at once, with no locked
+    /// instruction on Linux. A side that finds the ring empty (or full) spins
+    /// for up to 20 µs, yielding its core after the first 2 µs, before it
+    /// sleeps, because waking a sleeping thread costs about 10 µs; so a side
+    /// whose partner moves an item every few microseconds keeps its core
+    /// busy rather than sleep. A consumer about to sleep announces it and
+    /// runs Linux's `membarrier`, which briefly interrupts every core running
+    /// a thread of the process, so that the worker's next push is sure to see
+    /// the announcement and wake it; where `membarrier` is missing, every
+    /// push pays a full fence instead. Neither side chases the other slot by
+    /// slot, since every cache line that crosses between two cores costs tens
+    /// of nanoseconds: a consumer waits up to 1 µs for a quarter of the
+    /// capacity as above, and a worker that finds the channel full waits up
+    /// to 1 µs for a quarter of it to empty before it takes any room. Tiny
+    /// items cost a few nanoseconds each to hand over, a `sync_channel`
+    /// several times more; see `benches/README.md` for the figures.
     ///
     /// [`rtrb`]: https://docs.rs/rtrb
     ///
@@ -86,8 +90,10 @@ pub trait OffThreadExt: Iterator + Sized {
     /// Dropping the adapter never blocks, even when the source is stuck inside
     /// its own `next`. The worker notices at its next hand-off: it stops
     /// pulling, drops the iterator on its own thread and exits. Items already
-    /// in the channel are dropped with the adapter. A source that never returns
-    /// from `next` keeps its thread blocked there; nothing can interrupt it.
+    /// in the channel are dropped once both ends are gone: by the worker as it
+    /// exits, or with the adapter if the worker has already exited. A source
+    /// that never returns from `next` keeps its thread (and those items)
+    /// there; nothing can interrupt it.
     ///
     /// # Examples
     ///

@@ -4,17 +4,19 @@
 //! [`Bell`] wakes a producer that sleeps on a full one.
 //!
 //! Every push is visible to the consumer at once (it is one release store),
-//! and costs no locked instruction: the doorbell wakes a sleeping consumer
-//! through an asymmetric fence pair, so an item is never stranded, even if
-//! the producer then blocks for ever inside its source. Pops are counted in
+//! and costs no locked instruction where Linux's `membarrier` is available
+//! (a full fence elsewhere): the doorbell wakes a sleeping consumer through
+//! an asymmetric fence pair, so an item is never stranded, even if the
+//! producer then blocks for ever inside its source. Pops are counted in
 //! batches (every quarter of the capacity, and whenever the consumer is about
 //! to wait), which is when a producer waiting for room is woken. Before
-//! sleeping, each side spins briefly, since parking and waking a thread
-//! costs about 10 µs; and neither side chases the other item by item, since
-//! on a modern machine every cache line that crosses between two cores
-//! costs tens of nanoseconds: a consumer that finds only a few items waits
-//! a moment for more, and a producer that finds the ring full waits for a
-//! quarter of it to empty.
+//! sleeping, each side spins for up to 20 µs, since parking and waking a
+//! thread costs about 10 µs. And neither side chases the other item by item
+//! if it can help it, since every cache line that crosses between two cores
+//! costs tens of nanoseconds: a consumer that runs out of items, or folds,
+//! waits up to 1 µs for a quarter of the ring before it takes fewer, and a
+//! producer that finds the ring full waits up to 1 µs for a quarter of it
+//! to empty before it takes any room.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,9 +29,9 @@ use crate::doorbell::Doorbell;
 use crate::profile::StageStats;
 
 /// How long a consumer that finds only a few items waits for more before it
-/// takes them (a bounded, microsecond wait, never more), and a producer that
-/// finds the ring full waits for a quarter of it to empty before it takes
-/// any room.
+/// takes them (a bounded, microsecond wait, never more), and how long a
+/// producer that finds the ring full waits for a quarter of it to empty
+/// before it takes any room.
 const LINGER: Duration = Duration::from_micros(1);
 /// How many `spin_loop`s apart a spinning side looks at the ring: each look
 /// pulls a cache line from the other side's core.
@@ -37,7 +39,8 @@ const SPINS_PER_LOOK: u32 = 8;
 
 /// How long a side that cannot go on spins before it sleeps. Waking a
 /// sleeper costs about 10 µs, and a consumer runs a `membarrier` (an
-/// interrupt on the worker's core) before it sleeps, so a wait that ends
+/// interrupt on every core running a thread of the process) before it
+/// sleeps, so a wait that ends
 /// within this is cheaper spun; a side blocked for longer sleeps after it.
 const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(20);
 /// For this long a waiting side only spins; after it, it also yields its
