@@ -62,8 +62,8 @@
 //! - **Nothing held back**: an item the source has produced reaches the
 //!   consumer without waiting for later ones.
 //! - **Bounded**: a worker runs at most its capacity (plus one item in hand)
-//!   ahead of its consumer, then sleeps. Memory stays bounded however slow the
-//!   consumer is.
+//!   ahead of its consumer, then waits (it spins for up to 20 µs, then
+//!   sleeps). Memory stays bounded however slow the consumer is.
 //! - **Panics travel**: a panic on a worker reaches the consumer's thread with
 //!   its original payload, after every item produced before it, never as a
 //!   silently short stream.
