@@ -283,4 +283,123 @@ mod loom_tests {
             assert_eq!(taken, 3);
         });
     }
+
+    /// `ring.rs` reduced to counters: a ring of `capacity` slots whose head
+    /// (`popped`) the consumer stores at every pop, with pops reported to the
+    /// producer's bell every `report_every` and before the consumer waits.
+    struct Channel {
+        capacity: usize,
+        report_every: usize,
+        pushed: AtomicUsize,
+        popped: AtomicUsize,
+        doorbell: Doorbell,
+        reports: crate::bell::Bell,
+    }
+
+    impl Channel {
+        fn new(capacity: usize, report_every: usize) -> Self {
+            Channel {
+                capacity,
+                report_every,
+                pushed: AtomicUsize::new(0),
+                popped: AtomicUsize::new(0),
+                doorbell: Doorbell::new(),
+                reports: crate::bell::Bell::new(),
+            }
+        }
+
+        /// Pushes item number `count` (from 1) once there is room, as
+        /// `RingSender::send` does; `false` if the receiver has gone.
+        fn send(&self, count: usize) -> bool {
+            loop {
+                if self.doorbell.hung_up() {
+                    return false;
+                }
+                let seen = self.reports.read();
+                if seen.closed {
+                    return false;
+                }
+                if count - self.popped.load(Ordering::Acquire) <= self.capacity {
+                    break;
+                }
+                self.reports.sleep_while(|now| now == seen);
+            }
+            self.pushed.store(count, Ordering::Release);
+            self.doorbell.ring();
+            true
+        }
+
+        /// Takes `wanted` items (or all, if the sender closes first), as
+        /// `RingReceiver` does; how many it took.
+        fn receive(&self, wanted: usize) -> usize {
+            let (mut taken, mut unreported) = (0, 0);
+            while taken < wanted {
+                if self.pushed.load(Ordering::Acquire) > taken {
+                    taken += 1;
+                    self.popped.store(taken, Ordering::Release);
+                    unreported += 1;
+                    if unreported >= self.report_every {
+                        self.reports.ring(unreported);
+                        unreported = 0;
+                    }
+                    continue;
+                }
+                if unreported > 0 {
+                    self.reports.ring(unreported);
+                    unreported = 0;
+                }
+                if self.doorbell.is_closed() {
+                    if self.pushed.load(Ordering::Acquire) == taken {
+                        break;
+                    }
+                    continue;
+                }
+                self.doorbell
+                    .sleep_while(|| self.pushed.load(Ordering::Acquire) == taken);
+            }
+            taken
+        }
+    }
+
+    /// Pops reported in batches, and only before waiting when fewer are
+    /// pending: neither side sleeps for ever, and every item arrives.
+    #[test]
+    fn batched_reports_never_deadlock() {
+        loom::model(|| {
+            let channel = Arc::new(Channel::new(2, 2));
+            let _worker = {
+                let channel = Arc::clone(&channel);
+                loom::thread::spawn(move || {
+                    for count in 1..=3 {
+                        assert!(channel.send(count));
+                    }
+                    channel.doorbell.close();
+                })
+            };
+            assert_eq!(channel.receive(usize::MAX), 3);
+        });
+    }
+
+    /// A consumer that hangs up after one item stops a producer that is
+    /// pushing, or asleep waiting for room: it never sleeps for ever.
+    #[test]
+    fn hanging_up_stops_the_producer() {
+        loom::model(|| {
+            let channel = Arc::new(Channel::new(1, 1));
+            let _worker = {
+                let channel = Arc::clone(&channel);
+                loom::thread::spawn(move || {
+                    let mut count = 1;
+                    while count <= 3 && channel.send(count) {
+                        count += 1;
+                    }
+                    channel.doorbell.close();
+                })
+            };
+            assert_eq!(channel.receive(1), 1);
+            // What `RingReceiver::drop` does.
+            channel.doorbell.hang_up();
+            channel.reports.close();
+        });
+    }
 }
