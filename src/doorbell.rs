@@ -162,128 +162,6 @@ mod loom_tests {
     use loom::sync::Arc;
     use loom::sync::atomic::AtomicUsize;
 
-    /// The ring, reduced to what the protocol relies on: the producer
-    /// publishes its pushes with a release store of the count.
-    struct Ring {
-        pushed: AtomicUsize,
-        bell: Doorbell,
-    }
-
-    impl Ring {
-        fn new() -> Self {
-            Ring {
-                pushed: AtomicUsize::new(0),
-                bell: Doorbell::new(),
-            }
-        }
-    }
-
-    fn producer(ring: &Ring, items: usize) {
-        for count in 1..=items {
-            ring.pushed.store(count, Ordering::Release);
-            ring.bell.ring();
-        }
-    }
-
-    /// Waits, as the consumer does, until more than `seen` items are pushed
-    /// or the ring is closed; the new count.
-    fn wait_for_more(ring: &Ring, seen: usize) -> usize {
-        loop {
-            let pushed = ring.pushed.load(Ordering::Acquire);
-            if pushed > seen || ring.bell.is_closed() {
-                return ring.pushed.load(Ordering::Acquire);
-            }
-            ring.bell
-                .sleep_while(|| ring.pushed.load(Ordering::Acquire) == seen);
-        }
-    }
-
-    /// A producer that pushes and then blocks for ever (here: ends without
-    /// closing) never strands an item: the consumer, sleeping whenever it has
-    /// seen everything, sees both items in every interleaving. A lost
-    /// wake-up would leave it parked, which loom reports as a deadlock.
-    #[test]
-    fn no_item_is_stranded_without_a_close() {
-        loom::model(|| {
-            let ring = Arc::new(Ring::new());
-            let _worker = {
-                let ring = Arc::clone(&ring);
-                loom::thread::spawn(move || producer(&ring, 2))
-            };
-            let mut seen = 0;
-            while seen < 2 {
-                seen = wait_for_more(&ring, seen);
-            }
-        });
-    }
-
-    /// The end of the stream is never missed either, and every item pushed
-    /// before the close is seen once the close is.
-    #[test]
-    fn close_wakes_the_consumer_after_every_item() {
-        loom::model(|| {
-            let ring = Arc::new(Ring::new());
-            let _worker = {
-                let ring = Arc::clone(&ring);
-                loom::thread::spawn(move || {
-                    producer(&ring, 1);
-                    ring.bell.close();
-                })
-            };
-            let mut seen = 0;
-            loop {
-                let now = wait_for_more(&ring, seen);
-                if now == seen && ring.bell.is_closed() {
-                    break;
-                }
-                seen = now;
-            }
-            assert_eq!(seen, 1);
-        });
-    }
-
-    /// Both directions at once, as `ring.rs` uses them: a ring of one slot,
-    /// three items, a producer that sleeps on the pop [`Bell`] while the ring
-    /// is full, and a consumer that sleeps on the doorbell while it is empty
-    /// and reports every pop. Neither sleeps for ever, and every item
-    /// arrives, in every interleaving.
-    #[test]
-    fn bounded_hand_off_never_deadlocks() {
-        use crate::bell::Bell;
-        loom::model(|| {
-            let ring = Arc::new(Ring::new());
-            let popped = Arc::new((AtomicUsize::new(0), Bell::new()));
-            let _worker = {
-                let (ring, popped) = (Arc::clone(&ring), Arc::clone(&popped));
-                loom::thread::spawn(move || {
-                    for count in 1..=3 {
-                        loop {
-                            let seen = popped.1.read();
-                            if popped.0.load(Ordering::Acquire) == count - 1 {
-                                break;
-                            }
-                            popped.1.sleep_while(|now| now == seen);
-                        }
-                        ring.pushed.store(count, Ordering::Release);
-                        ring.bell.ring();
-                    }
-                    ring.bell.close();
-                })
-            };
-            let mut taken = 0;
-            loop {
-                let now = wait_for_more(&ring, taken);
-                if now == taken {
-                    break;
-                }
-                taken += 1;
-                popped.0.store(taken, Ordering::Release);
-                popped.1.ring(1);
-            }
-            assert_eq!(taken, 3);
-        });
-    }
-
     /// `ring.rs` reduced to counters: a ring of `capacity` slots whose head
     /// (`popped`) the consumer stores at every pop, with pops reported to the
     /// producer's bell every `report_every` and before the consumer waits.
@@ -361,21 +239,65 @@ mod loom_tests {
         }
     }
 
-    /// Pops reported in batches, and only before waiting when fewer are
-    /// pending: neither side sleeps for ever, and every item arrives.
+    /// A worker thread that sends items `1..=items` while the receiver is
+    /// there, then closes the channel if `then_close`.
+    fn spawn_sender(channel: &Arc<Channel>, items: usize, then_close: bool) {
+        let channel = Arc::clone(channel);
+        loom::thread::spawn(move || {
+            let mut count = 1;
+            while count <= items && channel.send(count) {
+                count += 1;
+            }
+            if then_close {
+                channel.doorbell.close();
+            }
+        });
+    }
+
+    /// A producer that pushes and then blocks for ever (here: ends without
+    /// closing) never strands an item: the consumer, sleeping whenever it has
+    /// seen everything, gets both items in every interleaving. A lost
+    /// wake-up would leave it parked, which loom reports as a deadlock.
+    #[test]
+    fn no_item_is_stranded_without_a_close() {
+        loom::model(|| {
+            let channel = Arc::new(Channel::new(2, 2));
+            spawn_sender(&channel, 2, false);
+            assert_eq!(channel.receive(2), 2);
+        });
+    }
+
+    /// The end of the stream is never missed either, and every item pushed
+    /// before the close is taken once the close is seen.
+    #[test]
+    fn close_wakes_the_consumer_after_every_item() {
+        loom::model(|| {
+            let channel = Arc::new(Channel::new(1, 1));
+            spawn_sender(&channel, 1, true);
+            assert_eq!(channel.receive(usize::MAX), 1);
+        });
+    }
+
+    /// Both directions at once: a ring of one slot and three items, so the
+    /// producer sleeps on the pop bell while the ring is full and the
+    /// consumer on the doorbell while it is empty. Neither sleeps for ever,
+    /// and every item arrives.
+    #[test]
+    fn bounded_hand_off_never_deadlocks() {
+        loom::model(|| {
+            let channel = Arc::new(Channel::new(1, 1));
+            spawn_sender(&channel, 3, true);
+            assert_eq!(channel.receive(usize::MAX), 3);
+        });
+    }
+
+    /// Pops reported two at a time, and before the consumer waits: neither
+    /// side sleeps for ever, and every item arrives.
     #[test]
     fn batched_reports_never_deadlock() {
         loom::model(|| {
             let channel = Arc::new(Channel::new(2, 2));
-            let _worker = {
-                let channel = Arc::clone(&channel);
-                loom::thread::spawn(move || {
-                    for count in 1..=3 {
-                        assert!(channel.send(count));
-                    }
-                    channel.doorbell.close();
-                })
-            };
+            spawn_sender(&channel, 3, true);
             assert_eq!(channel.receive(usize::MAX), 3);
         });
     }
@@ -386,16 +308,7 @@ mod loom_tests {
     fn hanging_up_stops_the_producer() {
         loom::model(|| {
             let channel = Arc::new(Channel::new(1, 1));
-            let _worker = {
-                let channel = Arc::clone(&channel);
-                loom::thread::spawn(move || {
-                    let mut count = 1;
-                    while count <= 3 && channel.send(count) {
-                        count += 1;
-                    }
-                    channel.doorbell.close();
-                })
-            };
+            spawn_sender(&channel, 3, true);
             assert_eq!(channel.receive(1), 1);
             // What `RingReceiver::drop` does.
             channel.doorbell.hang_up();
