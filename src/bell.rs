@@ -14,7 +14,7 @@
 //! happen; the loom models at the bottom check this over every interleaving
 //! of two threads up to three preemptions.
 
-use crate::sync::{AtomicUsize, Mutex, Ordering, Thread, lock, thread};
+use crate::sync::{AtomicUsize, Ordering, Sleeper, thread};
 
 /// Bit 0: the other side is asleep, or about to be.
 const SLEEPING: usize = 1;
@@ -28,8 +28,7 @@ const ONE: usize = 4;
 pub(crate) struct Bell {
     /// `count * ONE | CLOSED? | SLEEPING?`
     word: AtomicUsize,
-    /// Whom to wake; set by the sleeper before it announces itself.
-    sleeper: Mutex<Option<Thread>>,
+    sleeper: Sleeper,
 }
 
 /// What a [`Bell`] says when its sleeper looks at it.
@@ -45,7 +44,7 @@ impl Bell {
     pub(crate) fn new() -> Self {
         Bell {
             word: AtomicUsize::new(0),
-            sleeper: Mutex::new(None),
+            sleeper: Sleeper::new(),
         }
     }
 
@@ -56,7 +55,7 @@ impl Bell {
             .word
             .fetch_add(events.wrapping_mul(ONE), Ordering::AcqRel);
         if before & SLEEPING != 0 {
-            self.wake();
+            self.sleeper.wake();
         }
     }
 
@@ -64,7 +63,7 @@ impl Bell {
     pub(crate) fn close(&self) {
         let before = self.word.fetch_or(CLOSED, Ordering::AcqRel);
         if before & SLEEPING != 0 {
-            self.wake();
+            self.sleeper.wake();
         }
     }
 
@@ -77,7 +76,7 @@ impl Bell {
     /// the reading taken as the sleeper announces itself. Spurious returns are
     /// possible; callers re-check their own state and call again.
     pub(crate) fn sleep_while(&self, keep_waiting: impl Fn(Reading) -> bool) {
-        *lock(&self.sleeper) = Some(thread::current());
+        self.sleeper.register_current();
         let before = self.word.fetch_or(SLEEPING, Ordering::AcqRel);
         if keep_waiting(decode(before)) {
             // A ring after the `fetch_or` sees SLEEPING and unparks; an unpark
@@ -85,13 +84,6 @@ impl Bell {
             thread::park();
         }
         self.word.fetch_and(!SLEEPING, Ordering::AcqRel);
-    }
-
-    #[cold]
-    fn wake(&self) {
-        if let Some(sleeper) = lock(&self.sleeper).as_ref() {
-            sleeper.unpark();
-        }
     }
 }
 

@@ -13,7 +13,7 @@
 //! the bottom check this over every interleaving of two threads up to three
 //! preemptions.
 
-use crate::sync::{AtomicUsize, Mutex, Ordering, Thread, fence, lock, thread};
+use crate::sync::{AtomicUsize, Ordering, Sleeper, fence, thread};
 
 /// The consumer is asleep, or about to be.
 const SLEEPING: usize = 1;
@@ -28,8 +28,7 @@ pub(crate) struct Doorbell {
     /// `HUNG_UP? | CLOSED? | SLEEPING?`: one word, which the producer reads
     /// at every push and the consumer writes only to sleep or leave.
     word: AtomicUsize,
-    /// Whom to wake; set by the sleeper before it announces itself.
-    sleeper: Mutex<Option<Thread>>,
+    sleeper: Sleeper,
     #[cfg(not(loom))]
     fences: crate::fence::Fences,
     /// Loom knows no `membarrier`: the pair is modelled as read-modify-writes
@@ -42,7 +41,7 @@ impl Doorbell {
     pub(crate) fn new() -> Self {
         Doorbell {
             word: AtomicUsize::new(0),
-            sleeper: Mutex::new(None),
+            sleeper: Sleeper::new(),
             #[cfg(not(loom))]
             fences: crate::fence::Fences::for_this_process(),
             #[cfg(loom)]
@@ -93,7 +92,7 @@ impl Doorbell {
     /// itself. Spurious returns are possible; callers look again and call
     /// again.
     pub(crate) fn sleep_while(&self, nothing_new: impl Fn() -> bool) {
-        *lock(&self.sleeper) = Some(thread::current());
+        self.sleeper.register_current();
         let before = self.word.fetch_or(SLEEPING, Ordering::AcqRel);
         let ordered = self.heavy_fence();
         if before & CLOSED == 0 && nothing_new() {
@@ -115,9 +114,7 @@ impl Doorbell {
         // synchronise with the sleeper's announcement, and so with its
         // storing of the handle below, before the handle is read.
         fence(Ordering::Acquire);
-        if let Some(sleeper) = lock(&self.sleeper).as_ref() {
-            sleeper.unpark();
-        }
+        self.sleeper.wake();
     }
 
     #[inline]

@@ -34,3 +34,28 @@ pub(crate) fn lock_std<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// Whom a bell wakes: the thread that sleeps on it names itself here before
+/// it announces, in the bell's word, that it sleeps.
+#[derive(Debug)]
+pub(crate) struct Sleeper(Mutex<Option<Thread>>);
+
+impl Sleeper {
+    pub(crate) fn new() -> Self {
+        Sleeper(Mutex::new(None))
+    }
+
+    /// Names the current thread as the one to wake.
+    pub(crate) fn register_current(&self) {
+        *lock(&self.0) = Some(thread::current());
+    }
+
+    /// Wakes the named thread, if there is one; an unpark that comes before
+    /// its park makes that park return at once.
+    #[cold]
+    pub(crate) fn wake(&self) {
+        if let Some(sleeper) = lock(&self.0).as_ref() {
+            sleeper.unpark();
+        }
+    }
+}
