@@ -202,22 +202,15 @@ impl<T> RingReceiver<T> {
     /// every item it sent has been received.
     #[inline]
     pub(crate) fn recv(&mut self, stats: Option<&StageStats>) -> Option<T> {
-        let mut waiting_since = None;
-        let item = loop {
-            if let Ok(item) = self.ring.pop() {
-                break Some(item);
-            }
-            if stats.is_some() {
-                waiting_since.get_or_insert_with(Instant::now);
-            }
-            if !self.wait_for_items() {
-                // Closed: whatever was pushed before closing is in the ring.
-                break self.ring.pop().ok();
+        let item = match self.ring.pop() {
+            Ok(item) => Some(item),
+            // Either items have come, or the sender has gone and every item
+            // it pushed has been taken.
+            Err(_) => {
+                self.wait_for_items(stats);
+                self.ring.pop().ok()
             }
         };
-        if let (Some(stats), Some(since)) = (stats, waiting_since) {
-            stats.waited_input_empty(since);
-        }
         if item.is_some() {
             self.popped(1);
         }
@@ -238,12 +231,7 @@ impl<T> RingReceiver<T> {
         loop {
             let mut ready = self.ring.slots();
             if ready == 0 {
-                let since = stats.map(|_| Instant::now());
-                let more = self.wait_for_items();
-                if let (Some(stats), Some(since)) = (stats, since) {
-                    stats.waited_input_empty(since);
-                }
-                if !more {
+                if !self.wait_for_items(stats) {
                     return accumulated;
                 }
                 ready = self.ring.slots();
@@ -296,9 +284,19 @@ impl<T> RingReceiver<T> {
         self.ring.slots()
     }
 
-    /// Waits until an item has been pushed; `false` once the sender is gone.
+    /// Waits until an item has been pushed, and tells `stats` how long;
+    /// `false` once the sender is gone and every item it pushed was taken.
     #[cold]
-    fn wait_for_items(&mut self) -> bool {
+    fn wait_for_items(&mut self, stats: Option<&StageStats>) -> bool {
+        let since = stats.map(|_| Instant::now());
+        let more = self.spin_then_sleep_for_items();
+        if let (Some(stats), Some(since)) = (stats, since) {
+            stats.waited_input_empty(since);
+        }
+        more
+    }
+
+    fn spin_then_sleep_for_items(&mut self) -> bool {
         // The producer may be waiting for these pops to make room.
         self.report();
         if spin_for(SPIN_BEFORE_SLEEP, || {
