@@ -10,7 +10,7 @@ pub(crate) trait Launch<'scope>: Copy {
     /// # Panics
     ///
     /// If the operating system cannot start a thread.
-    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> Thread<'scope>;
+    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> WorkerThread<'scope>;
 }
 
 /// Launches detached threads: whatever they run must be `'static`.
@@ -18,37 +18,37 @@ pub(crate) trait Launch<'scope>: Copy {
 pub(crate) struct Detached;
 
 impl Launch<'static> for Detached {
-    fn spawn(self, name: String, body: impl FnOnce() + Send + 'static) -> Thread<'static> {
+    fn spawn(self, name: String, body: impl FnOnce() + Send + 'static) -> WorkerThread<'static> {
         let builder = thread::Builder::new().name(name.clone());
         match builder.spawn(body) {
-            Ok(handle) => Thread::Detached(handle),
+            Ok(handle) => WorkerThread::Detached(handle),
             Err(error) => spawn_failed(&name, &error),
         }
     }
 }
 
 impl<'scope> Launch<'scope> for &'scope Scope<'scope, '_> {
-    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> Thread<'scope> {
+    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> WorkerThread<'scope> {
         let builder = thread::Builder::new().name(name.clone());
         match builder.spawn_scoped(self, body) {
-            Ok(handle) => Thread::Scoped(handle),
+            Ok(handle) => WorkerThread::Scoped(handle),
             Err(error) => spawn_failed(&name, &error),
         }
     }
 }
 
-/// A worker thread, scoped or not.
-pub(crate) enum Thread<'scope> {
+/// A worker thread, scoped or not: joined when its stream has ended.
+pub(crate) enum WorkerThread<'scope> {
     Detached(JoinHandle<()>),
     Scoped(ScopedJoinHandle<'scope, ()>),
 }
 
-impl Thread<'_> {
+impl WorkerThread<'_> {
     /// Waits for the thread to exit.
     pub(crate) fn join(self) {
         let joined = match self {
-            Thread::Detached(handle) => handle.join(),
-            Thread::Scoped(handle) => handle.join(),
+            WorkerThread::Detached(handle) => handle.join(),
+            WorkerThread::Scoped(handle) => handle.join(),
         };
         // Workers catch every panic of the code they run, so a thread itself
         // only panics if threadpipe does; pass that on unchanged.

@@ -106,31 +106,35 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-mod bell;
-mod doorbell;
+// The public faces: one file per adapter, and what surrounds them.
 mod errors_to;
-#[cfg(not(loom))]
-mod fence;
 pub mod guide;
-mod launch;
 mod off_thread;
 mod parallel_map;
-mod pool;
 pub mod prelude;
 mod profile;
-mod ring;
-mod scoped;
 mod shared_channel;
+
+// The engines: the hand-off behind `off_thread`, the pool behind
+// `parallel_map`.
+mod handoff;
+mod pool;
+
+// The primitives both engines and the faces build on.
+mod launch;
+mod lazy;
 mod size_hint;
-mod stage;
+mod stats;
 mod sync;
-mod worker;
+mod unwind;
+mod wake;
 
 pub use crate::errors_to::{ErrorSink, ErrorsTo, ErrorsToExt, ResultItem};
-pub use crate::off_thread::{DEFAULT_CAPACITY, OffThread, OffThreadExt, OffThreadOptions};
+pub use crate::off_thread::{
+    DEFAULT_CAPACITY, OffThread, OffThreadExt, OffThreadOptions, OffThreadScoped,
+};
 pub use crate::parallel_map::{ParallelMap, ParallelMapExt, ParallelMapOptions, ParallelMapScoped};
 pub use crate::profile::{Profile, ProfileReport, StageReport};
-pub use crate::scoped::OffThreadScoped;
 pub use crate::shared_channel::{
     SharedIntoIter, SharedIter, SharedReceiver, shared_channel, shared_sync_channel,
 };

@@ -1,17 +1,22 @@
-use std::fmt;
-use std::iter::FusedIterator;
+//! `off_thread`: the chain above runs on a worker thread of its own.
+
+use std::marker::PhantomData;
 use std::thread::Scope;
 
-use crate::launch::Detached;
+use crate::handoff::{Handoff, Settings};
+use crate::launch::{Detached, Launch};
+use crate::lazy::{Lazy, lazy_adapter};
 use crate::profile::Profile;
-use crate::scoped::OffThreadScoped;
-use crate::stage::LazyStage;
+use crate::stats::Stats;
 
 /// How many items may wait between a worker and its consumer by default.
 ///
-/// The classic hand-built pipeline uses `sync_channel(1024)`; so does threadpipe.
+/// Enough for a worker and its consumer to run at full speed side by side
+/// with tiny items; lower it for big items (see
+/// [`OffThreadOptions::capacity`]).
 pub const DEFAULT_CAPACITY: usize = 1024;
 
+/// The worker thread's name by default.
 const DEFAULT_NAME: &str = "off_thread";
 
 /// Runs the iterator above on a worker thread of its own.
@@ -26,62 +31,40 @@ pub trait OffThreadExt: Iterator + Sized {
     ///
     /// The iterator and its items move to another thread, so they must be
     /// `Send`; the thread may outlive the current function, so they must be
-    /// `'static` too (nothing borrowed). Uses [`OffThreadOptions::default()`]:
-    /// up to [`DEFAULT_CAPACITY`] items in flight, a thread named `off_thread`.
+    /// `'static` too (nothing borrowed; see
+    /// [`off_thread_scoped`](OffThreadExt::off_thread_scoped) to borrow).
+    /// Uses [`OffThreadOptions::default()`]: up to [`DEFAULT_CAPACITY`]
+    /// items in flight, a thread named `off_thread`.
     ///
     /// # What is guaranteed
     ///
-    /// - **Order and completeness**: the items are exactly those the iterator
-    ///   yields, in the same order; none is lost or duplicated.
-    /// - **Lazy**: no thread starts and nothing is pulled until the first call
-    ///   to [`next`](Iterator::next).
-    /// - **Nothing held back**: each item is handed over as soon as the source
-    ///   yields it, even if the source then blocks for a long time (unless
-    ///   [`batch`](OffThreadOptions::batch) mode is chosen). A consumer that
-    ///   runs out of items, or folds, waits at most 1 µs for more before it
-    ///   takes the few it sees; one that has gone to sleep is woken by the
-    ///   push (an ordinary thread wake-up, about 10 µs on the machines
-    ///   measured, longer under load).
-    /// - **Bounded**: at most `capacity` items wait in the channel, plus one in
-    ///   the worker's hand, so the worker pulls at most `capacity + 1` items
-    ///   ahead of the consumer. Then it waits for room: it spins for up to
-    ///   20 µs, then sleeps until the consumer has taken a quarter of
-    ///   the capacity (or is itself about to wait). The capacity is the
-    ///   memory bound.
+    /// Every promise of [the contract](crate#the-contract), and in numbers:
+    ///
+    /// - **Nothing held back**: each item is handed over as soon as the
+    ///   source yields it, even if the source then blocks for a long time
+    ///   (unless [`batch`](OffThreadOptions::batch) mode is chosen).
+    /// - **Bounded**: at most `capacity` items wait in the channel, plus one
+    ///   in the worker's hand, so the worker pulls at most `capacity + 1`
+    ///   items ahead of the consumer. The capacity is the memory bound.
     /// - **Threads end**: once `next` has returned `None` (or re-raised a
     ///   panic), the worker thread has exited.
     /// - **`size_hint`** is the source's hint when the worker started, minus
-    ///   the items delivered since.
+    ///   the items delivered since; the adapter is an
+    ///   [`ExactSizeIterator`] when the source is.
     ///
-    /// # How items cross
-    ///
-    /// Through a lock-free single-producer single-consumer ring ([`rtrb`]):
-    /// a push is one store the consumer sees at once, with no locked
-    /// instruction on Linux. A side that finds the ring empty (or full) spins
-    /// for up to 20 µs, yielding its core after the first 2 µs, before it
-    /// sleeps, because waking a sleeping thread costs about 10 µs; so a side
-    /// whose partner moves an item every few microseconds keeps its core
-    /// busy rather than sleep. A consumer about to sleep announces it and
-    /// runs Linux's `membarrier`, which briefly interrupts every core running
-    /// a thread of the process, so that the worker's next push is sure to see
-    /// the announcement and wake it; where `membarrier` is missing, every
-    /// push pays a full fence instead. Neither side chases the other slot by
-    /// slot, since every cache line that crosses between two cores costs tens
-    /// of nanoseconds: a consumer waits up to 1 µs for a quarter of the
-    /// capacity as above, and a worker that finds the channel full waits up
-    /// to 1 µs for a quarter of it to empty before it takes any room. Tiny
-    /// items cost a few nanoseconds each to hand over, a `sync_channel`
-    /// several times more; see `benches/README.md` for the figures.
-    ///
-    /// [`rtrb`]: https://docs.rs/rtrb
+    /// Items cross through a lock-free ring that costs a few nanoseconds per
+    /// item; a side that has to wait spins briefly, then sleeps, and is
+    /// woken when the other side moves on. `benches/README.md` has the
+    /// figures, next to the classic `sync_channel` pipeline's.
     ///
     /// # Panics
     ///
-    /// If the iterator panics on the worker thread, the consumer first receives
-    /// every item yielded before the panic; then its `next` re-raises the panic
-    /// with the original payload (see [`std::panic::resume_unwind`]), and the
-    /// adapter yields `None` from then on. Through several `off_thread` stages,
-    /// the payload arrives unchanged at the end of the chain.
+    /// If the iterator panics on the worker thread (in `next` or as it is
+    /// dropped), the consumer first receives every item yielded before the
+    /// panic; then its `next` re-raises the panic with the original payload
+    /// (see [`std::panic::resume_unwind`]), and the adapter yields `None`
+    /// from then on. Through several `off_thread` stages, the payload
+    /// arrives unchanged at the end of the chain.
     ///
     /// `next` also panics if the operating system cannot start a thread.
     ///
@@ -138,8 +121,9 @@ pub trait OffThreadExt: Iterator + Sized {
         self.off_thread_with(OffThreadOptions::default())
     }
 
-    /// Like [`off_thread`](OffThreadExt::off_thread), with a chosen capacity
-    /// and thread name.
+    /// Like [`off_thread`](OffThreadExt::off_thread), with chosen
+    /// [options](OffThreadOptions): capacity, thread name, batch mode,
+    /// profile.
     ///
     /// # Examples
     ///
@@ -159,7 +143,9 @@ pub trait OffThreadExt: Iterator + Sized {
         Self: Send + 'static,
         Self::Item: Send + 'static,
     {
-        OffThread::new(self, options)
+        OffThread {
+            stage: lazy_stage(self, options, Detached),
+        }
     }
 
     /// Like [`off_thread`](OffThreadExt::off_thread), with the worker inside a
@@ -201,8 +187,8 @@ pub trait OffThreadExt: Iterator + Sized {
         self.off_thread_scoped_with(scope, OffThreadOptions::default())
     }
 
-    /// Like [`off_thread_scoped`](OffThreadExt::off_thread_scoped), with a
-    /// chosen capacity and thread name.
+    /// Like [`off_thread_scoped`](OffThreadExt::off_thread_scoped), with
+    /// chosen [options](OffThreadOptions).
     ///
     /// # Examples
     ///
@@ -230,13 +216,34 @@ pub trait OffThreadExt: Iterator + Sized {
         Self: Send + 'scope,
         Self::Item: Send + 'scope,
     {
-        OffThreadScoped::new(self, scope, options)
+        OffThreadScoped {
+            stage: lazy_stage(self, options, scope),
+            scope: PhantomData,
+        }
     }
 }
 
 impl<I: Iterator> OffThreadExt for I {}
 
-/// Settings for one [`off_thread`](OffThreadExt::off_thread_with) stage.
+/// The stage an `off_thread` adapter runs: idle until its first `next()`.
+type Stage<'scope, I> = Lazy<'scope, I, Settings, Handoff<'scope, <I as Iterator>::Item>>;
+
+fn lazy_stage<'scope, I, L>(source: I, options: OffThreadOptions, launcher: L) -> Stage<'scope, I>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+    L: Launch<'scope> + Send + 'scope,
+{
+    let settings = options.into_settings();
+    Lazy::new(
+        source,
+        settings,
+        Box::new(move |source, settings| Handoff::spawn(launcher, source, settings)),
+    )
+}
+
+/// Settings for one [`off_thread`](OffThreadExt::off_thread_with) stage:
+/// capacity, thread name, batch mode and profile.
 ///
 /// # Examples
 ///
@@ -249,14 +256,15 @@ impl<I: Iterator> OffThreadExt for I {}
 /// ```
 #[derive(Clone, Debug)]
 pub struct OffThreadOptions {
-    pub(crate) capacity: usize,
-    pub(crate) name: String,
-    pub(crate) batch: usize,
-    pub(crate) profile: Option<Profile>,
+    capacity: usize,
+    name: String,
+    batch: usize,
+    profile: Option<Profile>,
 }
 
 impl OffThreadOptions {
-    /// The defaults: [`DEFAULT_CAPACITY`] items, a thread named `off_thread`.
+    /// The defaults: [`DEFAULT_CAPACITY`] items, a thread named `off_thread`,
+    /// items handed over one by one, no profile.
     ///
     /// # Examples
     ///
@@ -330,9 +338,7 @@ impl OffThreadOptions {
         self.name = name.into();
         self
     }
-}
 
-impl OffThreadOptions {
     /// Hands items over in batches of `batch` instead of one by one: the
     /// cheapest mode for streams of tiny items, at the price of latency.
     ///
@@ -351,11 +357,10 @@ impl OffThreadOptions {
     /// batches, plus the batch being filled and what is left of the batch
     /// being handed out. `batch(1)` is the default mode.
     ///
-    /// Batches pay off once they outgrow the cores' private caches: on the
-    /// machine in `benches/README.md`, 64 Ki tiny items per batch cost 1.5x
-    /// the sequential chain, while batches of 1024 were no faster than the
-    /// default mode, because a batch that still sits in the worker's cache
-    /// crosses to the consumer's core line by line.
+    /// Batches pay off once they outgrow the cores' private caches, a few
+    /// hundred kilobytes: a batch that still sits in the worker's cache
+    /// crosses to the consumer's core line by line, as single items do
+    /// (`benches/README.md` has the figures).
     ///
     /// # Panics
     ///
@@ -393,7 +398,8 @@ impl OffThreadOptions {
     /// use threadpipe::{OffThreadOptions, Profile};
     ///
     /// let profile = Profile::new();
-    /// let count = (0..1000).off_thread_with(OffThreadOptions::new().name("reader").profile(&profile)).count();
+    /// let options = OffThreadOptions::new().name("reader").profile(&profile);
+    /// let count = (0..1000).off_thread_with(options).count();
     /// assert_eq!(count, 1000);
     /// assert_eq!(profile.report().stages()[0].items(), 1000);
     /// ```
@@ -401,6 +407,21 @@ impl OffThreadOptions {
     pub fn profile(mut self, profile: &Profile) -> Self {
         self.profile = Some(profile.clone());
         self
+    }
+
+    /// What the engine needs. A profile registers the stage now, so that it
+    /// lists stages in the order the chain is written, upstream first.
+    fn into_settings(self) -> Settings {
+        let stats = match &self.profile {
+            Some(profile) => profile.register(&self.name, 1),
+            None => Stats::off(),
+        };
+        Settings {
+            capacity: self.capacity,
+            batch: self.batch,
+            name: self.name,
+            stats,
+        }
     }
 }
 
@@ -423,63 +444,34 @@ impl Default for OffThreadOptions {
 /// inside it.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct OffThread<I: Iterator> {
-    stage: LazyStage<'static, I, Detached>,
+    stage: Stage<'static, I>,
 }
 
-impl<I> OffThread<I>
-where
-    I: Iterator + Send + 'static,
-    I::Item: Send + 'static,
-{
-    pub(crate) fn new(source: I, options: OffThreadOptions) -> Self {
-        OffThread {
-            stage: LazyStage::new(source, options, Detached),
-        }
-    }
-}
-
-impl<I> Iterator for OffThread<I>
-where
-    I: Iterator + Send + 'static,
-    I::Item: Send + 'static,
-{
-    type Item = I::Item;
-
-    fn next(&mut self) -> Option<I::Item> {
-        self.stage.next()
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.stage.size_hint()
-    }
-
-    fn fold<B, F>(self, init: B, f: F) -> B
-    where
-        F: FnMut(B, Self::Item) -> B,
-    {
-        self.stage.fold(init, f)
-    }
-}
-
-impl<I> FusedIterator for OffThread<I>
-where
-    I: Iterator + Send + 'static,
-    I::Item: Send + 'static,
-{
-}
+lazy_adapter!("OffThread", [I: Iterator] OffThread<I>, item = I::Item);
 
 /// Exact when the source is: the source's length minus what was delivered.
-impl<I> ExactSizeIterator for OffThread<I>
-where
-    I: ExactSizeIterator + Send + 'static,
-    I::Item: Send + 'static,
-{
+impl<I: ExactSizeIterator> ExactSizeIterator for OffThread<I> {}
+
+/// An iterator whose source runs on a worker thread inside a [`Scope`], so
+/// it may borrow from the caller.
+///
+/// This struct is created by [`off_thread_scoped`](OffThreadExt::off_thread_scoped)
+/// and [`off_thread_scoped_with`](OffThreadExt::off_thread_scoped_with).
+/// See their documentation for more.
+///
+/// Like [`OffThread`], it is `Send` when the source and its items are, never
+/// `Sync`, and always `Unpin`.
+#[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
+pub struct OffThreadScoped<'scope, 'env, I: Iterator> {
+    stage: Stage<'scope, I>,
+    scope: PhantomData<&'scope Scope<'scope, 'env>>,
 }
 
-impl<I: Iterator> fmt::Debug for OffThread<I> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut debug = f.debug_struct("OffThread");
-        self.stage.debug_fields(&mut debug);
-        debug.finish_non_exhaustive()
-    }
-}
+lazy_adapter!(
+    "OffThreadScoped",
+    ['scope, 'env, I: Iterator] OffThreadScoped<'scope, 'env, I>,
+    item = I::Item
+);
+
+/// Exact when the source is: the source's length minus what was delivered.
+impl<I: ExactSizeIterator> ExactSizeIterator for OffThreadScoped<'_, '_, I> {}

@@ -1,13 +1,12 @@
-use std::fmt;
-use std::iter::FusedIterator;
 use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::thread::{self, Scope};
 
 use crate::launch::{Detached, Launch};
+use crate::lazy::{Lazy, lazy_adapter};
 use crate::pool::{Order, Pool, Settings};
 use crate::profile::Profile;
-use crate::size_hint::SizeHint;
+use crate::stats::Stats;
 
 /// Spreads one stage of an iterator chain over several threads.
 ///
@@ -148,7 +147,7 @@ pub trait ParallelMapExt: Iterator + Sized {
         U: Send + 'static,
     {
         ParallelMap {
-            state: State::idle(self, f, options, Detached),
+            stage: lazy_stage(self, options, f, Detached),
         }
     }
 
@@ -220,7 +219,7 @@ pub trait ParallelMapExt: Iterator + Sized {
         U: Send + 'scope,
     {
         ParallelMapScoped {
-            state: State::idle(self, f, options, scope),
+            stage: lazy_stage(self, options, f, scope),
             scope: PhantomData,
         }
     }
@@ -422,6 +421,23 @@ impl ParallelMapOptions {
         self.window
             .map_or(WINDOW_PER_THREAD * computing, NonZeroUsize::get)
     }
+
+    /// What the engine needs. A profile registers the stage now, so that it
+    /// lists stages in the order the chain is written, upstream first.
+    fn into_settings(self) -> Settings {
+        let threads = self.thread_count();
+        let stats = match &self.profile {
+            Some(profile) => profile.register(&self.name, threads),
+            None => Stats::off(),
+        };
+        Settings {
+            threads,
+            window_size: self.window_size(),
+            order: self.order,
+            name: self.name,
+            stats,
+        }
+    }
 }
 
 impl Default for ParallelMapOptions {
@@ -430,85 +446,27 @@ impl Default for ParallelMapOptions {
     }
 }
 
-/// Starts the pool; boxed so the adapter types need not name `f`'s type.
-type Start<'scope, I, U> = Box<dyn FnOnce(I) -> Pool<'scope, U> + Send + 'scope>;
+/// The stage a `parallel_map` adapter runs: idle until its first `next()`.
+type Stage<'scope, I, U> = Lazy<'scope, I, Settings, Pool<'scope, U>>;
 
-/// Idle until the first `next`, then a running pool.
-enum State<'scope, I, U> {
-    Idle {
-        source: I,
-        options: ParallelMapOptions,
-        start: Start<'scope, I, U>,
-    },
-    Running(Pool<'scope, U>),
-    /// Only seen if starting the pool panicked; then the stream stays ended.
-    Failed,
-}
-
-impl<'scope, I, U> State<'scope, I, U>
+fn lazy_stage<'scope, I, F, U, L>(
+    source: I,
+    options: ParallelMapOptions,
+    f: F,
+    launcher: L,
+) -> Stage<'scope, I, U>
 where
     I: Iterator + Send + 'scope,
     I::Item: Send + 'scope,
+    F: Fn(I::Item) -> U + Send + Sync + 'scope,
     U: Send + 'scope,
+    L: Launch<'scope> + Send + 'scope,
 {
-    fn idle<F, L>(source: I, f: F, options: ParallelMapOptions, launcher: L) -> Self
-    where
-        F: Fn(I::Item) -> U + Send + Sync + 'scope,
-        L: Launch<'scope> + Send + 'scope,
-    {
-        let threads = options.thread_count();
-        let settings = Settings {
-            threads,
-            window_size: options.window_size(),
-            order: options.order,
-            name: options.name.clone(),
-            // Registered now, so a profile lists stages upstream first.
-            stats: options
-                .profile
-                .as_ref()
-                .map(|profile| profile.register(&options.name, threads)),
-        };
-        let start: Start<'scope, I, U> =
-            Box::new(move |source| Pool::start(launcher, source, f, settings));
-        State::Idle {
-            source,
-            options,
-            start,
-        }
-    }
-
-    fn next(&mut self) -> Option<U> {
-        match self {
-            State::Running(pool) => return pool.next(),
-            State::Failed => return None,
-            State::Idle { .. } => {}
-        }
-        let State::Idle { source, start, .. } = std::mem::replace(self, State::Failed) else {
-            unreachable!("matched as idle above")
-        };
-        *self = State::Running(start(source));
-        self.next()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            State::Idle { source, .. } => source.size_hint(),
-            State::Running(pool) => pool.size_hint(),
-            State::Failed => crate::size_hint::EMPTY,
-        }
-    }
-}
-
-impl<I, U> State<'_, I, U> {
-    fn debug_fields(&self, debug: &mut fmt::DebugStruct<'_, '_>) {
-        match self {
-            State::Idle { options, .. } => debug.field("state", &"idle").field("options", options),
-            State::Running(pool) if !pool.is_finished() => debug
-                .field("state", &"running")
-                .field("size_hint", &pool.size_hint()),
-            State::Running(_) | State::Failed => debug.field("state", &"finished"),
-        };
-    }
+    Lazy::new(
+        source,
+        options.into_settings(),
+        Box::new(move |source, settings| Pool::start(launcher, source, f, settings)),
+    )
 }
 
 /// An iterator that applies a function to its source's items on a pool of
@@ -523,41 +481,10 @@ impl<I, U> State<'_, I, U> {
 /// consumer at a time), always `Unpin`, and not `Clone`.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct ParallelMap<I, U> {
-    state: State<'static, I, U>,
+    stage: Stage<'static, I, U>,
 }
 
-impl<I, U> Iterator for ParallelMap<I, U>
-where
-    I: Iterator + Send + 'static,
-    I::Item: Send + 'static,
-    U: Send + 'static,
-{
-    type Item = U;
-
-    fn next(&mut self) -> Option<U> {
-        self.state.next()
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.state.size_hint()
-    }
-}
-
-impl<I, U> FusedIterator for ParallelMap<I, U>
-where
-    I: Iterator + Send + 'static,
-    I::Item: Send + 'static,
-    U: Send + 'static,
-{
-}
-
-impl<I, U> fmt::Debug for ParallelMap<I, U> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut debug = f.debug_struct("ParallelMap");
-        self.state.debug_fields(&mut debug);
-        debug.finish_non_exhaustive()
-    }
-}
+lazy_adapter!("ParallelMap", [I: Iterator, U: Send] ParallelMap<I, U>, item = U);
 
 /// An iterator that applies a function to its source's items on a pool of
 /// worker threads inside a [`Scope`], so everything may borrow.
@@ -570,39 +497,12 @@ impl<I, U> fmt::Debug for ParallelMap<I, U> {
 /// `Unpin`, and not `Clone`.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct ParallelMapScoped<'scope, 'env, I, U> {
-    state: State<'scope, I, U>,
+    stage: Stage<'scope, I, U>,
     scope: PhantomData<&'scope Scope<'scope, 'env>>,
 }
 
-impl<'scope, I, U> Iterator for ParallelMapScoped<'scope, '_, I, U>
-where
-    I: Iterator + Send + 'scope,
-    I::Item: Send + 'scope,
-    U: Send + 'scope,
-{
-    type Item = U;
-
-    fn next(&mut self) -> Option<U> {
-        self.state.next()
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.state.size_hint()
-    }
-}
-
-impl<'scope, I, U> FusedIterator for ParallelMapScoped<'scope, '_, I, U>
-where
-    I: Iterator + Send + 'scope,
-    I::Item: Send + 'scope,
-    U: Send + 'scope,
-{
-}
-
-impl<I, U> fmt::Debug for ParallelMapScoped<'_, '_, I, U> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut debug = f.debug_struct("ParallelMapScoped");
-        self.state.debug_fields(&mut debug);
-        debug.finish_non_exhaustive()
-    }
-}
+lazy_adapter!(
+    "ParallelMapScoped",
+    ['scope, 'env, I: Iterator, U: Send] ParallelMapScoped<'scope, 'env, I, U>,
+    item = U
+);

@@ -16,11 +16,11 @@
 //! of the 2-core machine in `benches/README.md`.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use crate::sync::lock_std;
+use crate::stats::{StageStats, Stats};
+use crate::sync::lock;
 
 /// Collects the figures of every stage it is given to.
 ///
@@ -67,19 +67,10 @@ impl Profile {
     }
 
     /// Adds a stage; called as each profiled stage is built.
-    pub(crate) fn register(&self, name: &str, threads: usize) -> Arc<StageStats> {
-        let stats = Arc::new(StageStats {
-            name: name.to_owned(),
-            threads,
-            items: AtomicU64::new(0),
-            active_nanos: AtomicU64::new(0),
-            output_full_nanos: AtomicU64::new(0),
-            input_empty_nanos: AtomicU64::new(0),
-            started: OnceLock::new(),
-            ended: OnceLock::new(),
-        });
-        lock_std(&self.stages).push(Arc::clone(&stats));
-        stats
+    pub(crate) fn register(&self, name: &str, threads: usize) -> Stats {
+        let stats = Arc::new(StageStats::new(name, threads));
+        lock(&self.stages).push(Arc::clone(&stats));
+        Stats::recording_to(stats)
     }
 
     /// The figures so far, one row per stage in the order they were built.
@@ -102,81 +93,11 @@ impl Profile {
     /// assert!(report.limiting_stage().is_some());
     /// ```
     pub fn report(&self) -> ProfileReport {
-        let stages = lock_std(&self.stages);
+        let stages = lock(&self.stages);
         ProfileReport {
-            stages: stages.iter().map(|stats| stats.snapshot()).collect(),
+            stages: stages.iter().map(|stats| StageReport::of(stats)).collect(),
         }
     }
-}
-
-/// The live figures of one stage, shared by its threads.
-#[derive(Debug)]
-pub(crate) struct StageStats {
-    name: String,
-    threads: usize,
-    items: AtomicU64,
-    /// Worker threads' lifetimes, added up.
-    active_nanos: AtomicU64,
-    output_full_nanos: AtomicU64,
-    input_empty_nanos: AtomicU64,
-    started: OnceLock<Instant>,
-    ended: OnceLock<Instant>,
-}
-
-impl StageStats {
-    pub(crate) fn start(&self) {
-        let _ = self.started.set(Instant::now());
-    }
-
-    pub(crate) fn end(&self) {
-        let _ = self.ended.set(Instant::now());
-    }
-
-    /// Called by each worker thread as it leaves, with the time it began.
-    pub(crate) fn worker_done(&self, since: Instant) {
-        add_elapsed(&self.active_nanos, since);
-    }
-
-    pub(crate) fn delivered(&self) {
-        self.delivered_many(1);
-    }
-
-    /// Counts delivered items. Only the stage's consumer counts, one thread
-    /// at a time, so a load and a store do: no locked add on every item.
-    pub(crate) fn delivered_many(&self, items: usize) {
-        let counted = self.items.load(Ordering::Relaxed);
-        self.items.store(counted + items as u64, Ordering::Relaxed);
-    }
-
-    pub(crate) fn waited_output_full(&self, since: Instant) {
-        add_elapsed(&self.output_full_nanos, since);
-    }
-
-    pub(crate) fn waited_input_empty(&self, since: Instant) {
-        add_elapsed(&self.input_empty_nanos, since);
-    }
-
-    fn snapshot(&self) -> StageReport {
-        let elapsed = match (self.started.get(), self.ended.get()) {
-            (Some(started), Some(ended)) => ended.saturating_duration_since(*started),
-            (Some(started), None) => started.elapsed(),
-            (None, _) => Duration::ZERO,
-        };
-        StageReport {
-            name: self.name.clone(),
-            threads: self.threads,
-            items: self.items.load(Ordering::Relaxed),
-            elapsed,
-            active: Duration::from_nanos(self.active_nanos.load(Ordering::Relaxed)),
-            output_full: Duration::from_nanos(self.output_full_nanos.load(Ordering::Relaxed)),
-            input_empty: Duration::from_nanos(self.input_empty_nanos.load(Ordering::Relaxed)),
-        }
-    }
-}
-
-fn add_elapsed(total: &AtomicU64, since: Instant) {
-    let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    total.fetch_add(nanos, Ordering::Relaxed);
 }
 
 /// The figures of one stage. See [`Profile`].
@@ -189,6 +110,21 @@ pub struct StageReport {
     active: Duration,
     output_full: Duration,
     input_empty: Duration,
+}
+
+impl StageReport {
+    fn of(stats: &StageStats) -> Self {
+        let snapshot = stats.snapshot();
+        StageReport {
+            name: stats.name.clone(),
+            threads: stats.threads,
+            items: snapshot.items,
+            elapsed: snapshot.elapsed,
+            active: snapshot.worker_time,
+            output_full: snapshot.output_full,
+            input_empty: snapshot.input_empty,
+        }
+    }
 }
 
 impl StageReport {

@@ -5,7 +5,7 @@ use std::sync::mpsc::{
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
-use crate::sync::lock_std;
+use crate::sync::lock;
 
 /// Creates an unbounded channel whose receiving end can be cloned and shared
 /// by several threads: each message goes to exactly one of them.
@@ -89,7 +89,7 @@ impl<T> SharedReceiver<T> {
     /// The receiver; a thread that panicked while holding it left no state
     /// half-changed (receiving is one call), so poison is ignored.
     fn lock(&self) -> MutexGuard<'_, Receiver<T>> {
-        lock_std(&self.inner)
+        lock(&self.inner)
     }
 
     /// Waits for the next message; an error once every sender is gone.

@@ -373,9 +373,9 @@ fn size_hint_is_valid_at_every_step() {
 #[test]
 fn debug_shows_the_state() {
     let mut stage = (0..3).parallel_map_with(options("pm-dbg", 1, 2), |n| n);
-    assert!(
-        format!("{stage:?}")
-            .starts_with(r#"ParallelMap { state: "idle", options: ParallelMapOptions {"#)
+    assert_eq!(
+        format!("{stage:?}"),
+        r#"ParallelMap { state: "idle", name: "pm-dbg", threads: 1, window: 2, order: Input, .. }"#
     );
     stage.next();
     assert_eq!(

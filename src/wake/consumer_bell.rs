@@ -1,19 +1,9 @@
-//! How a producer wakes a consumer that sleeps on an empty ring, without a
-//! locked instruction per item.
-//!
-//! The consumer can see for itself whether items are waiting (it looks at
-//! the ring), so the producer does not count its pushes here; it only has to
-//! notice a sleeper. After each push it runs the light half of an
-//! [asymmetric fence pair](crate::fence) and reads one flag with a plain
-//! load. A consumer about to sleep sets that flag, runs the heavy half, and
-//! looks at the ring once more. Whichever comes first, one side sees the
-//! other: the consumer finds the item and does not sleep, or the producer
-//! finds the flag and wakes it. A lost wake-up, which would strand the item
-//! (or the end of the stream) and deadlock, cannot happen; the loom models at
-//! the bottom check this over every interleaving of two threads up to three
-//! preemptions.
+//! The bell a consumer sleeps on: a flag word, rung with a plain load and
+//! no locked instruction. See [the protocol](super#waking-a-consumer-a-flag-and-an-asymmetric-fence-pair).
 
-use crate::sync::{AtomicUsize, Ordering, Sleeper, fence, thread};
+use super::Sleeper;
+use super::fence::FencePair;
+use crate::sync::shim::{AtomicUsize, Ordering, fence, thread};
 
 /// The consumer is asleep, or about to be.
 const SLEEPING: usize = 1;
@@ -24,28 +14,20 @@ const HUNG_UP: usize = 4;
 
 /// Where the consumer of one ring sleeps.
 #[derive(Debug)]
-pub(crate) struct Doorbell {
+pub(crate) struct ConsumerBell {
     /// `HUNG_UP? | CLOSED? | SLEEPING?`: one word, which the producer reads
     /// at every push and the consumer writes only to sleep or leave.
     word: AtomicUsize,
     sleeper: Sleeper,
-    #[cfg(not(loom))]
-    fences: crate::fence::Fences,
-    /// Loom knows no `membarrier`: the pair is modelled as read-modify-writes
-    /// of this one word, which order the two sides just as the pair does.
-    #[cfg(loom)]
-    fence_word: AtomicUsize,
+    fences: FencePair,
 }
 
-impl Doorbell {
+impl ConsumerBell {
     pub(crate) fn new() -> Self {
-        Doorbell {
+        ConsumerBell {
             word: AtomicUsize::new(0),
             sleeper: Sleeper::new(),
-            #[cfg(not(loom))]
-            fences: crate::fence::Fences::for_this_process(),
-            #[cfg(loom)]
-            fence_word: AtomicUsize::new(0),
+            fences: FencePair::new(),
         }
     }
 
@@ -53,7 +35,7 @@ impl Doorbell {
     /// for itself (a push). Costs a plain load while nobody sleeps.
     #[inline]
     pub(crate) fn ring(&self) {
-        self.light_fence();
+        self.fences.light();
         if self.word.load(Ordering::Relaxed) & SLEEPING != 0 {
             self.wake();
         }
@@ -72,7 +54,7 @@ impl Doorbell {
         self.word.fetch_or(HUNG_UP, Ordering::Release);
     }
 
-    /// Whether [`hang_up`](Doorbell::hang_up) has been called; may answer
+    /// Whether [`hang_up`](ConsumerBell::hang_up) has been called; may answer
     /// late, never wrongly "yes". A plain load of a line the producer reads
     /// at every push anyway.
     #[inline]
@@ -80,7 +62,7 @@ impl Doorbell {
         self.word.load(Ordering::Relaxed) & HUNG_UP != 0
     }
 
-    /// Whether [`close`](Doorbell::close) has been called. Every event before
+    /// Whether [`close`](ConsumerBell::close) has been called. Every event before
     /// it is visible once this says `true`.
     #[inline]
     pub(crate) fn is_closed(&self) -> bool {
@@ -94,7 +76,7 @@ impl Doorbell {
     pub(crate) fn sleep_while(&self, nothing_new: impl Fn() -> bool) {
         self.sleeper.register_current();
         let before = self.word.fetch_or(SLEEPING, Ordering::AcqRel);
-        let ordered = self.heavy_fence();
+        let ordered = self.fences.heavy();
         if before & CLOSED == 0 && nothing_new() {
             if ordered {
                 // A ring whose load comes after the heavy fence sees SLEEPING
@@ -102,7 +84,7 @@ impl Doorbell {
                 thread::park();
             } else {
                 // Without the fence a ring may miss us: look again soon.
-                park_briefly();
+                super::fence::nap_unfenced();
             }
         }
         self.word.fetch_and(!SLEEPING, Ordering::AcqRel);
@@ -116,39 +98,10 @@ impl Doorbell {
         fence(Ordering::Acquire);
         self.sleeper.wake();
     }
-
-    #[inline]
-    fn light_fence(&self) {
-        #[cfg(not(loom))]
-        self.fences.light();
-        #[cfg(loom)]
-        self.fence_word.fetch_add(0, Ordering::AcqRel);
-    }
-
-    fn heavy_fence(&self) -> bool {
-        #[cfg(not(loom))]
-        return self.fences.heavy();
-        #[cfg(loom)]
-        {
-            self.fence_word.fetch_add(0, Ordering::AcqRel);
-            true
-        }
-    }
-}
-
-#[cfg(not(loom))]
-fn park_briefly() {
-    std::thread::park_timeout(std::time::Duration::from_millis(1));
-}
-
-/// Loom's heavy fence always runs, so this is never called there.
-#[cfg(loom)]
-fn park_briefly() {
-    thread::yield_now();
 }
 
 /// Exhaustive checks of the protocol: run with
-/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- doorbell`.
+/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- wake::consumer_bell`.
 //
 // The spawned thread is never joined: loom would deliver a late `unpark`
 // (which the protocol allows) to a thread blocked in `join` as the end of
@@ -167,8 +120,8 @@ mod loom_tests {
         report_every: usize,
         pushed: AtomicUsize,
         popped: AtomicUsize,
-        doorbell: Doorbell,
-        reports: crate::bell::Bell,
+        bell: ConsumerBell,
+        reports: super::super::ProducerBell,
     }
 
     impl Channel {
@@ -178,8 +131,8 @@ mod loom_tests {
                 report_every,
                 pushed: AtomicUsize::new(0),
                 popped: AtomicUsize::new(0),
-                doorbell: Doorbell::new(),
-                reports: crate::bell::Bell::new(),
+                bell: ConsumerBell::new(),
+                reports: super::super::ProducerBell::new(),
             }
         }
 
@@ -187,7 +140,7 @@ mod loom_tests {
         /// `RingSender::send` does; `false` if the receiver has gone.
         fn send(&self, count: usize) -> bool {
             loop {
-                if self.doorbell.hung_up() {
+                if self.bell.hung_up() {
                     return false;
                 }
                 let seen = self.reports.read();
@@ -200,7 +153,7 @@ mod loom_tests {
                 self.reports.sleep_while(|now| now == seen);
             }
             self.pushed.store(count, Ordering::Release);
-            self.doorbell.ring();
+            self.bell.ring();
             true
         }
 
@@ -223,13 +176,13 @@ mod loom_tests {
                     self.reports.ring(unreported);
                     unreported = 0;
                 }
-                if self.doorbell.is_closed() {
+                if self.bell.is_closed() {
                     if self.pushed.load(Ordering::Acquire) == taken {
                         break;
                     }
                     continue;
                 }
-                self.doorbell
+                self.bell
                     .sleep_while(|| self.pushed.load(Ordering::Acquire) == taken);
             }
             taken
@@ -246,7 +199,7 @@ mod loom_tests {
                 count += 1;
             }
             if then_close {
-                channel.doorbell.close();
+                channel.bell.close();
             }
         });
     }
@@ -277,7 +230,7 @@ mod loom_tests {
 
     /// Both directions at once: a ring of one slot and three items, so the
     /// producer sleeps on the pop bell while the ring is full and the
-    /// consumer on the doorbell while it is empty. Neither sleeps for ever,
+    /// consumer on the consumer bell while it is empty. Neither sleeps for ever,
     /// and every item arrives.
     #[test]
     fn bounded_hand_off_never_deadlocks() {
@@ -308,7 +261,7 @@ mod loom_tests {
             spawn_sender(&channel, 3, true);
             assert_eq!(channel.receive(1), 1);
             // What `RingReceiver::drop` does.
-            channel.doorbell.hang_up();
+            channel.bell.hang_up();
             channel.reports.close();
         });
     }

@@ -14,7 +14,7 @@
 //!   not ended, the result the consumer waits for is always on its way.
 
 use std::collections::VecDeque;
-use std::panic::{self, AssertUnwindSafe};
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -22,11 +22,12 @@ use std::time::Instant;
 
 use crossbeam_utils::Backoff;
 
-use crate::launch::{Launch, Thread};
-use crate::profile::StageStats;
+use crate::launch::{Launch, WorkerThread};
+use crate::lazy::{DebugFields, Engine};
 use crate::size_hint::{self, SizeHint};
-use crate::sync::lock_std as lock;
-use crate::worker::PanicPayload;
+use crate::stats::Stats;
+use crate::sync::lock;
+use crate::unwind::PanicPayload;
 
 /// What became of one item: `f`'s result, or the panic of the source or of `f`.
 type Outcome<U> = Result<U, PanicPayload>;
@@ -40,7 +41,7 @@ struct Shared<I, F> {
     window_size: usize,
     /// Set once `f` has panicked: nothing more is pulled.
     stopped: AtomicBool,
-    stats: Option<Arc<StageStats>>,
+    stats: Stats,
     f: F,
 }
 
@@ -91,7 +92,7 @@ where
             return Pulled::Nothing;
         };
         let index = feed.next_index;
-        match panic::catch_unwind(AssertUnwindSafe(|| source.next())) {
+        match crate::unwind::catch(|| source.next()) {
             Ok(Some(item)) => {
                 feed.next_index += 1;
                 Pulled::Item(index, item)
@@ -111,7 +112,7 @@ where
 
     /// Runs `f`, catching its panic; after one, no more items are pulled.
     fn apply(&self, item: I::Item) -> Outcome<U> {
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| (self.f)(item)));
+        let outcome = crate::unwind::catch(|| (self.f)(item));
         if outcome.is_err() {
             self.stopped.store(true, Ordering::Relaxed);
         }
@@ -134,9 +135,7 @@ where
                 .unwrap_or_else(PoisonError::into_inner);
             window.sleepers -= 1;
         }
-        if let Some(stats) = &self.stats {
-            stats.waited_output_full(since);
-        }
+        self.stats.waited_output_full(Some(since));
         !window.cancelled
     }
 
@@ -183,18 +182,29 @@ pub(crate) struct Pool<'scope, U> {
     /// Outcomes that have reached this thread, delivered or not.
     received: usize,
     remaining: SizeHint,
-    threads: Vec<Thread<'scope>>,
+    threads: Vec<WorkerThread<'scope>>,
     finished: bool,
-    stats: Option<Arc<StageStats>>,
+    stats: Stats,
 }
 
 /// How a pool is set up; see `ParallelMapOptions`.
+#[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) threads: usize,
     pub(crate) window_size: usize,
     pub(crate) order: Order,
     pub(crate) name: String,
-    pub(crate) stats: Option<Arc<StageStats>>,
+    pub(crate) stats: Stats,
+}
+
+impl DebugFields for Settings {
+    fn debug_fields(&self, debug: &mut fmt::DebugStruct<'_, '_>) {
+        debug
+            .field("name", &self.name)
+            .field("threads", &self.threads)
+            .field("window", &self.window_size)
+            .field("order", &self.order);
+    }
 }
 
 impl<'scope, U: Send + 'scope> Pool<'scope, U> {
@@ -214,9 +224,7 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
             stats,
         } = settings;
         let remaining = source.size_hint();
-        if let Some(stats) = &stats {
-            stats.start();
-        }
+        stats.start();
         let shared = Arc::new(Shared {
             feed: Mutex::new(Feed {
                 source: Some(source),
@@ -240,11 +248,9 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
                 let shared = Arc::clone(&shared);
                 let sender = sender.clone();
                 launcher.spawn(format!("{name}-{n}"), move || {
-                    let since = Instant::now();
+                    let since = shared.stats.clock();
                     shared.work(&sender);
-                    if let Some(stats) = &shared.stats {
-                        stats.worker_done(since);
-                    }
+                    shared.stats.worker_done(since);
                 })
             })
             .collect();
@@ -263,9 +269,11 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
             stats,
         }
     }
+}
 
+impl<U> Pool<'_, U> {
     /// The next result, in the pool's order; re-raises a panic in its turn.
-    pub(crate) fn next(&mut self) -> Option<U> {
+    fn next_result(&mut self) -> Option<U> {
         if self.finished {
             return None;
         }
@@ -302,11 +310,9 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
             }
             // An error means every worker has exited: what is left is on this
             // thread, so `help` decides next time round, without blocking.
-            let since = self.stats.as_ref().map(|_| Instant::now());
+            let since = self.stats.clock();
             let received = self.results.recv();
-            if let (Some(stats), Some(since)) = (&self.stats, since) {
-                stats.waited_input_empty(since);
-            }
+            self.stats.waited_input_empty(since);
             if let Ok((index, outcome)) = received {
                 self.place(index, outcome);
             }
@@ -349,16 +355,14 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
     /// Hands one outcome to the caller and moves the window on.
     fn deliver(&mut self, outcome: Outcome<U>) -> Option<U> {
         self.delivered += 1;
-        if let Some(stats) = &self.stats {
-            stats.delivered();
-        }
+        self.stats.delivered(1);
         self.remaining = size_hint::after_one(self.remaining);
         self.feeder.advance(self.delivered);
         match outcome {
             Ok(value) => Some(value),
             Err(payload) => {
                 self.stop();
-                panic::resume_unwind(payload)
+                crate::unwind::resume(payload)
             }
         }
     }
@@ -372,7 +376,7 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
             thread.join();
         }
         if let Some(payload) = pending {
-            panic::resume_unwind(payload);
+            crate::unwind::resume(payload);
         }
         None
     }
@@ -380,9 +384,7 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
     /// Ends the stream and tells every worker to stop at its next hand-off,
     /// without waiting: after a panic a worker may be stuck in the source.
     fn stop(&mut self) {
-        if let Some(stats) = &self.stats {
-            stats.end();
-        }
+        self.stats.end();
         self.finished = true;
         self.remaining = size_hint::EMPTY;
         self.early.clear();
@@ -390,12 +392,18 @@ impl<'scope, U: Send + 'scope> Pool<'scope, U> {
     }
 }
 
-impl<U> Pool<'_, U> {
-    pub(crate) fn size_hint(&self) -> SizeHint {
+impl<U> Engine for Pool<'_, U> {
+    type Item = U;
+
+    fn next(&mut self) -> Option<U> {
+        self.next_result()
+    }
+
+    fn size_hint(&self) -> SizeHint {
         self.remaining
     }
 
-    pub(crate) fn is_finished(&self) -> bool {
+    fn is_finished(&self) -> bool {
         self.finished
     }
 }
@@ -405,9 +413,7 @@ impl<U> Drop for Pool<'_, U> {
         // Not joined: a worker may be stuck in the source. Dropping `results`
         // makes every later send fail, so busy workers stop too.
         self.feeder.cancel();
-        if let Some(stats) = &self.stats {
-            stats.end();
-        }
+        self.stats.end();
     }
 }
 

@@ -1,94 +1,48 @@
 //! A bounded single-producer single-consumer channel that costs a few
 //! nanoseconds per item: a lock-free ring ([`rtrb`]) carries the items, a
-//! [`Doorbell`] wakes a consumer that sleeps on an empty ring, and a
-//! [`Bell`] wakes a producer that sleeps on a full one.
-//!
-//! Every push is visible to the consumer at once (it is one release store),
-//! and costs no locked instruction where Linux's `membarrier` is available
-//! (a full fence elsewhere): the doorbell wakes a sleeping consumer through
-//! an asymmetric fence pair, so an item is never stranded, even if the
-//! producer then blocks for ever inside its source. Pops are counted in
-//! batches (every quarter of the capacity, and whenever the consumer is about
-//! to wait), which is when a producer waiting for room is woken. Before
-//! sleeping, each side spins for up to 20 µs, since parking and waking a
-//! thread costs about 10 µs. And neither side chases the other item by item
-//! if it can help it, since every cache line that crosses between two cores
-//! costs tens of nanoseconds: a consumer that runs out of items, or folds,
-//! waits up to 1 µs for a quarter of the ring before it takes fewer, and a
-//! producer that finds the ring full waits up to 1 µs for a quarter of it
-//! to empty before it takes any room.
+//! [`ConsumerBell`] wakes a consumer that sleeps on an empty ring, and a
+//! [`ProducerBell`] wakes a producer that sleeps on a full one, as
+//! [`crate::wake`] describes. Pops are reported to the producer a
+//! [`quarter`] of the ring at a time (and whenever the consumer is about to
+//! wait), which is also how much room a producer that found the ring full
+//! waits for, and at most how much a folding consumer takes at once.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
-use crate::bell::Bell;
-use crate::doorbell::Doorbell;
-use crate::profile::StageStats;
-
-/// How long a consumer that finds only a few items waits for more before it
-/// takes them (a bounded, microsecond wait, never more), and how long a
-/// producer that finds the ring full waits for a quarter of it to empty
-/// before it takes any room.
-const LINGER: Duration = Duration::from_micros(1);
-/// How many `spin_loop`s apart a spinning side looks at the ring: each look
-/// pulls a cache line from the other side's core.
-const SPINS_PER_LOOK: u32 = 8;
-
-/// How long a side that cannot go on spins before it sleeps. Waking a
-/// sleeper costs about 10 µs, and a consumer runs a `membarrier` (an
-/// interrupt on every core running a thread of the process) before it
-/// sleeps, so a wait that ends
-/// within this is cheaper spun; a side blocked for longer sleeps after it.
-const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(20);
-/// For this long a waiting side only spins; after it, it also yields its
-/// core between looks, in case the other side is waiting for it there.
-const SPIN_ONLY: Duration = Duration::from_micros(2);
-
-/// Spins until `done` says so, for at most `limit`; whether it said so.
-fn spin_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    loop {
-        if done() {
-            return true;
-        }
-        let spun = start.elapsed();
-        if spun >= limit {
-            return false;
-        }
-        if spun < SPIN_ONLY {
-            for _ in 0..SPINS_PER_LOOK {
-                std::hint::spin_loop();
-            }
-        } else {
-            std::thread::yield_now();
-        }
-    }
-}
+use crate::stats::Stats;
+use crate::wake::spin::{LINGER, SPIN_BEFORE_SLEEP, spin_for};
+use crate::wake::{ConsumerBell, ProducerBell};
 
 /// The two bells both ends share.
 #[derive(Debug)]
 struct Bells {
     /// Rung at every push; closed when the sender is gone.
-    pushed: CachePadded<Doorbell>,
+    pushed: CachePadded<ConsumerBell>,
     /// Counts pops (reported in batches); closed when the receiver is gone.
     /// Padded apart, since each side writes one and mostly reads the other.
-    popped: CachePadded<Bell>,
+    popped: CachePadded<ProducerBell>,
+}
+
+/// How far apart the two sides of a ring of `capacity` keep: pops are
+/// reported this many at a time, a producer that found the ring full waits
+/// for this much room, and a folding consumer takes at most this many
+/// items at once. A quarter of the ring: as far apart as the two can be
+/// without either side running dry while the other works.
+pub(crate) fn quarter(capacity: usize) -> usize {
+    (capacity / 4).max(1)
 }
 
 /// Creates a channel that holds at most `capacity` items.
 pub(crate) fn channel<T>(capacity: usize) -> (RingSender<T>, RingReceiver<T>) {
     let (producer, consumer) = RingBuffer::new(capacity);
     let bells = Arc::new(Bells {
-        pushed: CachePadded::new(Doorbell::new()),
-        popped: CachePadded::new(Bell::new()),
+        pushed: CachePadded::new(ConsumerBell::new()),
+        popped: CachePadded::new(ProducerBell::new()),
     });
-    // Pops are reported this often, and a producer that found the ring full
-    // waits for this much room: about as far apart as the two can be
-    // without either side chasing the other slot by slot.
-    let quarter = (capacity / 4).max(1);
+    let quarter = quarter(capacity);
     let sender = RingSender {
         ring: producer,
         bells: Arc::clone(&bells),
@@ -115,7 +69,7 @@ impl<T> RingSender<T> {
     /// Sends `item`, waiting while the channel is full; gives it back if the
     /// receiver is gone.
     #[inline]
-    pub(crate) fn send(&mut self, item: T, stats: Option<&StageStats>) -> Result<(), T> {
+    pub(crate) fn send(&mut self, item: T, stats: &Stats) -> Result<(), T> {
         // A late answer only means one more item is made for nobody.
         if self.receiver_gone() {
             return Err(item);
@@ -127,8 +81,8 @@ impl<T> RingSender<T> {
                 Ok(()) => break,
                 Err(PushError::Full(back)) => {
                     item = back;
-                    if stats.is_some() {
-                        waiting_since.get_or_insert_with(Instant::now);
+                    if waiting_since.is_none() {
+                        waiting_since = stats.clock();
                     }
                     if !self.wait_for_room() {
                         return Err(item);
@@ -137,17 +91,15 @@ impl<T> RingSender<T> {
             }
         }
         self.bells.pushed.ring();
-        if let (Some(stats), Some(since)) = (stats, waiting_since) {
-            stats.waited_output_full(since);
-        }
+        stats.waited_output_full(waiting_since);
         Ok(())
     }
 
     /// Whether the receiver has hung up; may answer late, never wrongly "yes".
     #[inline]
     pub(crate) fn receiver_gone(&self) -> bool {
-        // The doorbell's flag, not the popped bell's: the consumer writes the
-        // popped bell's line at every report, the doorbell's almost never.
+        // The consumer bell's flag, not the producer bell's: the consumer writes the
+        // producer bell's line at every report, the consumer bell's almost never.
         self.bells.pushed.hung_up()
     }
 
@@ -201,7 +153,7 @@ impl<T> RingReceiver<T> {
     /// The next item, waiting for one; `None` once the sender is gone and
     /// every item it sent has been received.
     #[inline]
-    pub(crate) fn recv(&mut self, stats: Option<&StageStats>) -> Option<T> {
+    pub(crate) fn recv(&mut self, stats: &Stats) -> Option<T> {
         let item = match self.ring.pop() {
             Ok(item) => Some(item),
             // Either items have come, or the sender has gone and every item
@@ -224,7 +176,7 @@ impl<T> RingReceiver<T> {
         &mut self,
         init: B,
         mut f: impl FnMut(B, T) -> B,
-        stats: Option<&StageStats>,
+        stats: &Stats,
         mut each_chunk: impl FnMut(usize),
     ) -> B {
         let mut accumulated = init;
@@ -287,12 +239,10 @@ impl<T> RingReceiver<T> {
     /// Waits until an item has been pushed, and tells `stats` how long;
     /// `false` once the sender is gone and every item it pushed was taken.
     #[cold]
-    fn wait_for_items(&mut self, stats: Option<&StageStats>) -> bool {
-        let since = stats.map(|_| Instant::now());
+    fn wait_for_items(&mut self, stats: &Stats) -> bool {
+        let since = stats.clock();
         let more = self.spin_then_sleep_for_items();
-        if let (Some(stats), Some(since)) = (stats, since) {
-            stats.waited_input_empty(since);
-        }
+        stats.waited_input_empty(since);
         more
     }
 

@@ -1,20 +1,8 @@
-//! How a consumer wakes a producer that sleeps on a full ring.
-//!
-//! The consumer counts the items it has popped in a [`Bell`], in batches
-//! (see `ring.rs`); the producer sleeps on it when the ring is full, until
-//! the count changes. (The other direction, where a wake-up must cost
-//! nothing per item, is `doorbell.rs`.) The count and the "sleeping" flag
-//! live in one atomic word, so the decision needs no fences:
-//! read-modify-writes of one location are totally ordered, and in that order
-//! either the sleeper's "I am going to sleep" comes first, and the ringer
-//! sees it and wakes it, or the ringer's event comes first, and the sleeper
-//! sees a count other than the one it read and does not sleep. The sleeper
-//! reads the count *before* it looks at the ring, so a pop it missed in the
-//! ring changes the count. A lost wake-up, which would be a deadlock, cannot
-//! happen; the loom models at the bottom check this over every interleaving
-//! of two threads up to three preemptions.
+//! The bell a ring's producer sleeps on while the ring is full: a counting
+//! word. See [the protocol](super#waking-a-producer-a-counting-word).
 
-use crate::sync::{AtomicUsize, Ordering, Sleeper, thread};
+use super::Sleeper;
+use crate::sync::shim::{AtomicUsize, Ordering, thread};
 
 /// Bit 0: the other side is asleep, or about to be.
 const SLEEPING: usize = 1;
@@ -25,13 +13,13 @@ const ONE: usize = 4;
 
 /// An event counter that one thread may sleep on.
 #[derive(Debug)]
-pub(crate) struct Bell {
+pub(crate) struct ProducerBell {
     /// `count * ONE | CLOSED? | SLEEPING?`
     word: AtomicUsize,
     sleeper: Sleeper,
 }
 
-/// What a [`Bell`] says when its sleeper looks at it.
+/// What a [`ProducerBell`] says when its sleeper looks at it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Reading {
     /// Events rung so far, wrapping at `usize::MAX / 4`: compare readings
@@ -40,9 +28,9 @@ pub(crate) struct Reading {
     pub(crate) closed: bool,
 }
 
-impl Bell {
+impl ProducerBell {
     pub(crate) fn new() -> Self {
-        Bell {
+        ProducerBell {
             word: AtomicUsize::new(0),
             sleeper: Sleeper::new(),
         }
@@ -95,7 +83,7 @@ fn decode(word: usize) -> Reading {
 }
 
 /// Exhaustive checks of the protocol: run with
-/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- bell`.
+/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- wake::producer_bell`.
 //
 // The spawned thread is never joined: loom would deliver a late `unpark`
 // (which the protocol allows) to a thread blocked in `join` as the end of
@@ -114,7 +102,7 @@ mod loom_tests {
     #[test]
     fn a_report_after_the_look_is_not_missed() {
         loom::model(|| {
-            let bell = Arc::new(Bell::new());
+            let bell = Arc::new(ProducerBell::new());
             let popped = Arc::new(AtomicUsize::new(0));
             let _consumer = {
                 let (bell, popped) = (Arc::clone(&bell), Arc::clone(&popped));
@@ -140,7 +128,7 @@ mod loom_tests {
     #[test]
     fn close_is_not_missed() {
         loom::model(|| {
-            let bell = Arc::new(Bell::new());
+            let bell = Arc::new(ProducerBell::new());
             let _ringer = {
                 let bell = Arc::clone(&bell);
                 loom::thread::spawn(move || {

@@ -1,0 +1,170 @@
+//! The lazy start both adapters share: building a stage starts nothing; its
+//! first `next()` starts its engine, once, and every call after that goes
+//! to the engine.
+
+use std::fmt;
+
+use crate::size_hint::{self, SizeHint};
+
+/// What an adapter runs once started: an `off_thread` hand-off or a
+/// `parallel_map` pool, seen from the consumer's side.
+pub(crate) trait Engine {
+    type Item;
+
+    /// The next item; `None` once the stream has ended, and from then on.
+    fn next(&mut self) -> Option<Self::Item>;
+
+    /// Folds every remaining item; engines that can do better than a call
+    /// of [`next`](Engine::next) per item override it.
+    fn fold<B>(&mut self, init: B, mut f: impl FnMut(B, Self::Item) -> B) -> B {
+        let mut accumulated = init;
+        while let Some(item) = self.next() {
+            accumulated = f(accumulated, item);
+        }
+        accumulated
+    }
+
+    /// A hint valid for what [`next`](Engine::next) will still return.
+    fn size_hint(&self) -> SizeHint;
+
+    /// Whether the stream has ended.
+    fn is_finished(&self) -> bool;
+}
+
+/// What an idle adapter's `Debug` shows of its settings.
+pub(crate) trait DebugFields {
+    fn debug_fields(&self, debug: &mut fmt::DebugStruct<'_, '_>);
+}
+
+/// Starts an engine from a source and its settings.
+pub(crate) type Start<'scope, I, S, E> = Box<dyn FnOnce(I, S) -> E + Send + 'scope>;
+
+/// A stage that starts its engine on the first `next()`.
+pub(crate) struct Lazy<'scope, I, S, E> {
+    state: State<'scope, I, S, E>,
+}
+
+enum State<'scope, I, S, E> {
+    /// Nothing pulled, no thread.
+    Idle {
+        source: I,
+        settings: S,
+        start: Start<'scope, I, S, E>,
+    },
+    Running(E),
+    /// Starting panicked: the stream stays ended.
+    Broken,
+}
+
+impl<'scope, I, S, E> Lazy<'scope, I, S, E> {
+    pub(crate) fn new(source: I, settings: S, start: Start<'scope, I, S, E>) -> Self {
+        Lazy {
+            state: State::Idle {
+                source,
+                settings,
+                start,
+            },
+        }
+    }
+}
+
+impl<I, S, E> Lazy<'_, I, S, E>
+where
+    I: Iterator,
+    E: Engine,
+{
+    #[inline]
+    pub(crate) fn next(&mut self) -> Option<E::Item> {
+        self.running()?.next()
+    }
+
+    pub(crate) fn fold<B>(mut self, init: B, f: impl FnMut(B, E::Item) -> B) -> B {
+        match self.running() {
+            Some(engine) => engine.fold(init, f),
+            None => init,
+        }
+    }
+
+    pub(crate) fn size_hint(&self) -> SizeHint {
+        match &self.state {
+            State::Idle { source, .. } => source.size_hint(),
+            State::Running(engine) => engine.size_hint(),
+            State::Broken => size_hint::EMPTY,
+        }
+    }
+
+    /// The engine, started now if it was idle; `None` if starting failed.
+    #[inline]
+    fn running(&mut self) -> Option<&mut E> {
+        if let State::Idle { .. } = self.state {
+            // If `start` panics, the stage stays broken rather than half-built.
+            if let State::Idle {
+                source,
+                settings,
+                start,
+            } = std::mem::replace(&mut self.state, State::Broken)
+            {
+                self.state = State::Running(start(source, settings));
+            }
+        }
+        match &mut self.state {
+            State::Running(engine) => Some(engine),
+            State::Idle { .. } | State::Broken => None,
+        }
+    }
+}
+
+impl<I, S: DebugFields, E: Engine> Lazy<'_, I, S, E> {
+    /// Writes an adapter's `Debug`: its state and settings, never its items.
+    pub(crate) fn debug(&self, adapter: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct(adapter);
+        match &self.state {
+            State::Idle { settings, .. } => {
+                debug.field("state", &"idle");
+                settings.debug_fields(&mut debug);
+                &mut debug
+            }
+            State::Running(engine) if !engine.is_finished() => debug
+                .field("state", &"running")
+                .field("size_hint", &engine.size_hint()),
+            State::Running(_) | State::Broken => debug.field("state", &"finished"),
+        };
+        debug.finish_non_exhaustive()
+    }
+}
+
+/// Implements `Iterator`, `FusedIterator` and `Debug` for an adapter whose
+/// `stage` field is a [`Lazy`]: the same for the plain and the scoped form.
+macro_rules! lazy_adapter {
+    ($name:literal, [$($generics:tt)*] $adapter:ty, item = $item:ty) => {
+        impl<$($generics)*> Iterator for $adapter {
+            type Item = $item;
+
+            #[inline]
+            fn next(&mut self) -> Option<$item> {
+                self.stage.next()
+            }
+
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.stage.size_hint()
+            }
+
+            fn fold<B, F>(self, init: B, f: F) -> B
+            where
+                F: FnMut(B, $item) -> B,
+            {
+                self.stage.fold(init, f)
+            }
+        }
+
+        impl<$($generics)*> std::iter::FusedIterator for $adapter {}
+
+        impl<$($generics)*> std::fmt::Debug for $adapter {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.stage.debug($name, f)
+            }
+        }
+    };
+}
+
+pub(crate) use lazy_adapter;

@@ -1,0 +1,155 @@
+//! The figures a profiled stage records as it runs, behind a handle that
+//! costs one branch per call when no [`Profile`](crate::Profile) was given.
+//!
+//! Only waits are timed, and only when they happen; the fast path of a
+//! hand-off counts delivered items with a plain load and store, since one
+//! consumer counts at a time. [`crate::profile`] turns these figures into
+//! the public report.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The live figures of one stage, shared by its threads and its profile.
+#[derive(Debug)]
+pub(crate) struct StageStats {
+    pub(crate) name: String,
+    pub(crate) threads: usize,
+    items: AtomicU64,
+    /// Worker threads' lifetimes, added up.
+    worker_nanos: AtomicU64,
+    /// Time the consumer spent running the stage's own work (a
+    /// `parallel_map` consumer that helps), which belongs to the stage.
+    helped_nanos: AtomicU64,
+    output_full_nanos: AtomicU64,
+    input_empty_nanos: AtomicU64,
+    started: OnceLock<Instant>,
+    ended: OnceLock<Instant>,
+}
+
+/// What [`StageStats`] held when it was read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) items: u64,
+    pub(crate) elapsed: Duration,
+    pub(crate) worker_time: Duration,
+    pub(crate) helped: Duration,
+    pub(crate) output_full: Duration,
+    pub(crate) input_empty: Duration,
+}
+
+impl StageStats {
+    pub(crate) fn new(name: &str, threads: usize) -> Self {
+        StageStats {
+            name: name.to_owned(),
+            threads,
+            items: AtomicU64::new(0),
+            worker_nanos: AtomicU64::new(0),
+            helped_nanos: AtomicU64::new(0),
+            output_full_nanos: AtomicU64::new(0),
+            input_empty_nanos: AtomicU64::new(0),
+            started: OnceLock::new(),
+            ended: OnceLock::new(),
+        }
+    }
+
+    /// The figures as of now; a stage still running counts up to now.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let elapsed = match (self.started.get(), self.ended.get()) {
+            (Some(started), Some(ended)) => ended.saturating_duration_since(*started),
+            (Some(started), None) => started.elapsed(),
+            (None, _) => Duration::ZERO,
+        };
+        let read = |nanos: &AtomicU64| Duration::from_nanos(nanos.load(Ordering::Relaxed));
+        Snapshot {
+            items: self.items.load(Ordering::Relaxed),
+            elapsed,
+            worker_time: read(&self.worker_nanos),
+            helped: read(&self.helped_nanos),
+            output_full: read(&self.output_full_nanos),
+            input_empty: read(&self.input_empty_nanos),
+        }
+    }
+}
+
+/// A stage's handle on its figures: every method does nothing when the
+/// stage is not profiled.
+#[derive(Clone, Default)]
+pub(crate) struct Stats(Option<Arc<StageStats>>);
+
+impl std::fmt::Debug for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "profiled" } else { "off" })
+    }
+}
+
+impl Stats {
+    /// A handle that records nothing.
+    pub(crate) fn off() -> Self {
+        Stats(None)
+    }
+
+    pub(crate) fn recording_to(stats: Arc<StageStats>) -> Self {
+        Stats(Some(stats))
+    }
+
+    /// The current time, if anything will be timed: pass it back to one of
+    /// the `waited_*` methods once the wait is over.
+    #[inline]
+    pub(crate) fn clock(&self) -> Option<Instant> {
+        self.0.as_ref().map(|_| Instant::now())
+    }
+
+    /// The stage's first `next()`.
+    pub(crate) fn start(&self) {
+        if let Some(stats) = &self.0 {
+            let _ = stats.started.set(Instant::now());
+        }
+    }
+
+    /// The stage has ended or been dropped; later calls change nothing.
+    pub(crate) fn end(&self) {
+        if let Some(stats) = &self.0 {
+            let _ = stats.ended.set(Instant::now());
+        }
+    }
+
+    /// Counts delivered items. Only the stage's consumer counts, one thread
+    /// at a time, so a load and a store do: no locked add on every item.
+    #[inline]
+    pub(crate) fn delivered(&self, items: usize) {
+        if let Some(stats) = &self.0 {
+            let counted = stats.items.load(Ordering::Relaxed);
+            stats
+                .items
+                .store(counted.wrapping_add(items as u64), Ordering::Relaxed);
+        }
+    }
+
+    /// A worker thread that began at `since` is leaving.
+    pub(crate) fn worker_done(&self, since: Option<Instant>) {
+        self.add_since(since, |stats| &stats.worker_nanos);
+    }
+
+    /// The consumer ran the stage's work itself since `since`.
+    pub(crate) fn helped(&self, since: Option<Instant>) {
+        self.add_since(since, |stats| &stats.helped_nanos);
+    }
+
+    /// A worker waited, since `since`, because the stage's output was full.
+    pub(crate) fn waited_output_full(&self, since: Option<Instant>) {
+        self.add_since(since, |stats| &stats.output_full_nanos);
+    }
+
+    /// The consumer waited, since `since`, because nothing was ready.
+    pub(crate) fn waited_input_empty(&self, since: Option<Instant>) {
+        self.add_since(since, |stats| &stats.input_empty_nanos);
+    }
+
+    fn add_since(&self, since: Option<Instant>, total: impl Fn(&StageStats) -> &AtomicU64) {
+        if let (Some(stats), Some(since)) = (&self.0, since) {
+            let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            total(stats).fetch_add(nanos, Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! How a thread that cannot go on waits, and how it is woken: the protocol
+//! both engines ([`crate::handoff`] and [`crate::pool`]) rest on, told once.
+//!
+//! # Spin, then sleep
+//!
+//! A side that finds nothing to take (or no room to put) first spins for up
+//! to [`SPIN_BEFORE_SLEEP`](spin::SPIN_BEFORE_SLEEP), yielding its core
+//! after [`SPIN_ONLY`](spin::SPIN_ONLY), and only then sleeps: parking and
+//! unparking a thread costs about as much as the whole spin, so a partner
+//! that answers within it is cheaper waited for awake. The wait is timed,
+//! not counted, because a `spin_loop` costs very different amounts on
+//! different CPUs. A side that could go on with only a few items lingers up
+//! to [`LINGER`](spin::LINGER) for more, so that the two sides do not chase
+//! each other slot by slot (each cache line that crosses between two cores
+//! costs tens of nanoseconds).
+//!
+//! # Waking a consumer: a flag, and an asymmetric fence pair
+//!
+//! [`ConsumerBell`]: the thread that takes items sleeps on it; whoever
+//! makes something it can take (a ring's producer, a pool's workers) rings
+//! it after every such event. The sleeper can see for itself whether
+//! something is waiting (it looks at the ring, or the pool), so ringing
+//! only has to notice a sleeper: a compiler fence and a plain load of one
+//! flag word, no locked instruction. The sleeper sets the flag with a
+//! read-modify-write, runs the heavy half of an [asymmetric fence
+//! pair](fence) (Linux's `membarrier`, which runs a full fence on every
+//! running thread of the process), then looks once more before it parks.
+//! Wherever that heavy fence lands in a ringer's program, either the ringer's
+//! event comes before it, and the sleeper's last look sees it, or the
+//! ringer's load of the flag comes after it, and the ringer wakes the
+//! sleeper. Where `membarrier` is missing, both halves are full fences.
+//!
+//! # Waking a producer: a counting word
+//!
+//! [`ProducerBell`]: the producer of a ring sleeps on it when the ring is
+//! full; the consumer rings it each time it reports a batch of pops (a
+//! quarter of the ring at a time, so rarely). The count and the sleeping
+//! flag live in one word, so no fence is needed: read-modify-writes of one
+//! location are totally ordered, and the sleeper reads the count *before*
+//! it looks at the ring, so a pop it missed there changes the count and it
+//! does not sleep.
+//!
+//! # Waking a pool's workers: many sleepers
+//!
+//! [`WorkersBell`]: any number of threads sleep on it, under a mutex and a
+//! condition variable, and announce themselves in a counter; ringers pay
+//! the same compiler fence and plain load as for a [`ConsumerBell`], and
+//! take the mutex only when someone sleeps.
+//!
+//! # Checked by loom
+//!
+//! A lost wake-up would strand an item (or the end of a stream) and hang
+//! the pipeline. Each bell's file ends with loom models that run its
+//! protocol, as the engines use it, over every interleaving of two or three
+//! threads up to three preemptions:
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- wake`.
+
+mod consumer_bell;
+mod fence;
+mod producer_bell;
+pub(crate) mod spin;
+mod workers_bell;
+
+pub(crate) use consumer_bell::ConsumerBell;
+pub(crate) use producer_bell::ProducerBell;
+pub(crate) use workers_bell::WorkersBell;
+
+use crate::sync::shim::{Mutex, Thread, lock, thread};
+
+/// Whom a single-sleeper bell wakes: the thread that sleeps on it names
+/// itself here before it announces, in the bell's word, that it sleeps.
+#[derive(Debug)]
+struct Sleeper(Mutex<Option<Thread>>);
+
+impl Sleeper {
+    fn new() -> Self {
+        Sleeper(Mutex::new(None))
+    }
+
+    /// Names the current thread as the one to wake.
+    fn register_current(&self) {
+        *lock(&self.0) = Some(thread::current());
+    }
+
+    /// Wakes the named thread, if there is one; an unpark that comes before
+    /// its park makes that park return at once.
+    #[cold]
+    fn wake(&self) {
+        if let Some(sleeper) = lock(&self.0).as_ref() {
+            sleeper.unpark();
+        }
+    }
+}
