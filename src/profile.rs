@@ -110,6 +110,7 @@ pub struct StageReport {
     active: Duration,
     output_full: Duration,
     input_empty: Duration,
+    helped: Duration,
 }
 
 impl StageReport {
@@ -123,6 +124,7 @@ impl StageReport {
             active: snapshot.worker_time,
             output_full: snapshot.output_full,
             input_empty: snapshot.input_empty,
+            helped: snapshot.helped,
         }
     }
 }
@@ -165,6 +167,13 @@ impl StageReport {
     pub fn waited_input_empty(&self) -> Duration {
         self.input_empty
     }
+
+    /// Time the stage's consumer spent running the stage's own work: a
+    /// `parallel_map` consumer runs `f` while it would otherwise wait for a
+    /// result. This time counts as the stage's work, not the consumer's.
+    pub fn consumer_helped(&self) -> Duration {
+        self.helped
+    }
 }
 
 /// What a [`Profile`] found: one row per stage, and which one limited the run.
@@ -198,10 +207,13 @@ impl ProfileReport {
         let mut segments = Vec::with_capacity(self.stages.len() + 1);
         let mut waited_for_input = Duration::ZERO;
         for stage in &self.stages {
-            let capacity = stage.elapsed.as_secs_f64() * stage.threads as f64;
+            // The consumer's help is extra capacity the stage used.
+            let capacity =
+                stage.elapsed.as_secs_f64() * stage.threads as f64 + stage.helped.as_secs_f64();
             let worked = stage
                 .active
-                .saturating_sub(stage.output_full + waited_for_input);
+                .saturating_sub(stage.output_full + waited_for_input)
+                + stage.helped;
             segments.push(Segment {
                 label: format!(
                     "{} ({} thread{})",
@@ -212,7 +224,9 @@ impl ProfileReport {
                 busy: busy_share(capacity, worked.as_secs_f64()),
                 report: Some(stage),
             });
-            waited_for_input = stage.input_empty;
+            // Its consumer was not doing its own work while it waited, nor
+            // while it helped.
+            waited_for_input = stage.input_empty + stage.helped;
         }
         if let Some(last) = self.stages.last() {
             let worked = last.elapsed.saturating_sub(waited_for_input);
@@ -275,8 +289,15 @@ impl fmt::Display for ProfileReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:<28} {:>10} {:>10} {:>12} {:>12} {:>12} {:>6}",
-            "threads", "items", "elapsed", "worker time", "output full", "input empty", "busy"
+            "{:<28} {:>10} {:>10} {:>12} {:>12} {:>12} {:>12} {:>6}",
+            "threads",
+            "items",
+            "elapsed",
+            "worker time",
+            "output full",
+            "input empty",
+            "helped",
+            "busy"
         )?;
         for segment in self.segments() {
             let columns = segment.report.map(|stage| {
@@ -286,12 +307,13 @@ impl fmt::Display for ProfileReport {
                     format!("{:.1?}", stage.active),
                     format!("{:.1?}", stage.output_full),
                     format!("{:.1?}", stage.input_empty),
+                    format!("{:.1?}", stage.helped),
                 )
             });
-            let (items, elapsed, active, full, empty) = columns.unwrap_or_default();
+            let (items, elapsed, active, full, empty, helped) = columns.unwrap_or_default();
             writeln!(
                 f,
-                "{:<28} {items:>10} {elapsed:>10} {active:>12} {full:>12} {empty:>12} {:>5.0}%",
+                "{:<28} {items:>10} {elapsed:>10} {active:>12} {full:>12} {empty:>12} {helped:>12} {:>5.0}%",
                 segment.label,
                 segment.busy * 100.0
             )?;

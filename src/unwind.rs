@@ -52,11 +52,6 @@ impl FirstPanic {
             resume(payload);
         }
     }
-
-    /// The kept panic, if any.
-    pub(crate) fn into_inner(self) -> Option<PanicPayload> {
-        self.0
-    }
 }
 
 impl std::fmt::Debug for FirstPanic {

@@ -241,16 +241,20 @@ fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
     let pulls = Arc::clone(&source.pulls);
     let mut stage = source.off_thread_with(options("tp-fold-room", capacity));
     assert_eq!(stage.next(), Some(0));
-    // Item 0 taken, `capacity` items in the channel, one in the worker's hand.
-    wait_until("the channel is full again", || {
-        pulls.load(Ordering::SeqCst) == capacity + 2
+    // Item 0 taken, the channel full (but perhaps for the slot item 0 left,
+    // which the consumer reports only with a quarter's worth), one item in
+    // the worker's hand, and the worker asleep, waiting for room.
+    wait_until("the worker sleeps on a full channel", || {
+        pulls.load(Ordering::SeqCst) > capacity
+            && threads_named("tp-fold-room").iter().all(|t| t.state == 'S')
     });
+    let before = pulls.load(Ordering::SeqCst);
     let mut folded = Vec::new();
     let folded = stage.fold(&mut folded, |folded, item| {
         if folded.len() == capacity / 4 {
             // The first quarter is folded; this item is in the next chunk.
             wait_until("the worker has room while the fold goes on", || {
-                pulls.load(Ordering::SeqCst) > capacity + 2
+                pulls.load(Ordering::SeqCst) > before
             });
         }
         folded.push(item);

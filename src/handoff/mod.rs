@@ -26,6 +26,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
 use std::sync::{Arc, Mutex};
+use std::thread;
 
 use rtrb::{Producer, RingBuffer};
 
@@ -35,7 +36,7 @@ use crate::lazy::{DebugFields, Engine};
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
 use crate::sync::lock;
-use crate::unwind::{self, PanicPayload};
+use crate::unwind::{self, FirstPanic, PanicPayload};
 
 /// How one hand-off is set up; the adapter's options, turned into what the
 /// engine needs.
@@ -60,6 +61,9 @@ impl DebugFields for Settings {
     }
 }
 
+/// What the worker thread runs: its source, to the end; its panic, if any.
+type WorkerBody<'scope> = Box<dyn FnOnce() -> Result<(), PanicPayload> + Send + 'scope>;
+
 /// Where a worker leaves its source's panic for the consumer.
 type PanicSlot = Arc<Mutex<Option<PanicPayload>>>;
 
@@ -77,6 +81,22 @@ enum Lane<T> {
 }
 
 impl<T> Lane<T> {
+    /// Hands the items only the consumer holds to `each` (those in the
+    /// ring, once the worker has gone), and then drops the ring.
+    fn drain_own(self, mut each: impl FnMut(T)) {
+        match self {
+            Lane::Items(mut receiver) => receiver.drain_if_sender_gone(each),
+            Lane::Batches {
+                mut receiver,
+                current,
+                ..
+            } => {
+                current.into_iter().for_each(&mut each);
+                receiver.drain_if_sender_gone(|batch| batch.into_iter().for_each(&mut each));
+            }
+        }
+    }
+
     /// The next item; `None` once the worker has closed the ring and every
     /// item it sent has been taken.
     fn recv(&mut self, stats: &Stats) -> Option<T> {
@@ -128,10 +148,7 @@ impl<'scope, T> Handoff<'scope, T> {
         let panic = PanicSlot::default();
         let worker_panic = Arc::clone(&panic);
         let worker_stats = stats.clone();
-        let (lane, body): (
-            Lane<T>,
-            Box<dyn FnOnce() -> Result<(), PanicPayload> + Send + 'scope>,
-        ) = if batch == 1 {
+        let (lane, body): (Lane<T>, WorkerBody<'scope>) = if batch == 1 {
             let (mut sender, receiver) = ring::channel(capacity);
             let stats = stats.clone();
             let body = move || worker::send_items(source, &mut sender, &stats);
@@ -248,8 +265,21 @@ impl<T> Engine for Handoff<'_, T> {
 }
 
 impl<T> Drop for Handoff<'_, T> {
+    /// Drops the items waiting for the consumer one by one, catching their
+    /// panics, so that a drop that panics while this thread unwinds cannot
+    /// abort it; once all are dropped, the first such panic is raised,
+    /// unless the thread is panicking already. While the worker is there,
+    /// it drops what is left as it leaves.
     fn drop(&mut self) {
         // A stage dropped early ends here, for its profile.
         self.stats.end();
+        let Some(lane) = self.lane.take() else {
+            return;
+        };
+        let mut first = FirstPanic::default();
+        lane.drain_own(|item| first.keep(unwind::catch_drop(item)));
+        if !thread::panicking() {
+            first.resume_if_any();
+        }
     }
 }

@@ -169,6 +169,19 @@ impl<T> RingReceiver<T> {
         item
     }
 
+    /// If the sender is gone, hands every item left to `each`, so that
+    /// they are dropped here one by one rather than all at once with the
+    /// ring. While the sender is there, taking items would only make room
+    /// for it to pull more before it sees the hang-up; it drops what is
+    /// left when it goes.
+    pub(crate) fn drain_if_sender_gone(&mut self, mut each: impl FnMut(T)) {
+        if self.ring.is_abandoned() {
+            while let Ok(item) = self.ring.pop() {
+                each(item);
+            }
+        }
+    }
+
     /// Folds every item until the sender is gone, taking what is ready a
     /// chunk (at most a quarter of the ring) at a time; `each_chunk` hears
     /// how many items each chunk held, once they are folded.

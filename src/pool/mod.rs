@@ -1,165 +1,69 @@
-//! The machinery behind `parallel_map`: workers that share one source, a
-//! window that bounds how far they run ahead, and a consumer that puts
-//! results back in order and helps with the work when it would otherwise wait.
+//! The engine of `parallel_map`: worker threads pull items from one source,
+//! run `f` on them, and hand the results to the consumer, which puts them
+//! back in order and runs `f` itself on pulled items when it would
+//! otherwise wait. This module is the consumer's end.
 //!
-//! Invariants the code below relies on:
+//! The rules everything else rests on:
 //!
-//! - An item's index is fixed when it is pulled, under the feed lock, so
-//!   indices are dense and follow the source's order.
-//! - An item is pulled only while `index < delivered + window`, so at most
-//!   `window` items are pulled and not yet delivered, wherever they are.
-//! - Every pulled item ends up, exactly once, either in the results channel
-//!   (pulled by a worker) or in the consumer's reorder buffer (pulled by the
-//!   consumer), as a value or as the panic it caused. So while the stream has
-//!   not ended, the result the consumer waits for is always on its way.
+//! - **Only workers call the source.** One worker at a time holds it
+//!   ([`worker`]), gives each pulled item the next index and publishes it at
+//!   once in the [`queue`], before it calls the source again; so an item
+//!   never waits on a thread that is blocked inside the source, however
+//!   long the source blocks. It pulls on only while another thread could
+//!   take what it publishes (otherwise it runs each item first), and only
+//!   while the index is inside the window.
+//! - **The window bounds everything.** An entry is pulled only while its
+//!   index is below `delivered + window`, so at most `window` items are
+//!   pulled and not yet delivered, wherever they are.
+//! - **Every entry ends exactly once**: as a result (or the panic it
+//!   caused) in its runner's results ring or in the consumer's own list,
+//!   or dropped unrun once the stream no longer needs it (after a cancel,
+//!   or behind a panic). Each runner claims entries in index order and
+//!   produces results in that order, so in input order the result the
+//!   consumer waits for is always at the front of one ring, in its own
+//!   list, in the queue, in a runner's hands, or not yet pulled but inside
+//!   the window: it never waits behind a full ring.
+//! - **A panic is an outcome.** The source's panic (in `next`, or in its
+//!   drop after the last item) takes the next index; `f`'s takes its
+//!   item's. Either stops pulling, and is raised by the consumer in its
+//!   turn, once every worker has left but one that may be stuck inside the
+//!   source.
+//! - **Runners claim in chunks** of about [`pace::CHUNK_WORK`] of work
+//!   ([`pace`]), so that claiming costs little next to cheap items, while
+//!   a slow item is claimed on its own.
+
+mod control;
+mod pace;
+mod queue;
+mod worker;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::time::Instant;
+use std::sync::Arc;
+use std::thread::{self, ThreadId};
 
-use crossbeam_utils::Backoff;
+use rtrb::{Consumer, RingBuffer};
 
+use self::control::Control;
+use self::pace::Pace;
+use self::worker::{Core, Shared};
 use crate::launch::{Launch, WorkerThread};
 use crate::lazy::{DebugFields, Engine};
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
-use crate::sync::lock;
-use crate::unwind::PanicPayload;
+use crate::unwind::{self, FirstPanic, PanicPayload};
+use crate::wake::spin::{SPIN_BEFORE_SLEEP, spin_for};
 
 /// What became of one item: `f`'s result, or the panic of the source or of `f`.
 type Outcome<U> = Result<U, PanicPayload>;
 
-/// State shared by the workers and the consumer.
-struct Shared<I, F> {
-    feed: Mutex<Feed<I>>,
-    window: Mutex<Window>,
-    /// Signalled when the window moves on or the consumer hangs up.
-    window_moved: Condvar,
-    window_size: usize,
-    /// Set once `f` has panicked: nothing more is pulled.
-    stopped: AtomicBool,
-    stats: Stats,
-    f: F,
-}
+/// An outcome and the index of its item, as a worker sends it.
+type Sent<U> = (usize, Outcome<U>);
 
-/// The source, and where it stands.
-struct Feed<I> {
-    /// `None` once the source has ended or panicked, or the stream stopped.
-    source: Option<I>,
-    /// The index the next pulled item gets.
-    next_index: usize,
-    /// The number of items, once the source has returned `None`.
-    total: Option<usize>,
-}
-
-struct Window {
-    /// Items the consumer has delivered, in order: indices below this are done.
-    delivered: usize,
-    /// Workers asleep on `window_moved`.
-    sleepers: usize,
-    /// The consumer has hung up.
-    cancelled: bool,
-}
-
-/// One pull from the feed: an indexed item, an indexed panic, or nothing.
-enum Pulled<T> {
-    Item(usize, T),
-    Panicked(usize, PanicPayload),
-    /// The source has ended, or the stream has stopped.
-    Nothing,
-}
-
-impl<I, F, U> Shared<I, F>
-where
-    I: Iterator,
-    F: Fn(I::Item) -> U,
-{
-    /// Whether items may still be pulled from `feed`.
-    fn open(&self, feed: &Feed<I>) -> bool {
-        feed.source.is_some() && !self.stopped.load(Ordering::Relaxed)
-    }
-
-    /// Pulls the next item from `feed`; the caller has checked the window.
-    fn pull(&self, feed: &mut Feed<I>) -> Pulled<I::Item> {
-        let Some(source) = feed
-            .source
-            .as_mut()
-            .filter(|_| !self.stopped.load(Ordering::Relaxed))
-        else {
-            return Pulled::Nothing;
-        };
-        let index = feed.next_index;
-        match crate::unwind::catch(|| source.next()) {
-            Ok(Some(item)) => {
-                feed.next_index += 1;
-                Pulled::Item(index, item)
-            }
-            Ok(None) => {
-                feed.source = None;
-                feed.total = Some(index);
-                Pulled::Nothing
-            }
-            Err(payload) => {
-                feed.source = None;
-                feed.next_index += 1;
-                Pulled::Panicked(index, payload)
-            }
-        }
-    }
-
-    /// Runs `f`, catching its panic; after one, no more items are pulled.
-    fn apply(&self, item: I::Item) -> Outcome<U> {
-        let outcome = crate::unwind::catch(|| (self.f)(item));
-        if outcome.is_err() {
-            self.stopped.store(true, Ordering::Relaxed);
-        }
-        outcome
-    }
-
-    /// Waits until `index` fits in the window; `false` if the consumer hung up.
-    fn wait_for_room(&self, index: usize) -> bool {
-        let mut window = lock(&self.window);
-        let has_room = |window: &Window| index < window.delivered.saturating_add(self.window_size);
-        if has_room(&window) || window.cancelled {
-            return !window.cancelled;
-        }
-        let since = Instant::now();
-        while !has_room(&window) && !window.cancelled {
-            window.sleepers += 1;
-            window = self
-                .window_moved
-                .wait(window)
-                .unwrap_or_else(PoisonError::into_inner);
-            window.sleepers -= 1;
-        }
-        self.stats.waited_output_full(Some(since));
-        !window.cancelled
-    }
-
-    /// A worker's life: pull, apply, send, until the feed or the consumer ends.
-    fn work(&self, results: &Sender<(usize, Outcome<U>)>) {
-        loop {
-            let pulled = {
-                let mut feed = lock(&self.feed);
-                if !self.open(&feed) || !self.wait_for_room(feed.next_index) {
-                    return;
-                }
-                self.pull(&mut feed)
-            };
-            let sent = match pulled {
-                Pulled::Item(index, item) => results.send((index, self.apply(item))),
-                Pulled::Panicked(index, payload) => results.send((index, Err(payload))),
-                Pulled::Nothing => return,
-            };
-            if sent.is_err() {
-                return; // the consumer hung up
-            }
-        }
-    }
-}
+/// The most results a worker's ring holds, whatever the window: a worker
+/// whose ring is full waits for the consumer, which is never waiting for
+/// that worker's later results (see the module docs).
+const MAX_RING: usize = 4096;
 
 /// How results are handed to the consumer: in input order, or as they finish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,30 +72,12 @@ pub(crate) enum Order {
     Completion,
 }
 
-/// The consumer's side of a running pool.
-pub(crate) struct Pool<'scope, U> {
-    feeder: Arc<dyn Feeder<U> + 'scope>,
-    results: Receiver<(usize, Outcome<U>)>,
-    /// Results that came early; slot `k` holds index `delivered + k` (input
-    /// order), or results in arrival order (completion order).
-    early: VecDeque<Option<Outcome<U>>>,
-    order: Order,
-    /// A panic held back, in completion order, until the items before it are out.
-    pending_panic: Option<PanicPayload>,
-    delivered: usize,
-    /// Outcomes that have reached this thread, delivered or not.
-    received: usize,
-    remaining: SizeHint,
-    threads: Vec<WorkerThread<'scope>>,
-    finished: bool,
-    stats: Stats,
-}
-
-/// How a pool is set up; see `ParallelMapOptions`.
+/// How a pool is set up; the adapter's options, turned into what the
+/// engine needs.
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) threads: usize,
-    pub(crate) window_size: usize,
+    pub(crate) window: usize,
     pub(crate) order: Order,
     pub(crate) name: String,
     pub(crate) stats: Stats,
@@ -202,201 +88,332 @@ impl DebugFields for Settings {
         debug
             .field("name", &self.name)
             .field("threads", &self.threads)
-            .field("window", &self.window_size)
+            .field("window", &self.window)
             .field("order", &self.order);
     }
 }
 
+/// The consumer's share of the work, with the item types hidden: claims a
+/// chunk of entries and runs them here, into the consumer's own list;
+/// whether there was anything to claim.
+type Help<'scope, U> = Box<dyn FnMut(&mut VecDeque<Sent<U>>) -> bool + Send + 'scope>;
+
+/// The consumer's end of a running pool.
+pub(crate) struct Pool<'scope, U> {
+    core: Arc<dyn Core + 'scope>,
+    help: Help<'scope, U>,
+    /// One per worker, each in the order that worker ran its entries.
+    rings: Vec<Consumer<Sent<U>>>,
+    /// The ring the last result came from, looked at first next time.
+    last_ring: usize,
+    /// Results of entries the consumer ran itself, in index order.
+    own: VecDeque<Sent<U>>,
+    /// Results handed over so far.
+    delivered: usize,
+    threads: Vec<WorkerThread<'scope>>,
+    remaining: SizeHint,
+    finished: bool,
+}
+
 impl<'scope, U: Send + 'scope> Pool<'scope, U> {
-    /// Starts the workers, named `name-0`, `name-1`, ...
-    pub(crate) fn start<I, F, L>(launcher: L, source: I, f: F, settings: Settings) -> Self
+    /// Starts `threads` workers, named `name-0`, `name-1`, ..., that run
+    /// `f` with a state of their own, made by `init` before their first item.
+    pub(crate) fn start<I, F, Init, S, L>(
+        launcher: L,
+        source: I,
+        f: F,
+        init: Init,
+        settings: Settings,
+    ) -> Self
     where
         I: Iterator + Send + 'scope,
         I::Item: Send + 'scope,
-        F: Fn(I::Item) -> U + Send + Sync + 'scope,
+        F: Fn(&mut S, I::Item) -> U + Send + Sync + 'scope,
+        Init: Fn() -> S + Send + Sync + 'scope,
+        S: Send + 'scope,
         L: Launch<'scope>,
     {
         let Settings {
             threads,
-            window_size,
+            window,
             order,
             name,
             stats,
         } = settings;
         let remaining = source.size_hint();
         stats.start();
-        let shared = Arc::new(Shared {
-            feed: Mutex::new(Feed {
-                source: Some(source),
-                next_index: 0,
-                total: None,
-            }),
-            window: Mutex::new(Window {
-                delivered: 0,
-                sleepers: 0,
-                cancelled: false,
-            }),
-            window_moved: Condvar::new(),
-            window_size,
-            stopped: AtomicBool::new(false),
-            stats: stats.clone(),
-            f,
-        });
-        let (sender, results) = mpsc::channel();
-        let threads = (0..threads)
-            .map(|n| {
-                let shared = Arc::clone(&shared);
-                let sender = sender.clone();
-                launcher.spawn(format!("{name}-{n}"), move || {
-                    let since = shared.stats.clock();
-                    shared.work(&sender);
-                    shared.stats.worker_done(since);
-                })
-            })
-            .collect();
-        Pool {
-            feeder: shared,
-            results,
-            // Grows as results come early; a huge window costs nothing up front.
-            early: VecDeque::with_capacity(window_size.min(64)),
-            order,
-            pending_panic: None,
+        let control = Control::new(threads, window, order, stats);
+        let shared = Arc::new(Shared::new(source, f, init, control));
+        let mut pool = Pool {
+            core: Arc::clone(&shared) as Arc<dyn Core + 'scope>,
+            help: consumer_help(Arc::clone(&shared)),
+            rings: Vec::with_capacity(threads),
+            last_ring: 0,
+            own: VecDeque::new(),
             delivered: 0,
-            received: 0,
+            threads: Vec::with_capacity(threads),
             remaining,
-            threads,
             finished: false,
-            stats,
+        };
+        // If a spawn panics, dropping `pool` cancels the workers started.
+        for me in 0..threads {
+            let (mut results, ring) = RingBuffer::new(window.min(MAX_RING));
+            let shared = Arc::clone(&shared);
+            let thread = launcher.spawn(format!("{name}-{me}"), move || {
+                let since = shared.control.stats.clock();
+                shared.work(me, &mut results);
+                shared.control.stats.worker_done(since);
+                // The last one out drops what the stream left behind.
+                let _ = unwind::catch_drop(shared);
+            });
+            pool.threads.push(thread);
+            pool.rings.push(ring);
         }
+        let consumer_takes = usize::from(order == Order::Input);
+        shared.control.set_takers(threads + consumer_takes);
+        pool
     }
 }
 
-impl<U> Pool<'_, U> {
-    /// The next result, in the pool's order; re-raises a panic in its turn.
-    fn next_result(&mut self) -> Option<U> {
-        if self.finished {
-            return None;
+/// The consumer's share of the work: entries it claims run here, with a
+/// state of this thread's own (made by `init` when it first runs one, and
+/// again if the adapter moves to another thread).
+fn consumer_help<'scope, I, F, Init, S, U>(shared: Arc<Shared<I, F, Init>>) -> Help<'scope, U>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+    F: Fn(&mut S, I::Item) -> U + Send + Sync + 'scope,
+    Init: Fn() -> S + Send + Sync + 'scope,
+    S: Send + 'scope,
+    U: Send + 'scope,
+{
+    let mut states: Vec<(ThreadId, Option<S>)> = Vec::new();
+    let mut pace = Pace::default();
+    let mut claimed = VecDeque::new();
+    Box::new(move |own| {
+        let control = &shared.control;
+        let chunk = pace.chunk(shared.queue.unclaimed(), control.takers());
+        if shared.queue.claim(chunk, &mut claimed) == 0 {
+            return false;
         }
-        // Sleeping costs a wake-up (about 10 µs) per result, far more than a
-        // small item's work: look again a few times before blocking.
-        let backoff = Backoff::new();
+        let here = thread::current().id();
+        let at = match states.iter().position(|(thread, _)| *thread == here) {
+            Some(at) => at,
+            None => {
+                states.push((here, None));
+                states.len() - 1
+            }
+        };
+        let since = control.stats.clock();
+        shared.run_claimed(
+            &mut claimed,
+            &mut states[at].1,
+            &mut pace,
+            |index, outcome| {
+                own.push_back((index, outcome));
+            },
+        );
+        control.stats.helped(since);
+        true
+    })
+}
+
+impl<U> Pool<'_, U> {
+    fn control(&self) -> &Control {
+        self.core.control()
+    }
+
+    /// The next result in input order, running entries here while it is
+    /// not ready.
+    fn next_in_order(&mut self) -> Option<U> {
         loop {
-            if let Some(outcome) = self.take_ready() {
+            if let Some(outcome) = self.take_in_order() {
                 return self.deliver(outcome);
             }
-            match self.results.try_recv() {
-                Ok((index, outcome)) => {
-                    self.place(index, outcome);
-                    continue;
-                }
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => {}
+            if self.control().end() == Some(self.delivered) {
+                return self.finish(None);
             }
-            // In completion order nothing may wait behind a slow item, so the
-            // consumer never takes one on itself.
-            let may_help = self.order == Order::Input;
-            match self.feeder.help(self.delivered, self.received, may_help) {
-                Help::Helped(outcome) => {
-                    if let Some((index, outcome)) = outcome {
-                        self.place(index, outcome);
-                    }
-                    continue;
-                }
-                Help::Ended => return self.end(),
-                Help::Wait => {}
-            }
-            if !backoff.is_completed() {
-                backoff.snooze();
-                continue;
-            }
-            // An error means every worker has exited: what is left is on this
-            // thread, so `help` decides next time round, without blocking.
-            let since = self.stats.clock();
-            let received = self.results.recv();
-            self.stats.waited_input_empty(since);
-            if let Ok((index, outcome)) = received {
-                self.place(index, outcome);
+            if !(self.help)(&mut self.own) {
+                self.wait_for_results();
             }
         }
     }
 
-    /// The result whose turn has come, if it is here.
-    fn take_ready(&mut self) -> Option<Outcome<U>> {
-        match self.order {
-            Order::Input => match self.early.front() {
-                Some(Some(_)) => self.early.pop_front().flatten(),
-                _ => None,
-            },
-            Order::Completion => self.early.pop_front().flatten(),
+    /// The next result to finish, whichever it is.
+    fn next_to_finish(&mut self) -> Option<U> {
+        loop {
+            if let Some(outcome) = self.take_any() {
+                return self.deliver(outcome);
+            }
+            if self.control().end() == Some(self.delivered) {
+                return self.finish(None);
+            }
+            self.wait_for_results();
         }
     }
 
-    /// Files a result that has arrived.
-    fn place(&mut self, index: usize, outcome: Outcome<U>) {
-        self.received += 1;
-        match (self.order, outcome) {
-            (Order::Input, outcome) => {
-                let slot = index - self.delivered;
-                if self.early.len() <= slot {
-                    self.early.resize_with(slot + 1, || None);
-                }
-                self.early[slot] = Some(outcome);
-            }
-            // In completion order a panic waits until the items in flight
-            // are out. It never moves the window, so a worker waiting for
-            // room would wait for ever: stop them all now.
-            (Order::Completion, Err(payload)) => {
-                self.pending_panic.get_or_insert(payload);
-                self.feeder.cancel();
-            }
-            (Order::Completion, Ok(value)) => self.early.push_back(Some(Ok(value))),
+    /// The result numbered `delivered`, if it has been made.
+    fn take_in_order(&mut self) -> Option<Outcome<U>> {
+        let wanted = self.delivered;
+        if self.own.front().is_some_and(|(index, _)| *index == wanted) {
+            return self.own.pop_front().map(|(_, outcome)| outcome);
         }
-    }
-
-    /// Hands one outcome to the caller and moves the window on.
-    fn deliver(&mut self, outcome: Outcome<U>) -> Option<U> {
-        self.delivered += 1;
-        self.stats.delivered(1);
-        self.remaining = size_hint::after_one(self.remaining);
-        self.feeder.advance(self.delivered);
-        match outcome {
-            Ok(value) => Some(value),
-            Err(payload) => {
-                self.stop();
-                crate::unwind::resume(payload)
+        let rings = self.rings.len();
+        for offset in 0..rings {
+            let at = (self.last_ring + offset) % rings;
+            if matches!(self.rings[at].peek(), Ok((index, _)) if *index == wanted) {
+                self.last_ring = at;
+                return self.rings[at].pop().ok().map(|(_, outcome)| outcome);
             }
-        }
-    }
-
-    /// Every result is out and nothing is left to pull: the workers are
-    /// leaving, so wait for them; then end, or raise a held-back panic.
-    fn end(&mut self) -> Option<U> {
-        let pending = self.pending_panic.take();
-        self.stop();
-        for thread in self.threads.drain(..) {
-            thread.join();
-        }
-        if let Some(payload) = pending {
-            crate::unwind::resume(payload);
         }
         None
     }
 
-    /// Ends the stream and tells every worker to stop at its next hand-off,
-    /// without waiting: after a panic a worker may be stuck in the source.
-    fn stop(&mut self) {
-        self.stats.end();
+    /// Any result that has been made, looking at each ring in turn.
+    fn take_any(&mut self) -> Option<Outcome<U>> {
+        let rings = self.rings.len();
+        for offset in 0..rings {
+            let at = (self.last_ring + offset) % rings;
+            if let Ok((_, outcome)) = self.rings[at].pop() {
+                self.last_ring = (at + 1) % rings;
+                return Some(outcome);
+            }
+        }
+        None
+    }
+
+    /// Whether the consumer has something to do: a result to take, an
+    /// entry to run (in input order), or the end of the stream to see.
+    fn anything_new(&self) -> bool {
+        let control = self.control();
+        let result_ready = match control.order {
+            Order::Input => {
+                let wanted = self.delivered;
+                self.rings
+                    .iter()
+                    .any(|ring| matches!(ring.peek(), Ok((index, _)) if *index == wanted))
+                    || self.core.unclaimed() > 0
+            }
+            Order::Completion => self.rings.iter().any(|ring| !ring.is_empty()),
+        };
+        result_ready || control.end() == Some(self.delivered) || control.all_exited()
+    }
+
+    /// Waits until [`anything_new`](Self::anything_new) says so: spinning
+    /// first, then asleep until a worker rings.
+    fn wait_for_results(&self) {
+        let control = self.control();
+        let since = control.stats.clock();
+        if !spin_for(SPIN_BEFORE_SLEEP, || self.anything_new()) {
+            control.consumer_bell.sleep_while(|| !self.anything_new());
+        }
+        control.stats.waited_input_empty(since);
+        if control.all_exited() && !self.anything_but_exits() {
+            self.lost_track();
+        }
+    }
+
+    /// Like [`anything_new`](Self::anything_new), leaving out that every
+    /// worker has exited.
+    fn anything_but_exits(&self) -> bool {
+        let wanted = self.delivered;
+        let control = self.control();
+        control.end() == Some(wanted)
+            || self.core.unclaimed() > 0
+            || self
+                .rings
+                .iter()
+                .any(|ring| matches!(ring.peek(), Ok((index, _)) if control.order == Order::Completion || *index == wanted))
+    }
+
+    /// Every worker has left, yet the stream is not over and nothing is
+    /// left to take: only a bug of threadpipe's can lead here.
+    #[cold]
+    fn lost_track(&self) -> ! {
+        panic!(
+            "threadpipe: parallel_map lost track of item {} (a bug; please report it)",
+            self.delivered
+        )
+    }
+
+    /// Hands one outcome over and moves the window on; a panic ends the
+    /// stream and is raised here.
+    fn deliver(&mut self, outcome: Outcome<U>) -> Option<U> {
+        self.delivered += 1;
+        self.remaining = size_hint::after_one(self.remaining);
+        let control = self.core.control();
+        control.stats.delivered(1);
+        control.delivered(self.delivered);
+        match outcome {
+            Ok(value) => Some(value),
+            Err(payload) => self.finish(Some(payload)),
+        }
+    }
+
+    /// The stream is over, at its end or at a panic: tells the workers to
+    /// leave and joins them, all but any stuck inside the source (which
+    /// leaves when the source returns, as after an early drop); then raises
+    /// the panic, if there is one.
+    fn finish(&mut self, panic: Option<PanicPayload>) -> Option<U> {
         self.finished = true;
         self.remaining = size_hint::EMPTY;
-        self.early.clear();
-        self.feeder.cancel();
+        let control = self.core.control();
+        control.stats.end();
+        control.cancel();
+        let workers = self.threads.len();
+        let settled = |worker: usize| control.has_exited(worker) || control.is_in_source(worker);
+        let all_settled = || (0..workers).all(settled);
+        if !spin_for(SPIN_BEFORE_SLEEP, all_settled) {
+            while !all_settled() {
+                control.consumer_bell.sleep_while(|| !all_settled());
+            }
+        }
+        for (worker, thread) in std::mem::take(&mut self.threads).into_iter().enumerate() {
+            if control.has_exited(worker) {
+                thread.join();
+            }
+            // Otherwise it is inside the source: dropping its handle
+            // detaches it, and it leaves when the source returns.
+        }
+        // Results left behind a panic; their own panics come after it.
+        let _ = self.drop_leftovers();
+        match panic {
+            Some(payload) => unwind::resume(payload),
+            None => None,
+        }
+    }
+
+    /// Drops the results still waiting for the consumer, catching their
+    /// panics; the first one is kept.
+    fn drop_leftovers(&mut self) -> FirstPanic {
+        let mut first = FirstPanic::default();
+        for ring in &mut self.rings {
+            while let Ok(sent) = ring.pop() {
+                first.keep(unwind::catch_drop(sent));
+            }
+        }
+        first.keep(unwind::catch_drop(std::mem::take(&mut self.own)));
+        first
     }
 }
 
 impl<U> Engine for Pool<'_, U> {
     type Item = U;
 
+    /// The next result, in the pool's order; `None` at the end, and from
+    /// then on.
+    ///
+    /// # Panics
+    ///
+    /// Raises the panic of the source or of `f` in its turn.
     fn next(&mut self) -> Option<U> {
-        self.next_result()
+        if self.finished {
+            return None;
+        }
+        match self.control().order {
+            Order::Input => self.next_in_order(),
+            Order::Completion => self.next_to_finish(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -409,78 +426,21 @@ impl<U> Engine for Pool<'_, U> {
 }
 
 impl<U> Drop for Pool<'_, U> {
+    /// Tells the workers to leave, without waiting for them, and drops the
+    /// results waiting here. A panic of one of those drops is raised once
+    /// everything is dropped, unless this thread is already panicking.
     fn drop(&mut self) {
-        // Not joined: a worker may be stuck in the source. Dropping `results`
-        // makes every later send fail, so busy workers stop too.
-        self.feeder.cancel();
-        self.stats.end();
-    }
-}
-
-/// What the consumer's offer to help came to.
-enum Help<U> {
-    /// It ran one item (or found the source's end): here is what it made.
-    Helped(Option<(usize, Outcome<U>)>),
-    /// Results are still on their way from workers: wait for them.
-    Wait,
-    /// Nothing is left anywhere.
-    Ended,
-}
-
-/// The consumer's view of the shared state, with the source and `f` hidden,
-/// so adapter types need not name `f`'s type.
-trait Feeder<U>: Send + Sync {
-    /// Pulls and runs one item here if that can be done without waiting and
-    /// `may_help`; tells whether the stream has ended either way.
-    fn help(&self, delivered: usize, received: usize, may_help: bool) -> Help<U>;
-    /// Moves the window on to `delivered` and wakes a worker waiting for it.
-    fn advance(&self, delivered: usize);
-    /// Tells every worker to stop at its next hand-off. Never blocks for long:
-    /// nobody holds the window lock while running user code.
-    fn cancel(&self);
-}
-
-impl<I, F, U> Feeder<U> for Shared<I, F>
-where
-    I: Iterator + Send,
-    I::Item: Send,
-    F: Fn(I::Item) -> U + Send + Sync,
-{
-    fn help(&self, delivered: usize, received: usize, may_help: bool) -> Help<U> {
-        // A worker holding the feed may be stuck in the source; then wait for
-        // results instead, which may arrive first.
-        let Ok(mut feed) = self.feed.try_lock() else {
-            return Help::Wait;
-        };
-        if !self.open(&feed) {
-            // Workers still hold what was pulled and has not reached us.
-            if feed.next_index > received {
-                return Help::Wait;
-            }
-            return Help::Ended;
+        if !self.finished {
+            let control = self.control();
+            control.stats.end();
+            control.cancel();
         }
-        if !may_help || feed.next_index >= delivered.saturating_add(self.window_size) {
-            return Help::Wait;
+        let mut first = self.drop_leftovers();
+        // The consumer's own states, made by `init`, are dropped here.
+        let help = std::mem::replace(&mut self.help, Box::new(|_| false));
+        first.keep(unwind::catch_drop(help));
+        if !thread::panicking() {
+            first.resume_if_any();
         }
-        let pulled = self.pull(&mut feed);
-        drop(feed);
-        Help::Helped(match pulled {
-            Pulled::Item(index, item) => Some((index, self.apply(item))),
-            Pulled::Panicked(index, payload) => Some((index, Err(payload))),
-            Pulled::Nothing => None,
-        })
-    }
-
-    fn advance(&self, delivered: usize) {
-        let mut window = lock(&self.window);
-        window.delivered = delivered;
-        if window.sleepers > 0 {
-            self.window_moved.notify_all();
-        }
-    }
-
-    fn cancel(&self) {
-        lock(&self.window).cancelled = true;
-        self.window_moved.notify_all();
     }
 }

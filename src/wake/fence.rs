@@ -28,7 +28,7 @@ use std::sync::atomic::{Ordering, compiler_fence, fence};
 /// The fence pair one bell uses: its ringers run [`light`](Self::light),
 /// its sleepers [`heavy`](Self::heavy).
 #[derive(Debug)]
-pub(super) struct FencePair {
+pub(crate) struct FencePair {
     #[cfg(not(loom))]
     fences: Fences,
     /// Loom knows no `membarrier`: the pair is modelled as read-modify-writes
@@ -38,7 +38,7 @@ pub(super) struct FencePair {
 }
 
 impl FencePair {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         FencePair {
             #[cfg(not(loom))]
             fences: Fences::for_this_process(),
@@ -49,7 +49,7 @@ impl FencePair {
 
     /// The ringer's side: between making an event and looking for a sleeper.
     #[inline]
-    pub(super) fn light(&self) {
+    pub(crate) fn light(&self) {
         #[cfg(not(loom))]
         self.fences.light();
         #[cfg(loom)]
@@ -60,7 +60,7 @@ impl FencePair {
     /// `false` if the fence could not be run (the kernel refused a call it
     /// accepted at registration), in which case the caller must not sleep
     /// for long.
-    pub(super) fn heavy(&self) -> bool {
+    pub(crate) fn heavy(&self) -> bool {
         #[cfg(not(loom))]
         return self.fences.heavy();
         #[cfg(loom)]

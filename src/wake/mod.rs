@@ -4,12 +4,12 @@
 //! # Spin, then sleep
 //!
 //! A side that finds nothing to take (or no room to put) first spins for up
-//! to [`SPIN_BEFORE_SLEEP`](spin::SPIN_BEFORE_SLEEP), yielding its core
-//! after [`SPIN_ONLY`](spin::SPIN_ONLY), and only then sleeps: parking and
-//! unparking a thread costs about as much as the whole spin, so a partner
-//! that answers within it is cheaper waited for awake. The wait is timed,
-//! not counted, because a `spin_loop` costs very different amounts on
-//! different CPUs. A side that could go on with only a few items lingers up
+//! to [`SPIN_BEFORE_SLEEP`](spin::SPIN_BEFORE_SLEEP), and only then sleeps:
+//! parking and unparking a thread costs about as much as the whole spin, so
+//! a partner that answers within it is cheaper waited for awake. The wait
+//! is timed, not counted, because a `spin_loop` costs very different
+//! amounts on different CPUs. It never yields its core: two threads that
+//! yield to each other on one core stay there (see [`spin::spin_for`]). A side that could go on with only a few items lingers up
 //! to [`LINGER`](spin::LINGER) for more, so that the two sides do not chase
 //! each other slot by slot (each cache line that crosses between two cores
 //! costs tens of nanoseconds).
@@ -62,6 +62,7 @@ pub(crate) mod spin;
 mod workers_bell;
 
 pub(crate) use consumer_bell::ConsumerBell;
+pub(crate) use fence::FencePair;
 pub(crate) use producer_bell::ProducerBell;
 pub(crate) use workers_bell::WorkersBell;
 

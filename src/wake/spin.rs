@@ -9,11 +9,6 @@ use std::time::{Duration, Instant};
 /// within it is cheaper spun; a longer one sleeps after it.
 pub(crate) const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(20);
 
-/// For this long a waiting side only spins; after it, it also yields its
-/// core between looks, in case the side it waits for is waiting for that
-/// core.
-pub(crate) const SPIN_ONLY: Duration = Duration::from_micros(2);
-
 /// How long a side that could go on with a few items waits for more, so as
 /// not to chase the other side slot by slot: bounded, and short enough
 /// that it holds nothing back in any way that matters.
@@ -23,24 +18,25 @@ pub(crate) const LINGER: Duration = Duration::from_micros(1);
 /// pulls a cache line from the other side's core.
 const SPINS_PER_LOOK: u32 = 8;
 
-/// Looks until `done` says so, for at most `limit`: spinning for the first
-/// [`SPIN_ONLY`], then yielding between looks. Whether `done` said so.
+/// Looks until `done` says so, for at most `limit`; whether it said so.
+///
+/// It never yields its core between looks: a thread that yields to the
+/// thread it waits for, when both sit on one core (a new thread is often
+/// placed on its spawner's), keeps the two together, since the scheduler
+/// leaves a thread that ran a moment ago where it is. One that spins, then
+/// sleeps, leaves the core to the other, and is placed on an idle core
+/// when it is woken.
 pub(crate) fn spin_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     loop {
         if done() {
             return true;
         }
-        let spun = start.elapsed();
-        if spun >= limit {
+        if start.elapsed() >= limit {
             return false;
         }
-        if spun < SPIN_ONLY {
-            for _ in 0..SPINS_PER_LOOK {
-                std::hint::spin_loop();
-            }
-        } else {
-            std::thread::yield_now();
+        for _ in 0..SPINS_PER_LOOK {
+            std::hint::spin_loop();
         }
     }
 }

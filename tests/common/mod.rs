@@ -194,3 +194,164 @@ impl ExitWatch {
         self.exited.load(Ordering::SeqCst)
     }
 }
+
+/// How long a whole test may run before its [`watchdog`] declares it hung.
+pub const HANG: Duration = Duration::from_secs(60);
+
+/// Fails the test run if it is still alive after [`HANG`]: a deadlock in the
+/// code under test then ends in a clear message under plain `cargo test`,
+/// as it does under nextest's timeout, instead of a run that never ends.
+/// Keep the guard alive for the whole test: `let _watchdog = watchdog("name");`.
+#[must_use = "the watchdog stops watching when the guard is dropped"]
+pub fn watchdog(test: &str) -> Watchdog {
+    let (done, finished) = mpsc::channel::<()>();
+    let test = test.to_owned();
+    std::thread::Builder::new()
+        .name("watchdog".to_owned())
+        .spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(HANG) {
+                eprintln!("watchdog: test `{test}` is still running after {HANG:?}: it hangs");
+                std::process::exit(101);
+            }
+        })
+        .expect("spawn the watchdog");
+    Watchdog { _done: done }
+}
+
+/// Keeps a [`watchdog`] watching until dropped.
+pub struct Watchdog {
+    _done: Sender<()>,
+}
+
+/// A source that answers a consumer: it yields item `k + 1` only once the
+/// consumer has handled `k + 1` results (see [`RequestResponse::handled`]),
+/// as a server loop reading requests that depend on its replies does. If
+/// the consumer's next result does not come within [`PATIENCE`], it gives
+/// up and ends early, so a pipeline that held a result back ends short
+/// instead of hanging.
+pub struct RequestResponse {
+    next: usize,
+    len: usize,
+    handled: Receiver<()>,
+    pub gave_up: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RequestResponse {
+    /// The source, and where the consumer reports each result it handled.
+    pub fn new(len: usize) -> (Self, Sender<()>) {
+        let (report, handled) = mpsc::channel();
+        let source = RequestResponse {
+            next: 0,
+            len,
+            handled,
+            gave_up: Arc::default(),
+        };
+        (source, report)
+    }
+}
+
+impl Iterator for RequestResponse {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.next == self.len {
+            return None;
+        }
+        if self.next > 0 && self.handled.recv_timeout(PATIENCE).is_err() {
+            self.gave_up.store(true, Ordering::SeqCst);
+            return None;
+        }
+        self.next += 1;
+        Some(self.next - 1)
+    }
+}
+
+/// Yields `0..len`, but after item `stall_after` waits until released (or
+/// [`PATIENCE`] has passed, which it records), as a socket that goes quiet.
+pub struct Stalling {
+    next: usize,
+    len: usize,
+    stall_after: usize,
+    release: Receiver<()>,
+    pub timed_out: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Stalling {
+    /// The source, and the sender that releases the stall.
+    pub fn new(len: usize, stall_after: usize) -> (Self, Sender<()>) {
+        let (release, released) = mpsc::channel();
+        let source = Stalling {
+            next: 0,
+            len,
+            stall_after,
+            release: released,
+            timed_out: Arc::default(),
+        };
+        (source, release)
+    }
+}
+
+impl Iterator for Stalling {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.next == self.stall_after + 1 && self.release.recv_timeout(PATIENCE).is_err() {
+            self.timed_out.store(true, Ordering::SeqCst);
+        }
+        if self.next == self.len {
+            return None;
+        }
+        self.next += 1;
+        Some(self.next - 1)
+    }
+}
+
+/// A value whose drop panics with `Boom(id)` when `panics` is set.
+#[derive(Debug)]
+pub struct Fragile {
+    pub id: usize,
+    pub panics: bool,
+}
+
+impl Drop for Fragile {
+    fn drop(&mut self) {
+        if self.panics && !std::thread::panicking() {
+            std::panic::panic_any(Boom(self.id));
+        }
+    }
+}
+
+/// Wraps a source so that dropping it panics with `Boom(usize::MAX)`.
+pub struct PanicsOnDrop<I>(pub I);
+
+impl<I: Iterator> Iterator for PanicsOnDrop<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        self.0.next()
+    }
+}
+
+impl<I> Drop for PanicsOnDrop<I> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            std::panic::panic_any(Boom(usize::MAX));
+        }
+    }
+}
+
+/// The `Boom` a payload carries, if it is one.
+pub fn boom_of(payload: &(dyn std::any::Any + Send)) -> Option<usize> {
+    payload.downcast_ref::<Boom>().map(|boom| boom.0)
+}
+
+/// A value whose drop always panics, even while its thread is already
+/// panicking: a drop that is not caught then aborts the process.
+#[derive(Debug)]
+pub struct Stubborn(pub usize);
+
+impl Drop for Stubborn {
+    fn drop(&mut self) {
+        std::panic::panic_any(Boom(self.0));
+    }
+}

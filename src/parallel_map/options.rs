@@ -1,0 +1,227 @@
+//! The options of a `parallel_map` stage, and the settings the engine gets.
+
+use std::num::NonZeroUsize;
+use std::thread;
+
+use crate::pool::{Order, Settings};
+use crate::profile::Profile;
+use crate::stats::Stats;
+
+/// The window per thread running `f` when none is chosen: room for items of
+/// uneven cost, and for chunks of cheap ones.
+pub(super) const WINDOW_PER_THREAD: usize = 64;
+
+/// Settings for one [`parallel_map`](crate::ParallelMapExt::parallel_map_with)
+/// stage: threads, window, thread names, order, profile.
+///
+/// # Examples
+///
+/// ```
+/// use threadpipe::ParallelMapOptions;
+///
+/// // Four workers, at most 32 items in flight, results as they finish.
+/// let options = ParallelMapOptions::new().threads(4).window(32).in_completion_order();
+/// # let _ = options;
+/// ```
+#[derive(Clone, Debug)]
+pub struct ParallelMapOptions {
+    threads: Option<NonZeroUsize>,
+    window: Option<NonZeroUsize>,
+    name: String,
+    order: Order,
+    profile: Option<Profile>,
+}
+
+impl ParallelMapOptions {
+    /// The defaults: input order; one worker per core but one, since the
+    /// consumer runs `f` too whenever it would otherwise wait (in completion
+    /// order, where it does not, one worker per core); a window of 16 items
+    /// per thread running `f`; threads named `parallel_map-0`,
+    /// `parallel_map-1`, ...; no profile.
+    ///
+    /// Why one worker fewer: on a machine with `n` cores, `n` workers and a
+    /// consumer that helps would be `n + 1` busy threads, and a consumer
+    /// that does not help sleeps and wakes once per result, which costs
+    /// more than a small item's work (`benches/README.md` has the figures).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::ParallelMapOptions;
+    ///
+    /// let doubled: Vec<i32> = (1..4).parallel_map_with(ParallelMapOptions::new(), |n| n * 2).collect();
+    /// assert_eq!(doubled, [2, 4, 6]);
+    /// ```
+    pub fn new() -> Self {
+        ParallelMapOptions {
+            threads: None,
+            window: None,
+            name: "parallel_map".to_owned(),
+            order: Order::Input,
+            profile: None,
+        }
+    }
+
+    /// Sets the number of worker threads.
+    ///
+    /// # Panics
+    ///
+    /// If `threads` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::ParallelMapOptions;
+    ///
+    /// let one_worker = ParallelMapOptions::new().threads(1);
+    /// assert_eq!((0..5).parallel_map_with(one_worker, |n| n + 1).sum::<i32>(), 15);
+    /// ```
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(
+            NonZeroUsize::new(threads).expect("threadpipe: parallel_map needs at least 1 thread"),
+        );
+        self
+    }
+
+    /// Sets the window: how many items may be pulled and not yet delivered.
+    ///
+    /// This is the memory bound. A window smaller than the number of threads
+    /// leaves threads idle; a larger one absorbs items of uneven cost.
+    ///
+    /// # Panics
+    ///
+    /// If `window` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::ParallelMapOptions;
+    ///
+    /// // Big results: at most 4 alive at once.
+    /// let options = ParallelMapOptions::new().window(4);
+    /// let total: usize = (0..8).parallel_map_with(options, |_| vec![0u8; 1 << 20]).map(|v| v.len()).sum();
+    /// assert_eq!(total, 8 << 20);
+    /// ```
+    #[must_use]
+    pub fn window(mut self, window: usize) -> Self {
+        self.window = Some(
+            NonZeroUsize::new(window)
+                .expect("threadpipe: a parallel_map window must be at least 1"),
+        );
+        self
+    }
+
+    /// Names the worker threads `name-0`, `name-1`, ...
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::ParallelMapOptions;
+    ///
+    /// let options = ParallelMapOptions::new().threads(1).name("resize");
+    /// let names: Vec<String> = (0..3)
+    ///     .parallel_map_with(options, |_| std::thread::current().name().unwrap().to_owned())
+    ///     .collect();
+    /// // The consumer may run an item itself when it would otherwise wait.
+    /// assert!(names.iter().all(|name| name == "resize-0" || name == "main"));
+    /// ```
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Yields results as they finish rather than in input order.
+    ///
+    /// A slow item then holds nobody up: in this mode the consumer never runs
+    /// `f` itself, it only waits for the workers. Completeness, the window
+    /// bound and panic propagation stay: a panic is raised when it reaches
+    /// the consumer, after the results that reached it first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::ParallelMapOptions;
+    ///
+    /// let options = ParallelMapOptions::new().in_completion_order();
+    /// let mut squares: Vec<u32> = (0..10u32).parallel_map_with(options, |n| n * n).collect();
+    /// squares.sort();
+    /// assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    /// ```
+    #[must_use]
+    pub fn in_completion_order(mut self) -> Self {
+        self.order = Order::Completion;
+        self
+    }
+
+    /// Records this stage's figures in `profile`: results delivered, time its
+    /// workers waited for room in the window, time its consumer waited for a
+    /// result, and time its consumer spent running `f` itself.
+    ///
+    /// Only waits and the consumer's help are timed, so the cost is near
+    /// zero; see [`Profile`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::{ParallelMapOptions, Profile};
+    ///
+    /// let profile = Profile::new();
+    /// let options = ParallelMapOptions::new().threads(2).name("double").profile(&profile);
+    /// let count = (0..500).parallel_map_with(options, |n| n * 2).count();
+    /// assert_eq!(count, 500);
+    /// let report = profile.report();
+    /// let stage = &report.stages()[0];
+    /// assert_eq!((stage.name(), stage.threads(), stage.items()), ("double", 2, 500));
+    /// ```
+    #[must_use]
+    pub fn profile(mut self, profile: &Profile) -> Self {
+        self.profile = Some(profile.clone());
+        self
+    }
+
+    /// The number of workers to spawn.
+    fn thread_count(&self) -> usize {
+        if let Some(threads) = self.threads {
+            return threads.get();
+        }
+        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        match self.order {
+            Order::Input => (cores - 1).max(1),
+            Order::Completion => cores,
+        }
+    }
+
+    /// What the engine needs. A profile registers the stage now, so that it
+    /// lists stages in the order the chain is written, upstream first.
+    pub(super) fn into_settings(self) -> Settings {
+        let threads = self.thread_count();
+        let stats = match &self.profile {
+            Some(profile) => profile.register(&self.name, threads),
+            None => Stats::off(),
+        };
+        let running_f = threads + usize::from(self.order == Order::Input);
+        Settings {
+            threads,
+            window: self
+                .window
+                .map_or(WINDOW_PER_THREAD * running_f, NonZeroUsize::get),
+            order: self.order,
+            name: self.name,
+            stats,
+        }
+    }
+}
+
+impl Default for ParallelMapOptions {
+    fn default() -> Self {
+        ParallelMapOptions::new()
+    }
+}

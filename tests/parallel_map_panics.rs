@@ -1,0 +1,214 @@
+//! A panic from every part of a `parallel_map` stage reaches the consumer
+//! exactly once, after every earlier result in input order; then the
+//! stream ends for good, and no thread is left behind: in both orders, with
+//! one to four workers.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{
+    Boom, Fragile, PanicsOnDrop, boom_of, drain_catching, panicking_at, threads_named, wait_until,
+    watchdog,
+};
+use threadpipe::ParallelMapOptions;
+use threadpipe::prelude::*;
+
+/// Items in every stream here; panics happen at [`AT`] unless at the end.
+const LEN: usize = 40;
+const AT: usize = 17;
+
+/// Every setup, with a thread name unique to the test (`tag`) and setup.
+fn every_setup(tag: &str) -> Vec<(String, ParallelMapOptions, bool)> {
+    every_setup_with_threads(tag)
+        .into_iter()
+        .map(|(name, options, completion, _threads)| (name, options, completion))
+        .collect()
+}
+
+fn every_setup_with_threads(tag: &str) -> Vec<(String, ParallelMapOptions, bool, usize)> {
+    let mut setups = Vec::new();
+    for threads in 1..=4 {
+        for completion in [false, true] {
+            let name = format!("{tag}{threads}{}", if completion { 'c' } else { 'i' });
+            let options = ParallelMapOptions::new()
+                .name(&name)
+                .threads(threads)
+                .window(8);
+            let options = if completion {
+                options.in_completion_order()
+            } else {
+                options
+            };
+            setups.push((name, options, completion, threads));
+        }
+    }
+    setups
+}
+
+/// Pulls `stage` to its end and checks what the contract promises: the
+/// payload `Boom(boom)` exactly once; in input order every result before
+/// `first_lost`, in order, and nothing else; in completion order distinct
+/// results of items other than `first_lost`, in any order (those that
+/// reached the consumer before the panic did); then `None` for good, and
+/// the stage's threads gone.
+fn assert_panic_arrives(
+    name: &str,
+    completion: bool,
+    stage: impl Iterator<Item = usize>,
+    boom: usize,
+    first_lost: usize,
+) {
+    let mut stage = stage;
+    let (results, payload) = drain_catching(&mut stage);
+    let payload = payload.unwrap_or_else(|| panic!("{name}: the stream ended without the panic"));
+    assert_eq!(
+        boom_of(payload.as_ref()),
+        Some(boom),
+        "{name}: another payload"
+    );
+    if completion {
+        let mut sorted = results.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), results.len(), "{name}: a result came twice");
+        assert!(
+            sorted.iter().all(|&n| n < LEN && n != first_lost),
+            "{name}: {results:?}"
+        );
+    } else {
+        assert_eq!(results, (0..first_lost).collect::<Vec<_>>(), "{name}");
+    }
+    for _ in 0..3 {
+        assert_eq!(stage.next(), None, "{name}: the stream went on");
+    }
+    // The workers were joined before the panic was raised, but for one that
+    // may have been inside the source's `next` (not blocked here), which
+    // leaves as soon as that returns.
+    assert!(
+        threads_named(name).len() <= 1,
+        "{name}: workers left behind"
+    );
+    wait_until(&format!("{name}'s workers have exited"), || {
+        threads_named(name).is_empty()
+    });
+}
+
+#[test]
+fn a_panic_in_the_source_arrives_after_every_earlier_result() {
+    let _watchdog = watchdog("a_panic_in_the_source_arrives_after_every_earlier_result");
+    for (name, options, completion) in every_setup("ps") {
+        let stage = panicking_at(AT).parallel_map_with(options, |n| n);
+        assert_panic_arrives(&name, completion, stage, AT, AT);
+    }
+}
+
+#[test]
+fn a_panic_as_the_source_is_dropped_arrives_after_every_result() {
+    let _watchdog = watchdog("a_panic_as_the_source_is_dropped_arrives_after_every_result");
+    for (name, options, completion) in every_setup("pd") {
+        let stage = PanicsOnDrop(0..LEN).parallel_map_with(options, |n| n);
+        assert_panic_arrives(&name, completion, stage, usize::MAX, LEN);
+    }
+}
+
+#[test]
+fn a_panic_in_f_arrives_after_every_earlier_result() {
+    let _watchdog = watchdog("a_panic_in_f_arrives_after_every_earlier_result");
+    for (name, options, completion) in every_setup("pf") {
+        let stage = (0..LEN).parallel_map_with(options, |n| {
+            if n == AT {
+                std::panic::panic_any(Boom(AT));
+            }
+            n
+        });
+        assert_panic_arrives(&name, completion, stage, AT, AT);
+    }
+}
+
+#[test]
+fn a_panic_in_init_counts_as_one_in_f() {
+    let _watchdog = watchdog("a_panic_in_init_counts_as_one_in_f");
+    for (name, options, completion) in every_setup("pn") {
+        let stage = (0..LEN).parallel_map_init_with(
+            options,
+            || -> usize { std::panic::panic_any(Boom(0)) },
+            |_state, n| n,
+        );
+        assert_panic_arrives(&name, completion, stage, 0, 0);
+    }
+}
+
+#[test]
+fn a_panic_as_an_item_is_dropped_arrives_in_its_turn() {
+    let _watchdog = watchdog("a_panic_as_an_item_is_dropped_arrives_in_its_turn");
+    for (name, options, completion) in every_setup("pi") {
+        let items = (0..LEN).map(|id| Fragile {
+            id,
+            panics: id == AT,
+        });
+        // `f` drops the item, so its panic is `f`'s, in the item's turn.
+        let stage = items.parallel_map_with(options, |item| item.id);
+        assert_panic_arrives(&name, completion, stage, AT, AT);
+    }
+}
+
+#[test]
+fn results_dropped_after_a_panic_do_not_replace_it() {
+    let _watchdog = watchdog("results_dropped_after_a_panic_do_not_replace_it");
+    for (name, options, completion) in every_setup("pr") {
+        // Results after the first panic are dropped unseen, and each of
+        // those drops panics too: the first panic still wins, once.
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let stage = (0..LEN).parallel_map_with(options, move |n| {
+            if n == AT {
+                std::panic::panic_any(Boom(AT));
+            }
+            Fragile {
+                id: n,
+                panics: n > AT,
+            }
+        });
+        let ids = stage.map(move |fragile| {
+            let id = fragile.id;
+            std::mem::forget(fragile);
+            dropped.fetch_add(1, Ordering::Relaxed);
+            id
+        });
+        assert_panic_arrives(&name, completion, ids, AT, AT);
+    }
+}
+
+#[test]
+fn dropping_the_stage_raises_a_panic_of_a_result_it_drops() {
+    let _watchdog = watchdog("dropping_the_stage_raises_a_panic_of_a_result_it_drops");
+    for (name, options, _completion, threads) in every_setup_with_threads("pe") {
+        let made = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&made);
+        let mut stage = (0..LEN).parallel_map_with(options, move |n| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Fragile {
+                id: n,
+                panics: true,
+            }
+        });
+        std::mem::forget(stage.next());
+        // Wait until results are waiting to be taken (more are made than
+        // taken and than the workers can hold in hand), then drop the stage:
+        // it drops them, and re-raises the first of their panics (as a `Vec`
+        // of such values would) after dropping the rest.
+        wait_until("results are waiting", || {
+            made.load(Ordering::SeqCst) > threads + 2
+        });
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(stage)));
+        let payload = dropped.expect_err("dropping the stage dropped no result");
+        assert!(
+            boom_of(payload.as_ref()).is_some(),
+            "{name}: another payload"
+        );
+        wait_until(&format!("{name}'s workers have exited"), || {
+            threads_named(&name).is_empty()
+        });
+    }
+}
