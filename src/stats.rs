@@ -127,25 +127,30 @@ impl Stats {
     }
 
     /// A worker thread that began at `since` is leaving.
+    #[inline]
     pub(crate) fn worker_done(&self, since: Option<Instant>) {
         self.add_since(since, |stats| &stats.worker_nanos);
     }
 
     /// The consumer ran the stage's work itself since `since`.
+    #[inline]
     pub(crate) fn helped(&self, since: Option<Instant>) {
         self.add_since(since, |stats| &stats.helped_nanos);
     }
 
     /// A worker waited, since `since`, because the stage's output was full.
+    #[inline]
     pub(crate) fn waited_output_full(&self, since: Option<Instant>) {
         self.add_since(since, |stats| &stats.output_full_nanos);
     }
 
     /// The consumer waited, since `since`, because nothing was ready.
+    #[inline]
     pub(crate) fn waited_input_empty(&self, since: Option<Instant>) {
         self.add_since(since, |stats| &stats.input_empty_nanos);
     }
 
+    #[inline]
     fn add_since(&self, since: Option<Instant>, total: impl Fn(&StageStats) -> &AtomicU64) {
         if let (Some(stats), Some(since)) = (&self.0, since) {
             let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);

@@ -74,24 +74,33 @@ impl<T> RingSender<T> {
         if self.receiver_gone() {
             return Err(item);
         }
+        match self.ring.push(item) {
+            Ok(()) => {
+                self.bells.pushed.ring();
+                Ok(())
+            }
+            Err(PushError::Full(item)) => self.send_when_there_is_room(item, stats),
+        }
+    }
+
+    /// [`send`](Self::send)'s slow path, kept out of its way: waits for
+    /// room, timing the wait for `stats`.
+    #[cold]
+    #[inline(never)]
+    fn send_when_there_is_room(&mut self, item: T, stats: &Stats) -> Result<(), T> {
         let mut item = item;
-        let mut waiting_since = None;
+        let since = stats.clock();
         loop {
+            if !self.wait_for_room() {
+                return Err(item);
+            }
             match self.ring.push(item) {
                 Ok(()) => break,
-                Err(PushError::Full(back)) => {
-                    item = back;
-                    if waiting_since.is_none() {
-                        waiting_since = stats.clock();
-                    }
-                    if !self.wait_for_room() {
-                        return Err(item);
-                    }
-                }
+                Err(PushError::Full(back)) => item = back,
             }
         }
         self.bells.pushed.ring();
-        stats.waited_output_full(waiting_since);
+        stats.waited_output_full(since);
         Ok(())
     }
 
