@@ -3,6 +3,8 @@
 use std::panic;
 use std::thread::{self, JoinHandle, Scope, ScopedJoinHandle};
 
+use crate::wake::spin::LiveWorker;
+
 /// Where a worker thread lives: detached, or inside a [`Scope`] so it may borrow.
 pub(crate) trait Launch<'scope>: Copy {
     /// Starts a thread named `name` running `body`.
@@ -20,7 +22,7 @@ pub(crate) struct Detached;
 impl Launch<'static> for Detached {
     fn spawn(self, name: String, body: impl FnOnce() + Send + 'static) -> WorkerThread<'static> {
         let builder = thread::Builder::new().name(name.clone());
-        match builder.spawn(body) {
+        match builder.spawn(counted(body)) {
             Ok(handle) => WorkerThread::Detached(handle),
             Err(error) => spawn_failed(&name, &error),
         }
@@ -30,7 +32,7 @@ impl Launch<'static> for Detached {
 impl<'scope> Launch<'scope> for &'scope Scope<'scope, '_> {
     fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> WorkerThread<'scope> {
         let builder = thread::Builder::new().name(name.clone());
-        match builder.spawn_scoped(self, body) {
+        match builder.spawn_scoped(self, counted(body)) {
             Ok(handle) => WorkerThread::Scoped(handle),
             Err(error) => spawn_failed(&name, &error),
         }
@@ -55,6 +57,14 @@ impl WorkerThread<'_> {
         if let Err(payload) = joined {
             panic::resume_unwind(payload);
         }
+    }
+}
+
+/// `body`, counted as a live worker while it runs (see [`LiveWorker`]).
+fn counted<'scope>(body: impl FnOnce() + Send + 'scope) -> impl FnOnce() + Send + 'scope {
+    move || {
+        let _live = LiveWorker::enter();
+        body();
     }
 }
 

@@ -133,7 +133,9 @@ pub use crate::errors_to::{ErrorSink, ErrorsTo, ErrorsToExt, ResultItem};
 pub use crate::off_thread::{
     DEFAULT_CAPACITY, OffThread, OffThreadExt, OffThreadOptions, OffThreadScoped,
 };
-pub use crate::parallel_map::{ParallelMap, ParallelMapExt, ParallelMapOptions, ParallelMapScoped};
+pub use crate::parallel_map::{
+    DEFAULT_WINDOW, ParallelMap, ParallelMapExt, ParallelMapOptions, ParallelMapScoped,
+};
 pub use crate::profile::{Profile, ProfileReport, StageReport};
 pub use crate::shared_channel::{
     SharedIntoIter, SharedIter, SharedReceiver, shared_channel, shared_sync_channel,

@@ -132,13 +132,20 @@ fn building_pulls_nothing_and_starts_no_thread() {
 
 #[test]
 fn window_bounds_how_far_workers_run_ahead() {
-    for (threads, window) in [(1, 1), (2, 3), (3, 8)] {
+    // `None`: the default window, which is documented as DEFAULT_WINDOW.
+    for (threads, chosen) in [(1, Some(1)), (2, Some(3)), (3, Some(8)), (1, None)] {
+        let window = chosen.unwrap_or(threadpipe::DEFAULT_WINDOW);
         let name = format!("pm-win-{window}");
         let source = Counting::new(None);
         let pulls = Arc::clone(&source.pulls);
         let live = Arc::new(AtomicUsize::new(0));
         let calls = Arc::clone(&live);
-        let mut stage = source.parallel_map_with(options(&name, threads, window), move |n| {
+        let options = ParallelMapOptions::new().name(&name).threads(threads);
+        let options = match chosen {
+            Some(window) => options.window(window),
+            None => options,
+        };
+        let mut stage = source.parallel_map_with(options, move |n| {
             calls.fetch_add(1, Ordering::SeqCst);
             n
         });

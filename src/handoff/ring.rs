@@ -13,7 +13,7 @@ use crossbeam_utils::CachePadded;
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
 use crate::stats::Stats;
-use crate::wake::spin::{LINGER, SPIN_BEFORE_SLEEP, spin_for};
+use crate::wake::spin::{LINGER, spin_before_sleep, spin_for};
 use crate::wake::{ConsumerBell, ProducerBell};
 
 /// The two bells both ends share.
@@ -121,9 +121,7 @@ impl<T> RingSender<T> {
         spin_for(LINGER, || {
             self.ring.slots() >= self.room_wanted || self.receiver_gone()
         });
-        if spin_for(SPIN_BEFORE_SLEEP, || {
-            !self.ring.is_full() || self.receiver_gone()
-        }) {
+        if spin_before_sleep(|| !self.ring.is_full() || self.receiver_gone()) {
             return !self.receiver_gone();
         }
         loop {
@@ -271,9 +269,7 @@ impl<T> RingReceiver<T> {
     fn spin_then_sleep_for_items(&mut self) -> bool {
         // The producer may be waiting for these pops to make room.
         self.report();
-        if spin_for(SPIN_BEFORE_SLEEP, || {
-            !self.ring.is_empty() || self.bells.pushed.is_closed()
-        }) {
+        if spin_before_sleep(|| !self.ring.is_empty() || self.bells.pushed.is_closed()) {
             let ready = self.ring.slots();
             if ready == 0 {
                 // Closed, and every push came before the close.

@@ -5,7 +5,7 @@ mod options;
 use std::marker::PhantomData;
 use std::thread::Scope;
 
-pub use self::options::ParallelMapOptions;
+pub use self::options::{DEFAULT_WINDOW, ParallelMapOptions};
 use crate::launch::{Detached, Launch};
 use crate::lazy::{Lazy, lazy_adapter};
 use crate::pool::{Pool, Settings};
@@ -28,7 +28,7 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// results cross threads, so they must be `Send`; and all of it must be
     /// `'static` (see [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped)
     /// to borrow). Uses [`ParallelMapOptions::default()`]: one worker per
-    /// core but one, and a window of 16 items per thread running `f`.
+    /// core but one, and a window of [`DEFAULT_WINDOW`] items.
     ///
     /// # What is guaranteed
     ///

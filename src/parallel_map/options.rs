@@ -7,9 +7,16 @@ use crate::pool::{Order, Settings};
 use crate::profile::Profile;
 use crate::stats::Stats;
 
-/// The window per thread running `f` when none is chosen: room for items of
-/// uneven cost, and for chunks of cheap ones.
-pub(super) const WINDOW_PER_THREAD: usize = 64;
+/// How many items may be pulled and not yet delivered by default.
+///
+/// The same as [`DEFAULT_CAPACITY`](crate::DEFAULT_CAPACITY), so that a
+/// `parallel_map` fed by an `off_thread` stage can take in everything that
+/// stage's channel holds at once: with a smaller window the two stages
+/// trade items a few at a time, and on a machine with fewer cores than
+/// threads every such trade is a context switch (`benches/README.md` has
+/// the figures). Lower it for big items (see
+/// [`ParallelMapOptions::window`]).
+pub const DEFAULT_WINDOW: usize = 1024;
 
 /// Settings for one [`parallel_map`](crate::ParallelMapExt::parallel_map_with)
 /// stage: threads, window, thread names, order, profile.
@@ -35,8 +42,8 @@ pub struct ParallelMapOptions {
 impl ParallelMapOptions {
     /// The defaults: input order; one worker per core but one, since the
     /// consumer runs `f` too whenever it would otherwise wait (in completion
-    /// order, where it does not, one worker per core); a window of 16 items
-    /// per thread running `f`; threads named `parallel_map-0`,
+    /// order, where it does not, one worker per core); a window of
+    /// [`DEFAULT_WINDOW`] items; threads named `parallel_map-0`,
     /// `parallel_map-1`, ...; no profile.
     ///
     /// Why one worker fewer: on a machine with `n` cores, `n` workers and a
@@ -207,12 +214,9 @@ impl ParallelMapOptions {
             Some(profile) => profile.register(&self.name, threads),
             None => Stats::off(),
         };
-        let running_f = threads + usize::from(self.order == Order::Input);
         Settings {
             threads,
-            window: self
-                .window
-                .map_or(WINDOW_PER_THREAD * running_f, NonZeroUsize::get),
+            window: self.window.map_or(DEFAULT_WINDOW, NonZeroUsize::get),
             order: self.order,
             name: self.name,
             stats,

@@ -52,7 +52,7 @@ use crate::lazy::{DebugFields, Engine};
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
 use crate::unwind::{self, FirstPanic, PanicPayload};
-use crate::wake::spin::{SPIN_BEFORE_SLEEP, spin_for};
+use crate::wake::spin::spin_before_sleep;
 
 /// What became of one item: `f`'s result, or the panic of the source or of `f`.
 type Outcome<U> = Result<U, PanicPayload>;
@@ -304,7 +304,7 @@ impl<U> Pool<'_, U> {
     fn wait_for_results(&self) {
         let control = self.control();
         let since = control.stats.clock();
-        if !spin_for(SPIN_BEFORE_SLEEP, || self.anything_new()) {
+        if !spin_before_sleep(|| self.anything_new()) {
             control.consumer_bell.sleep_while(|| !self.anything_new());
         }
         control.stats.waited_input_empty(since);
@@ -363,7 +363,7 @@ impl<U> Pool<'_, U> {
         let workers = self.threads.len();
         let settled = |worker: usize| control.has_exited(worker) || control.is_in_source(worker);
         let all_settled = || (0..workers).all(settled);
-        if !spin_for(SPIN_BEFORE_SLEEP, all_settled) {
+        if !spin_before_sleep(all_settled) {
             while !all_settled() {
                 control.consumer_bell.sleep_while(|| !all_settled());
             }

@@ -13,7 +13,7 @@ use super::pace::Pace;
 use super::queue::{Entry, Queue};
 use super::{Outcome, Sent};
 use crate::unwind;
-use crate::wake::spin::{SPIN_BEFORE_SLEEP, spin_for};
+use crate::wake::spin::spin_before_sleep;
 
 /// The source and where it stands; held by one worker at a time.
 struct Feed<I> {
@@ -147,7 +147,7 @@ where
             }
             waiting_since = waiting_since.or_else(|| self.control.stats.clock());
             let full = || results.is_full() && !self.control.is_cancelled();
-            if !spin_for(SPIN_BEFORE_SLEEP, || !full()) {
+            if !spin_before_sleep(|| !full()) {
                 self.control.workers_bell.sleep_while(full);
             }
         }
@@ -260,7 +260,7 @@ where
                 && !self.control.pulling_stopped()
                 && !self.control.could_pull(self.queue.published())
         };
-        if !spin_for(SPIN_BEFORE_SLEEP, || !nothing_to_do()) {
+        if !spin_before_sleep(|| !nothing_to_do()) {
             self.control.workers_bell.sleep_while(nothing_to_do);
         }
     }

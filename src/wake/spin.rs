@@ -1,6 +1,8 @@
 //! Bounded spinning: how long a side that cannot go on keeps looking before
 //! it sleeps, and how it looks. See [the protocol](super#spin-then-sleep).
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a side that cannot go on spins before it sleeps. Waking a
@@ -8,6 +10,72 @@ use std::time::{Duration, Instant};
 /// consumer about to sleep runs a `membarrier` too, so a wait that ends
 /// within it is cheaper spun; a longer one sleeps after it.
 pub(crate) const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(20);
+
+/// When the process has more worker threads than cores, a waiting side
+/// spins only this long, then yields its core between looks: the thread it
+/// waits for may well be waiting for a core.
+pub(crate) const SPIN_WHEN_CROWDED: Duration = Duration::from_micros(2);
+
+/// Worker threads of every threadpipe stage alive in this process.
+static LIVE_WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts the calling thread as a live worker until it is dropped.
+#[derive(Debug)]
+pub(crate) struct LiveWorker(());
+
+impl LiveWorker {
+    pub(crate) fn enter() -> Self {
+        LIVE_WORKERS.fetch_add(1, Ordering::Relaxed);
+        LiveWorker(())
+    }
+}
+
+impl Drop for LiveWorker {
+    fn drop(&mut self) {
+        LIVE_WORKERS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether the process has more worker threads (and a consumer) than
+/// cores, so that some of them wait for a core whenever all are busy.
+fn crowded() -> bool {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    LIVE_WORKERS.load(Ordering::Relaxed) >= cores
+}
+
+/// Looks until `done` says so, for up to [`SPIN_BEFORE_SLEEP`], before a
+/// side that cannot go on sleeps; whether `done` said so.
+///
+/// While every worker (and a consumer) can have a core of its own, it only
+/// spins: yielding would not help the thread it waits for, which runs on
+/// another core, and a thread that yields to the very thread it waits for,
+/// when both sit on one core (a new thread is often placed on its
+/// spawner's), keeps the two together, since the scheduler does not move a
+/// thread that ran a moment ago, while an idle core waits; one that sleeps
+/// instead is placed on an idle core when it is woken. When there are more
+/// threads than cores, it yields after [`SPIN_WHEN_CROWDED`]: the thread it
+/// waits for may be waiting for this very core.
+pub(crate) fn spin_before_sleep(mut done: impl FnMut() -> bool) -> bool {
+    let crowded = crowded();
+    let start = Instant::now();
+    loop {
+        if done() {
+            return true;
+        }
+        let waited = start.elapsed();
+        if waited >= SPIN_BEFORE_SLEEP {
+            return false;
+        }
+        if crowded && waited >= SPIN_WHEN_CROWDED {
+            std::thread::yield_now();
+        } else {
+            for _ in 0..SPINS_PER_LOOK {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
 
 /// How long a side that could go on with a few items waits for more, so as
 /// not to chase the other side slot by slot: bounded, and short enough
@@ -18,14 +86,8 @@ pub(crate) const LINGER: Duration = Duration::from_micros(1);
 /// pulls a cache line from the other side's core.
 const SPINS_PER_LOOK: u32 = 8;
 
-/// Looks until `done` says so, for at most `limit`; whether it said so.
-///
-/// It never yields its core between looks: a thread that yields to the
-/// thread it waits for, when both sit on one core (a new thread is often
-/// placed on its spawner's), keeps the two together, since the scheduler
-/// leaves a thread that ran a moment ago where it is. One that spins, then
-/// sleeps, leaves the core to the other, and is placed on an idle core
-/// when it is woken.
+/// Spins until `done` says so, for at most `limit` (a short one, such as
+/// [`LINGER`]); whether it said so.
 pub(crate) fn spin_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     loop {
