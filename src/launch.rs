@@ -3,7 +3,7 @@
 use std::panic;
 use std::thread::{self, JoinHandle, Scope, ScopedJoinHandle};
 
-use crate::wake::spin::LiveWorker;
+use crate::wake::crowding;
 
 /// Where a worker thread lives: detached, or inside a [`Scope`] so it may borrow.
 pub(crate) trait Launch<'scope>: Copy {
@@ -60,10 +60,10 @@ impl WorkerThread<'_> {
     }
 }
 
-/// `body`, counted as a live worker while it runs (see [`LiveWorker`]).
+/// `body`, counted as a worker while it runs (see [`crowding`]).
 fn counted<'scope>(body: impl FnOnce() + Send + 'scope) -> impl FnOnce() + Send + 'scope {
     move || {
-        let _live = LiveWorker::enter();
+        let _worker = crowding::Worker::enter();
         body();
     }
 }

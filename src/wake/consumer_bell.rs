@@ -2,6 +2,7 @@
 //! no locked instruction. See [the protocol](super#waking-a-consumer-a-flag-and-an-asymmetric-fence-pair).
 
 use super::Sleeper;
+use super::crowding::Asleep;
 use super::fence::FencePair;
 use crate::sync::shim::{AtomicUsize, Ordering, fence, thread};
 
@@ -81,6 +82,7 @@ impl ConsumerBell {
             if ordered {
                 // A ring whose load comes after the heavy fence sees SLEEPING
                 // and unparks; an unpark before this park makes it return.
+                let _asleep = Asleep::enter();
                 thread::park();
             } else {
                 // Without the fence a ring may miss us: look again soon.

@@ -56,6 +56,7 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- wake`.
 
 mod consumer_bell;
+pub(crate) mod crowding;
 mod fence;
 mod producer_bell;
 pub(crate) mod spin;

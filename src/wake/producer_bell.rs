@@ -2,6 +2,7 @@
 //! word. See [the protocol](super#waking-a-producer-a-counting-word).
 
 use super::Sleeper;
+use super::crowding::Asleep;
 use crate::sync::shim::{AtomicUsize, Ordering, thread};
 
 /// Bit 0: the other side is asleep, or about to be.
@@ -69,6 +70,7 @@ impl ProducerBell {
         if keep_waiting(decode(before)) {
             // A ring after the `fetch_or` sees SLEEPING and unparks; an unpark
             // that comes before this park makes it return at once.
+            let _asleep = Asleep::enter();
             thread::park();
         }
         self.word.fetch_and(!SLEEPING, Ordering::AcqRel);

@@ -1,8 +1,6 @@
 //! Bounded spinning: how long a side that cannot go on keeps looking before
 //! it sleeps, and how it looks. See [the protocol](super#spin-then-sleep).
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a side that cannot go on spins before it sleeps. Waking a
@@ -16,39 +14,13 @@ pub(crate) const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(20);
 /// waits for may well be waiting for a core.
 pub(crate) const SPIN_WHEN_CROWDED: Duration = Duration::from_micros(2);
 
-/// Worker threads of every threadpipe stage alive in this process.
-static LIVE_WORKERS: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts the calling thread as a live worker until it is dropped.
-#[derive(Debug)]
-pub(crate) struct LiveWorker(());
-
-impl LiveWorker {
-    pub(crate) fn enter() -> Self {
-        LIVE_WORKERS.fetch_add(1, Ordering::Relaxed);
-        LiveWorker(())
-    }
-}
-
-impl Drop for LiveWorker {
-    fn drop(&mut self) {
-        LIVE_WORKERS.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Whether the process has more worker threads (and a consumer) than
-/// cores, so that some of them wait for a core whenever all are busy.
-fn crowded() -> bool {
-    static CORES: OnceLock<usize> = OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    LIVE_WORKERS.load(Ordering::Relaxed) >= cores
-}
-
 /// Looks until `done` says so, for up to [`SPIN_BEFORE_SLEEP`], before a
 /// side that cannot go on sleeps; whether `done` said so.
 ///
-/// While every worker (and a consumer) can have a core of its own, it only
-/// spins: yielding would not help the thread it waits for, which runs on
+/// While every awake worker (and a consumer) can have a core of its own,
+/// it only
+/// spins (see [`crowded`](super::crowding::crowded)): yielding would not
+/// help the thread it waits for, which runs on
 /// another core, and a thread that yields to the very thread it waits for,
 /// when both sit on one core (a new thread is often placed on its
 /// spawner's), keeps the two together, since the scheduler does not move a
@@ -57,7 +29,7 @@ fn crowded() -> bool {
 /// threads than cores, it yields after [`SPIN_WHEN_CROWDED`]: the thread it
 /// waits for may be waiting for this very core.
 pub(crate) fn spin_before_sleep(mut done: impl FnMut() -> bool) -> bool {
-    let crowded = crowded();
+    let crowded = super::crowding::crowded();
     let start = Instant::now();
     loop {
         if done() {

@@ -1,6 +1,7 @@
 //! The bell a pool's workers sleep on: any number of sleepers, rung with a
 //! plain load while none sleeps. See [the protocol](super#waking-a-pools-workers-many-sleepers).
 
+use super::crowding::Asleep;
 use super::fence::FencePair;
 use crate::sync::shim::{AtomicUsize, Condvar, Mutex, Ordering, lock};
 
@@ -49,6 +50,7 @@ impl WorkersBell {
         let ordered = self.fences.heavy();
         if nothing_new() {
             if ordered {
+                let _asleep = Asleep::enter();
                 while *wake_ups == seen {
                     wake_ups = self
                         .woken
