@@ -130,10 +130,52 @@ fn a_slow_parallel_stage_is_named() {
         report.stages()[0].waited_output_full() > Duration::ZERO,
         "{report}"
     );
-    // The heavy work runs on its worker and, helping, on its consumer.
-    let limiting = report.limiting_stage();
+    // The heavy work runs on its worker and, helping, on its consumer; the
+    // consumer's share counts for the stage.
     assert!(
-        matches!(limiting.as_deref(), Some("heavy" | "consumer of heavy")),
+        report.stages()[1].consumer_helped() > Duration::ZERO,
+        "{report}"
+    );
+    assert_eq!(
+        report.limiting_stage().as_deref(),
+        Some("heavy"),
+        "{report}"
+    );
+}
+
+/// Regression: a slow stage in input order, between two `off_thread`
+/// stages, was reported as limited by the stage after it, whose thread
+/// spent its time running the slow stage's `f` (helping) rather than
+/// waiting.
+#[test]
+fn a_slow_parallel_stage_between_two_others_is_named() {
+    let profile = Profile::new();
+    let off_thread = |name: &str| {
+        OffThreadOptions::new()
+            .name(name)
+            .capacity(4)
+            .profile(&profile)
+    };
+    let count = (0..60)
+        .off_thread_with(off_thread("feed"))
+        .parallel_map_with(
+            ParallelMapOptions::new()
+                .threads(1)
+                .window(4)
+                .name("heavy")
+                .profile(&profile),
+            |n| {
+                busy_for(Duration::from_millis(1));
+                n
+            },
+        )
+        .off_thread_with(off_thread("after"))
+        .count();
+    assert_eq!(count, 60);
+    let report = profile.report();
+    assert_eq!(
+        report.limiting_stage().as_deref(),
+        Some("heavy"),
         "{report}"
     );
 }

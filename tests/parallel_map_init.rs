@@ -1,0 +1,149 @@
+//! `parallel_map_init`: a state per thread that runs `f`, made by `init`
+//! exactly once on that thread, lazily, used and dropped only there.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::{self, ThreadId};
+
+use common::{PATIENCE, watchdog};
+use threadpipe::ParallelMapOptions;
+use threadpipe::prelude::*;
+
+/// A state that remembers the thread that made it, and says where it died.
+struct Scratch {
+    made_on: ThreadId,
+    buffer: String,
+    dropped: mpsc::Sender<(ThreadId, ThreadId)>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = self.dropped.send((self.made_on, thread::current().id()));
+    }
+}
+
+#[test]
+fn init_runs_once_on_each_thread_that_runs_f_and_the_state_stays_there() {
+    let _watchdog = watchdog("init_runs_once_on_each_thread_that_runs_f_and_the_state_stays_there");
+    for (threads, completion) in [(1, false), (2, false), (3, true), (4, false)] {
+        let inits: Arc<Mutex<Vec<ThreadId>>> = Arc::default();
+        let runners: Arc<Mutex<HashMap<ThreadId, usize>>> = Arc::default();
+        let (dropped, drops) = mpsc::channel();
+        let options = ParallelMapOptions::new().threads(threads).window(16);
+        let options = if completion {
+            options.in_completion_order()
+        } else {
+            options
+        };
+        let (made, ran) = (Arc::clone(&inits), Arc::clone(&runners));
+        let stage = (0..2_000u32).parallel_map_init_with(
+            options,
+            move || {
+                made.lock().unwrap().push(thread::current().id());
+                Scratch {
+                    made_on: thread::current().id(),
+                    buffer: String::new(),
+                    dropped: dropped.clone(),
+                }
+            },
+            move |scratch: &mut Scratch, n| {
+                let here = thread::current().id();
+                *ran.lock().unwrap().entry(here).or_default() += 1;
+                // Used only on the thread that made it.
+                assert_eq!(scratch.made_on, here);
+                scratch.buffer.clear();
+                scratch.buffer.push_str(&n.to_string());
+                scratch.buffer.len()
+            },
+        );
+        let digits: usize = stage.sum();
+        assert_eq!(digits, 10 + 90 * 2 + 900 * 3 + 1000 * 4);
+        let inits = inits.lock().unwrap().clone();
+        let runners = runners.lock().unwrap();
+        // Exactly once on each thread that ran an item, and nowhere else.
+        let mut per_thread: HashMap<ThreadId, usize> = HashMap::new();
+        for thread in &inits {
+            *per_thread.entry(*thread).or_default() += 1;
+        }
+        assert!(
+            per_thread.values().all(|&count| count == 1),
+            "threads {threads}: {per_thread:?}"
+        );
+        let made: HashSet<&ThreadId> = per_thread.keys().collect();
+        let ran_f: HashSet<&ThreadId> = runners.keys().collect();
+        assert_eq!(made, ran_f, "threads {threads}");
+        // Every state is dropped, each on the thread that made it; the
+        // workers' as they exit (joined by now), the consumer's with the
+        // adapter (dropped by `sum`).
+        for _ in 0..inits.len() {
+            let (made_on, dropped_on) = drops
+                .recv_timeout(PATIENCE)
+                .expect("every state is dropped");
+            assert_eq!(made_on, dropped_on);
+        }
+    }
+}
+
+#[test]
+fn init_does_not_run_before_an_item_does() {
+    let _watchdog = watchdog("init_does_not_run_before_an_item_does");
+    let inits = Arc::new(Mutex::new(0));
+    let made = Arc::clone(&inits);
+    let stage = (0..1u32).parallel_map_init_with(
+        ParallelMapOptions::new().threads(4),
+        move || *made.lock().unwrap() += 1,
+        |(), n| n,
+    );
+    assert_eq!(*inits.lock().unwrap(), 0, "building ran init");
+    assert_eq!(stage.collect::<Vec<_>>(), [0]);
+    // One item: one thread ran `f`, so one state, however many workers.
+    assert_eq!(*inits.lock().unwrap(), 1);
+}
+
+#[test]
+fn a_consumer_that_moves_to_another_thread_makes_a_state_there() {
+    let _watchdog = watchdog("a_consumer_that_moves_to_another_thread_makes_a_state_there");
+    // One worker that is kept busy, so the consumer runs items itself: on
+    // this thread first, then on another after the adapter moves there.
+    let inits: Arc<Mutex<Vec<ThreadId>>> = Arc::default();
+    let made = Arc::clone(&inits);
+    let options = ParallelMapOptions::new()
+        .threads(1)
+        .name("pm-moves")
+        .window(64);
+    let mut stage = (0..400u32).parallel_map_init_with(
+        options,
+        move || {
+            made.lock().unwrap().push(thread::current().id());
+            thread::current().id()
+        },
+        |made_on: &mut ThreadId, n| {
+            assert_eq!(
+                *made_on,
+                thread::current().id(),
+                "a state used on another thread"
+            );
+            if thread::current().name() == Some("pm-moves-0") {
+                thread::sleep(std::time::Duration::from_micros(200));
+            }
+            n
+        },
+    );
+    let first: Vec<u32> = stage.by_ref().take(200).collect();
+    let (rest, other) =
+        thread::spawn(move || (stage.collect::<Vec<u32>>(), thread::current().id()))
+            .join()
+            .unwrap();
+    assert_eq!(first, (0..200).collect::<Vec<_>>());
+    assert_eq!(rest, (200..400).collect::<Vec<_>>());
+    let inits = inits.lock().unwrap();
+    let here = thread::current().id();
+    assert_eq!(inits.iter().filter(|t| **t == here).count(), 1, "{inits:?}");
+    assert_eq!(
+        inits.iter().filter(|t| **t == other).count(),
+        1,
+        "{inits:?}"
+    );
+}
