@@ -123,6 +123,7 @@ mod pool;
 // The primitives both engines and the faces build on.
 mod launch;
 mod lazy;
+mod pace;
 mod size_hint;
 mod stats;
 mod sync;

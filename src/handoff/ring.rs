@@ -8,10 +8,12 @@
 //! waits for, and at most how much a folding consumer takes at once.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
+use crate::pace::Pace;
 use crate::stats::Stats;
 use crate::wake::spin::{LINGER, spin_before_sleep, spin_for};
 use crate::wake::{ConsumerBell, ProducerBell};
@@ -25,6 +27,13 @@ struct Bells {
     /// Padded apart, since each side writes one and mostly reads the other.
     popped: CachePadded<ProducerBell>,
 }
+
+/// About how long a folding consumer works on one chunk of the ring before
+/// it frees the chunk's slots: short enough that a producer waiting for
+/// room, and an allocator waiting for memory, get them a little at a time;
+/// long enough that freeing slots costs little next to tiny items, whose
+/// chunks are a quarter of the ring.
+const FOLD_CHUNK_WORK: Duration = Duration::from_micros(2);
 
 /// How far apart the two sides of a ring of `capacity` keep: pops are
 /// reported this many at a time, a producer that found the ring full waits
@@ -190,8 +199,9 @@ impl<T> RingReceiver<T> {
     }
 
     /// Folds every item until the sender is gone, taking what is ready a
-    /// chunk (at most a quarter of the ring) at a time; `each_chunk` hears
-    /// how many items each chunk held, once they are folded.
+    /// chunk at a time: at most a quarter of the ring, and about
+    /// [`FOLD_CHUNK_WORK`] of folding; `each_chunk` hears how many items
+    /// each chunk held, once they are folded.
     pub(crate) fn fold<B>(
         &mut self,
         init: B,
@@ -200,26 +210,33 @@ impl<T> RingReceiver<T> {
         mut each_chunk: impl FnMut(usize),
     ) -> B {
         let mut accumulated = init;
+        let mut pace = Pace::default();
         loop {
+            let wanted = pace.items_in(FOLD_CHUNK_WORK, self.enough);
             let mut ready = self.ring.slots();
             if ready == 0 {
                 if !self.wait_for_items(stats) {
                     return accumulated;
                 }
                 ready = self.ring.slots();
-            } else if ready < self.enough {
-                ready = self.linger(ready);
+            } else if ready < wanted {
+                ready = self.linger(ready, wanted);
             }
-            // A chunk frees its slots only once it is folded: a whole ring at
-            // a time would leave a worker facing a slow `f` without room.
-            let taken = ready.min(self.enough);
+            // A chunk frees its slots only once it is folded: a large one
+            // would leave a worker facing a slow `f` without room, and
+            // would free items the producer allocated in a burst, which
+            // some allocators then hand back to the system (see
+            // `benches/README.md`, items that own memory).
+            let taken = ready.min(wanted);
             let chunk = self
                 .ring
                 .read_chunk(taken)
                 .expect("threadpipe: the ring shrank under its only consumer");
+            let started = Instant::now();
             // If `f` panics, the stage is dropped as the panic unwinds, which
             // hangs up; the slots and counts left behind no longer matter.
             accumulated = chunk.into_iter().fold(accumulated, &mut f);
+            pace.ran(taken, started);
             each_chunk(taken);
             self.popped(taken);
         }
@@ -242,16 +259,16 @@ impl<T> RingReceiver<T> {
         }
     }
 
-    /// Waits a moment for more than the `ready` items, unless they are
-    /// enough; how many are ready then. Taking items as soon as one is there
-    /// would chase the producer slot by slot, and make every cache line of
-    /// the ring cross between the cores twice.
-    fn linger(&self, ready: usize) -> usize {
-        if ready >= self.enough {
+    /// Waits a moment for `wanted` items, when only `ready` are there;
+    /// how many are ready then. Taking items as soon as one is there would
+    /// chase the producer slot by slot, and make every cache line of the
+    /// ring cross between the cores twice.
+    fn linger(&self, ready: usize, wanted: usize) -> usize {
+        if ready >= wanted {
             return ready;
         }
         spin_for(LINGER, || {
-            self.ring.slots() >= self.enough || self.bells.pushed.is_closed()
+            self.ring.slots() >= wanted || self.bells.pushed.is_closed()
         });
         self.ring.slots()
     }
@@ -275,7 +292,7 @@ impl<T> RingReceiver<T> {
                 // Closed, and every push came before the close.
                 return false;
             }
-            self.linger(ready);
+            self.linger(ready, self.enough);
             return true;
         }
         loop {

@@ -28,12 +28,12 @@
 //!   item's. Either stops pulling, and is raised by the consumer in its
 //!   turn, once every worker has left but one that may be stuck inside the
 //!   source.
-//! - **Runners claim in chunks** of about [`pace::CHUNK_WORK`] of work
-//!   ([`pace`]), so that claiming costs little next to cheap items, while
-//!   a slow item is claimed on its own.
+//! - **Runners claim in chunks** of about [`CHUNK_WORK`] of work (see
+//!   [`crate::pace`]), so that claiming costs little next to cheap items,
+//!   while a slow item is claimed on its own; never more than half of what
+//!   waits per taker, so that uneven items still spread over every thread.
 
 mod control;
-mod pace;
 mod queue;
 mod worker;
 
@@ -41,14 +41,15 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::thread::{self, ThreadId};
+use std::time::Duration;
 
 use rtrb::{Consumer, RingBuffer};
 
 use self::control::Control;
-use self::pace::Pace;
 use self::worker::{Core, Shared};
 use crate::launch::{Launch, WorkerThread};
 use crate::lazy::{DebugFields, Engine};
+use crate::pace::Pace;
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
 use crate::unwind::{self, FirstPanic, PanicPayload};
@@ -59,6 +60,23 @@ type Outcome<U> = Result<U, PanicPayload>;
 
 /// An outcome and the index of its item, as a worker sends it.
 type Sent<U> = (usize, Outcome<U>);
+
+/// About how long one claimed chunk takes to run. It bounds how long a
+/// result whose turn has come can wait for a consumer that is running a
+/// chunk it took on, and it is long enough that the claim (a lock whose
+/// cache line usually comes from another core) costs a few percent of it.
+const CHUNK_WORK: Duration = Duration::from_micros(5);
+
+/// The most entries one claim takes, however cheap they are.
+const MAX_CHUNK: usize = 64;
+
+/// How many entries to claim now, with `unclaimed` waiting and `takers`
+/// threads that may claim them: about [`CHUNK_WORK`] of them, but no more
+/// than half of what waits per taker (guided self-scheduling).
+fn claim_size(pace: &Pace, unclaimed: usize, takers: usize) -> usize {
+    let fair_share = unclaimed.div_ceil(2 * takers.max(1)).max(1);
+    pace.items_in(CHUNK_WORK, MAX_CHUNK).min(fair_share)
+}
 
 /// The most results a worker's ring holds, whatever the window: a worker
 /// whose ring is full waits for the consumer, which is never waiting for
@@ -192,7 +210,7 @@ where
     let mut claimed = VecDeque::new();
     Box::new(move |own| {
         let control = &shared.control;
-        let chunk = pace.chunk(shared.queue.unclaimed(), control.takers());
+        let chunk = claim_size(&pace, shared.queue.unclaimed(), control.takers());
         if shared.queue.claim(chunk, &mut claimed) == 0 {
             return false;
         }

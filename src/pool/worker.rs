@@ -9,9 +9,9 @@ use std::time::Instant;
 use rtrb::Producer;
 
 use super::control::Control;
-use super::pace::Pace;
 use super::queue::{Entry, Queue};
-use super::{Outcome, Sent};
+use super::{Outcome, Sent, claim_size};
+use crate::pace::Pace;
 use crate::unwind;
 use crate::wake::spin::spin_before_sleep;
 
@@ -75,7 +75,7 @@ where
             {
                 self.try_pull(me);
             }
-            let chunk = pace.chunk(self.queue.unclaimed(), self.control.takers());
+            let chunk = claim_size(&pace, self.queue.unclaimed(), self.control.takers());
             if self.queue.claim(chunk, &mut claimed) > 0 {
                 self.run_claimed(&mut claimed, &mut state, &mut pace, |index, outcome| {
                     self.send(results, index, outcome);
