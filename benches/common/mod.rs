@@ -2,6 +2,8 @@
 //! the optimiser cannot skip.
 #![allow(dead_code, unreachable_pub)] // each bench binary uses a different part
 
+pub mod handoff;
+
 use std::fs::{self, File};
 use std::hint::black_box;
 use std::io::{BufWriter, Write};
