@@ -64,8 +64,8 @@ impl<I: Iterator> ErrorsToExt for I {}
 ///
 /// It exists so that `errors_to` can name the two halves of its items, and
 /// so that calling it on anything else gets an error message that says so.
-/// It is implemented for every `Result<T, E>`, and there is no need to
-/// implement it for anything else.
+/// It is implemented for every `Result<T, E>` and is sealed: nothing else
+/// can implement it.
 ///
 /// # Examples
 ///
@@ -80,7 +80,7 @@ impl<I: Iterator> ErrorsToExt for I {}
     label = "the items here are `{Self}`, not `Result`s",
     note = "turn each item into a `Result` first, e.g. `.map(|line| line.parse::<u32>())`"
 )]
-pub trait ResultItem {
+pub trait ResultItem: sealed::Sealed {
     /// The value inside `Ok`.
     type Value;
     /// The error inside `Err`.
@@ -88,6 +88,16 @@ pub trait ResultItem {
 
     /// The item as a `Result`.
     fn into_result(self) -> Result<Self::Value, Self::Error>;
+}
+
+/// Seals [`ResultItem`]: only `Result` implements it.
+mod sealed {
+    // Reachable as a supertrait, nameable by no one outside the crate:
+    // which is what sealing means.
+    #[allow(unnameable_types)]
+    pub trait Sealed {}
+
+    impl<T, E> Sealed for Result<T, E> {}
 }
 
 impl<T, E> ResultItem for Result<T, E> {

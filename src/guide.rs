@@ -215,7 +215,7 @@
 //!
 //! **Why**: an `mpsc::Receiver` has one owner at a time: it is `Send` but not
 //! `Sync`, because two threads receiving at once through shared references
-//! could race on its queue. **Fix**: [`shared_channel`](crate::shared_channel),
+//! could race on its queue. **Fix**: [`shared_channel`](fn@crate::shared_channel),
 //! whose receiver takes turns behind a lock.
 //!
 //! ```

@@ -26,14 +26,17 @@
 //! |---|---|---|
 //! | [`off_thread`](OffThreadExt::off_thread) | runs the chain above on a worker, behind a bounded lock-free ring | one |
 //! | [`parallel_map`](ParallelMapExt::parallel_map) | runs a closure on a pool of workers, results in input order | one per core but one (the consumer helps) |
+//! | [`parallel_map_init`](ParallelMapExt::parallel_map_init) | the same, with a state of each thread's own (a scratch buffer, a connection) | as above |
 //! | [`errors_to`](ErrorsToExt::errors_to) | sends `Err`s to a channel, yields the `Ok` values | none |
-//! | [`off_thread_scoped`](OffThreadExt::off_thread_scoped), [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped) | the same inside [`std::thread::scope`], so stages may borrow | as above |
+//! | [`off_thread_scoped`](OffThreadExt::off_thread_scoped), [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped), ... | the same inside [`std::thread::scope`], so stages may borrow | as above |
 //!
 //! Each has a `_with` form taking options: [`OffThreadOptions`] (capacity,
 //! thread name, batch mode, profile) and [`ParallelMapOptions`] (threads,
-//! window, name, completion order, profile).
+//! window, name, completion order, profile). `parallel_map` has no filter or
+//! flat-map variants: return an `Option` or a `Vec` and chain `.flatten()`,
+//! as its docs show.
 //!
-//! Around them: [`shared_channel`] gives a receiver several workers can
+//! Around them: [`shared_channel`](fn@shared_channel) gives a receiver several workers can
 //! share, and a [`Profile`] given to the stages of a pipeline reports which
 //! stage limits it:
 //!
@@ -52,31 +55,74 @@
 //!
 //! # The contract
 //!
-//! Every adapter that starts a thread keeps these promises, and each has a
-//! test in `tests/` that fails without it:
+//! Every adapter that starts a thread ([`off_thread`](OffThreadExt::off_thread),
+//! [`parallel_map`](ParallelMapExt::parallel_map) and their forms) keeps
+//! these promises, for any source and any closure, and each has a test in
+//! `tests/` that fails without it. The adapters' docs give the numbers
+//! (capacity, window) and link back here.
 //!
 //! - **Order and completeness**: the same items as the sequential chain, in
-//!   the same order, none lost or duplicated.
+//!   the same order, none lost or duplicated (`parallel_map` can be asked
+//!   for completion order instead).
 //! - **Lazy**: building an adapter starts no thread and pulls nothing; the
 //!   work starts on the first `next()`.
 //! - **Nothing held back**: an item the source has produced reaches the
-//!   consumer without waiting for later ones.
-//! - **Bounded**: a worker runs at most its capacity (plus one item in hand)
-//!   ahead of its consumer, then waits (it spins for up to 20 µs, then
-//!   sleeps). Memory stays bounded however slow the consumer is.
-//! - **Panics travel**: a panic on a worker reaches the consumer's thread with
-//!   its original payload, after every item produced before it, never as a
-//!   silently short stream.
-//! - **Dropping stops the work**: dropping an adapter never blocks; its worker
-//!   stops at its next hand-off and its thread exits. A stream that has run
-//!   to its end has no thread left behind it.
+//!   consumer without waiting for later ones, and without waiting on a
+//!   thread that is blocked inside the source, however long that blocks: a
+//!   source fed by a channel, a socket or stdin, or one that waits for the
+//!   consumer's answer to its last item, works as it does in a plain chain.
+//!   `parallel_map`'s consumer never calls the source at all. The two
+//!   exceptions are asked for or bounded: `off_thread`'s opt-in
+//!   [`batch`](OffThreadOptions::batch) mode, and a `parallel_map` consumer
+//!   that is finishing the few microseconds of `f` it took on while it
+//!   waited.
+//! - **Bounded**: a worker runs at most its capacity (`off_thread`) or
+//!   window (`parallel_map`) ahead of its consumer, then waits: spinning a
+//!   moment, then asleep. Memory stays bounded however slow the consumer is.
+//! - **Panics travel**: a panic of the source (in `next` or as it is
+//!   dropped), of a closure, or of an item's drop reaches the consumer's
+//!   thread exactly once, with its original payload, after every item that
+//!   came before it; then the stream ends and stays ended. Never a silently
+//!   short stream, never a hang.
+//! - **Threads end**: once `next` has returned `None`, every thread the
+//!   adapter started has exited. Once it has raised a panic, every thread
+//!   has exited too, except a `parallel_map` worker that is inside the
+//!   source's `next` at that moment (nothing can interrupt that call, and
+//!   the source may be waiting for the very consumer that panics): it exits,
+//!   dropping the source, as soon as the call returns.
+//! - **Dropping stops the work**: dropping an adapter never blocks; its
+//!   workers stop at their next step and exit, each dropping what it holds
+//!   on its own thread.
 //! - **Hygiene**: adapters are fused, their `size_hint` is valid at every
 //!   step, they implement `Debug`, and worker threads carry the stage's name.
 //! - **No `unsafe`**: the crate is `#![forbid(unsafe_code)]`.
 //!
 //! What is *not* promised: how the operating system schedules the threads,
-//! and anything about a source that blocks forever inside its own `next()`,
-//! which no adapter can interrupt.
+//! which thread runs which call of a `parallel_map` closure, and anything
+//! about a source (or closure) that never returns, which no adapter can
+//! interrupt.
+//!
+//! # Items that own heap memory
+//!
+//! An item that owns heap memory (a `String` per line, a `Vec` per record)
+//! is usually allocated on one thread and freed on another once it crosses
+//! a stage. Allocators are built for the opposite: glibc's, the default on
+//! Linux, takes a slower path for memory freed by another thread, and may
+//! hand memory freed in bulk back to the system, then fault it in again.
+//! The hand-off itself is cheap, so for light work per item the allocator
+//! can cost more than the threads save. What helps, each measured in
+//! `benches/README.md`:
+//!
+//! - **Another global allocator in the binary** (mimalloc, jemalloc),
+//!   whose per-thread heaps take memory freed elsewhere cheaply: one line,
+//!   `#[global_allocator] static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;`.
+//! - **Fewer, bigger items**: give each item more work (a batch of lines,
+//!   a file instead of its lines), or use [`batch`](OffThreadOptions::batch)
+//!   mode when latency does not matter.
+//! - **A lower capacity or window** for big items: less memory in flight,
+//!   which stays in the allocator's caches.
+//! - **Buffers sent back for reuse**: a second channel, from consumer to
+//!   producer, that returns emptied buffers, so each is allocated once.
 //!
 //! # Send, Sync and `'static`: why the compiler says no
 //!
@@ -94,10 +140,11 @@
 //! let first = (0..3).map(Rc::new).off_thread().next();
 //! ```
 //!
-//! The [`guide`] walks through every such case (`Rc`, `Cell`, a borrowed
-//! source, a `MutexGuard`, a shared `Receiver`, raw pointers, `errors_to` on
-//! plain values): the code, the error, the race it prevents, and the fix.
-//! `ui-tests/` holds the same cases as programs, with the exact messages.
+//! The [`guide`] walks through every such case (`Rc`, `Cell` and `RefCell`,
+//! a borrowed source, a `MutexGuard`, a shared `Receiver`, raw pointers,
+//! `errors_to` on plain values): the code, the error, the race it prevents,
+//! and the fix. `ui-tests/` holds the same cases as programs, with the
+//! exact messages.
 //!
 //! # Minimum supported Rust version
 //!

@@ -10,7 +10,7 @@ use crate::sync::lock;
 /// Creates an unbounded channel whose receiving end can be cloned and shared
 /// by several threads: each message goes to exactly one of them.
 ///
-/// A [`mpsc::Receiver`](Receiver) is `Send` but not `Sync`, so it cannot be
+/// An [`mpsc::Receiver`] is `Send` but not `Sync`, so it cannot be
 /// shared as is; this wraps it in a `Mutex`, the classic way (see
 /// `ui-tests/` for the error the plain receiver gets). A thread waiting in
 /// [`recv`](SharedReceiver::recv) holds the lock, so the others wait for it;

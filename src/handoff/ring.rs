@@ -32,7 +32,7 @@ struct Bells {
 /// it frees the chunk's slots: short enough that a producer waiting for
 /// room, and an allocator waiting for memory, get them a little at a time;
 /// long enough that freeing slots costs little next to tiny items, whose
-/// chunks are a quarter of the ring.
+/// chunks are then [`quarter`] of the ring.
 const FOLD_CHUNK_WORK: Duration = Duration::from_micros(2);
 
 /// How far apart the two sides of a ring of `capacity` keep: pops are
@@ -122,7 +122,7 @@ impl<T> RingSender<T> {
     }
 
     /// Waits until there is room; `false` if the receiver is gone. It first
-    /// waits a moment for a quarter of the ring, so as not to chase the
+    /// waits a moment ([`LINGER`]) for [`quarter`] of the ring, so as not to chase the
     /// consumer slot by slot: every item is already pushed, so this holds
     /// nothing back.
     #[cold]
@@ -199,7 +199,7 @@ impl<T> RingReceiver<T> {
     }
 
     /// Folds every item until the sender is gone, taking what is ready a
-    /// chunk at a time: at most a quarter of the ring, and about
+    /// chunk at a time: at most [`quarter`] of the ring, and about
     /// [`FOLD_CHUNK_WORK`] of folding; `each_chunk` hears how many items
     /// each chunk held, once they are folded.
     pub(crate) fn fold<B>(
@@ -242,7 +242,7 @@ impl<T> RingReceiver<T> {
         }
     }
 
-    /// Counts `items` popped, and reports them every quarter of the ring.
+    /// Counts `items` popped, and reports them every [`quarter`] of the ring.
     #[inline]
     fn popped(&mut self, items: usize) {
         self.unreported += items;
