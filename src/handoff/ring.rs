@@ -316,3 +316,86 @@ impl<T> Drop for RingReceiver<T> {
         self.bells.popped.close();
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::thread;
+
+    use super::*;
+
+    #[test]
+    fn items_arrive_in_order_and_the_end_is_seen() {
+        let (mut sender, mut receiver) = channel(4);
+        let producer = thread::spawn(move || {
+            for n in 0..1000 {
+                sender.send(n, &Stats::off()).unwrap();
+            }
+        });
+        let got: Vec<i32> = std::iter::from_fn(|| receiver.recv(&Stats::off())).collect();
+        producer.join().unwrap();
+        assert_eq!(got, (0..1000).collect::<Vec<_>>());
+        assert_eq!(receiver.recv(&Stats::off()), None, "the end stays the end");
+    }
+
+    #[test]
+    fn holds_at_most_its_capacity() {
+        let (mut sender, receiver) = channel(3);
+        for n in 0..3 {
+            sender.send(n, &Stats::off()).unwrap();
+        }
+        assert!(sender.ring.is_full());
+        drop(receiver);
+        // A full ring whose receiver is gone: the send gives the item back
+        // instead of waiting for room that will never come.
+        assert_eq!(sender.send(3, &Stats::off()), Err(3));
+    }
+
+    #[test]
+    fn a_send_after_the_hang_up_gives_the_item_back() {
+        let (mut sender, receiver) = channel::<u8>(8);
+        drop(receiver);
+        assert!(sender.receiver_gone());
+        assert_eq!(sender.send(7, &Stats::off()), Err(7));
+    }
+
+    #[test]
+    fn fold_takes_chunks_of_at_most_a_quarter() {
+        let (mut sender, mut receiver) = channel(16);
+        for n in 0..16 {
+            sender.send(n, &Stats::off()).unwrap();
+        }
+        drop(sender);
+        let mut chunks = Vec::new();
+        let total = receiver.fold(
+            0,
+            |sum, n| sum + n,
+            &Stats::off(),
+            |chunk| chunks.push(chunk),
+        );
+        assert_eq!(total, (0..16).sum::<i32>());
+        assert_eq!(chunks.iter().sum::<usize>(), 16);
+        assert!(
+            chunks
+                .iter()
+                .all(|&chunk| (1..=quarter(16)).contains(&chunk)),
+            "{chunks:?}"
+        );
+    }
+
+    #[test]
+    fn drains_only_once_the_sender_is_gone() {
+        let (mut sender, mut receiver) = channel(8);
+        for n in 0..5 {
+            sender.send(n, &Stats::off()).unwrap();
+        }
+        let mut drained = Vec::new();
+        receiver.drain_if_sender_gone(|n| drained.push(n));
+        assert!(
+            drained.is_empty(),
+            "took items while the sender could refill"
+        );
+        drop(sender);
+        receiver.drain_if_sender_gone(|n| drained.push(n));
+        assert_eq!(drained, [0, 1, 2, 3, 4]);
+    }
+}

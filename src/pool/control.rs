@@ -228,3 +228,62 @@ impl Control {
         self.workers_bell.ring();
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn control(order: Order) -> Control {
+        Control::new(2, 8, order, Stats::off())
+    }
+
+    #[test]
+    fn the_window_moves_with_deliveries() {
+        let control = control(Order::Input);
+        assert_eq!(control.window_limit(), 8);
+        control.delivered(5);
+        assert_eq!(control.window_limit(), 13);
+        assert!(control.could_pull(12));
+        assert!(!control.could_pull(13));
+    }
+
+    #[test]
+    fn in_input_order_only_entries_after_a_panic_are_skipped() {
+        let control = control(Order::Input);
+        assert!(!control.skips(9));
+        control.poison(4);
+        control.poison(6); // a later panic does not move the first
+        assert!(!control.skips(3) && !control.skips(4));
+        assert!(control.skips(5) && control.skips(6));
+        assert!(control.pulling_stopped());
+    }
+
+    #[test]
+    fn in_completion_order_every_entry_but_the_panic_is_skipped() {
+        let control = control(Order::Completion);
+        control.poison(4);
+        assert!(control.skips(3) && control.skips(5));
+        assert!(!control.skips(4));
+    }
+
+    #[test]
+    fn after_a_cancel_nothing_runs_and_nobody_enters_the_source() {
+        let control = control(Order::Input);
+        assert!(control.enter_source(0));
+        control.leave_source(0);
+        control.cancel();
+        assert!(control.skips(0));
+        assert!(!control.enter_source(1));
+        assert!(!control.is_in_source(1));
+    }
+
+    #[test]
+    fn the_end_is_known_once_set() {
+        let control = control(Order::Input);
+        assert_eq!(control.end(), None);
+        assert!(!control.pulling_stopped());
+        control.set_end(12);
+        assert_eq!(control.end(), Some(12));
+        assert!(control.pulling_stopped());
+    }
+}
