@@ -5,6 +5,8 @@
 use std::fmt;
 
 use crate::size_hint::{self, SizeHint};
+use crate::stats::Stats;
+use crate::unwind;
 
 /// What an adapter runs once started: an `off_thread` hand-off or a
 /// `parallel_map` pool, seen from the consumer's side.
@@ -29,6 +31,126 @@ pub(crate) trait Engine {
 
     /// Whether the stream has ended.
     fn is_finished(&self) -> bool;
+}
+
+/// A started stage: on its threads, or, where it was asked to or no thread
+/// could be started, inline on the consumer's thread.
+pub(crate) enum Running<E, I> {
+    Threads(E),
+    Inline(Inline<I>),
+}
+
+impl<E, I> Engine for Running<E, I>
+where
+    E: Engine,
+    I: Iterator<Item = E::Item>,
+{
+    type Item = E::Item;
+
+    #[inline]
+    fn next(&mut self) -> Option<E::Item> {
+        match self {
+            Running::Threads(engine) => engine.next(),
+            Running::Inline(inline) => inline.next(),
+        }
+    }
+
+    fn fold<B>(&mut self, init: B, f: impl FnMut(B, E::Item) -> B) -> B {
+        match self {
+            Running::Threads(engine) => engine.fold(init, f),
+            Running::Inline(inline) => inline.fold(init, f),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Running::Threads(engine) => engine.size_hint(),
+            Running::Inline(inline) => inline.size_hint(),
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        match self {
+            Running::Threads(engine) => engine.is_finished(),
+            Running::Inline(inline) => inline.is_finished(),
+        }
+    }
+}
+
+/// A stage run inline: its source (with the stage's work chained on) pulled
+/// right here, on the consumer's thread. Fused, and ended for good by a
+/// panic, as a stage on its own threads is.
+pub(crate) struct Inline<I> {
+    /// `None` once the stream has ended.
+    source: Option<I>,
+    stats: Stats,
+}
+
+impl<I: Iterator> Inline<I> {
+    pub(crate) fn new(source: I, stats: Stats) -> Self {
+        stats.start();
+        Inline {
+            source: Some(source),
+            stats,
+        }
+    }
+
+    fn end(&mut self) {
+        self.source = None;
+        self.stats.end();
+    }
+
+    /// Runs `pull` on the source; a panic ends the stream before it goes on.
+    fn pull<R>(&mut self, pull: impl FnOnce(&mut I) -> R) -> Option<R> {
+        let source = self.source.as_mut()?;
+        match unwind::catch(|| pull(source)) {
+            Ok(pulled) => Some(pulled),
+            Err(payload) => {
+                self.end();
+                unwind::resume(payload)
+            }
+        }
+    }
+}
+
+impl<I: Iterator> Engine for Inline<I> {
+    type Item = I::Item;
+
+    #[inline]
+    fn next(&mut self) -> Option<I::Item> {
+        let item = self.pull(Iterator::next)?;
+        match item {
+            Some(_) => self.stats.delivered(1),
+            None => self.end(),
+        }
+        item
+    }
+
+    fn fold<B>(&mut self, init: B, mut f: impl FnMut(B, I::Item) -> B) -> B {
+        let Some(source) = self.source.take() else {
+            return init;
+        };
+        let stats = self.stats.clone();
+        // The source's own fold, which may beat a `next` per item.
+        let folded = unwind::catch(move || {
+            source.fold(init, |accumulated, item| {
+                stats.delivered(1);
+                f(accumulated, item)
+            })
+        });
+        self.end();
+        folded.unwrap_or_else(|payload| unwind::resume(payload))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.source
+            .as_ref()
+            .map_or(size_hint::EMPTY, Iterator::size_hint)
+    }
+
+    fn is_finished(&self) -> bool {
+        self.source.is_none()
+    }
 }
 
 /// What an idle adapter's `Debug` shows of its settings.

@@ -3,9 +3,9 @@
 use std::marker::PhantomData;
 use std::thread::Scope;
 
-use crate::handoff::{Handoff, Settings};
+use crate::handoff::{self, Handoff, Settings};
 use crate::launch::{Detached, Launch};
-use crate::lazy::{Lazy, lazy_adapter};
+use crate::lazy::{Lazy, Running, lazy_adapter};
 use crate::profile::Profile;
 use crate::stats::Stats;
 
@@ -226,7 +226,8 @@ pub trait OffThreadExt: Iterator + Sized {
 impl<I: Iterator> OffThreadExt for I {}
 
 /// The stage an `off_thread` adapter runs: idle until its first `next()`.
-type Stage<'scope, I> = Lazy<'scope, I, Settings, Handoff<'scope, <I as Iterator>::Item>>;
+type Stage<'scope, I> =
+    Lazy<'scope, I, Settings, Running<Handoff<'scope, <I as Iterator>::Item>, I>>;
 
 fn lazy_stage<'scope, I, L>(source: I, options: OffThreadOptions, launcher: L) -> Stage<'scope, I>
 where
@@ -238,7 +239,7 @@ where
     Lazy::new(
         source,
         settings,
-        Box::new(move |source, settings| Handoff::spawn(launcher, source, settings)),
+        Box::new(move |source, settings| handoff::start(launcher, source, settings)),
     )
 }
 
@@ -260,6 +261,7 @@ pub struct OffThreadOptions {
     name: String,
     batch: usize,
     profile: Option<Profile>,
+    inline: bool,
 }
 
 impl OffThreadOptions {
@@ -281,6 +283,7 @@ impl OffThreadOptions {
             name: DEFAULT_NAME.to_owned(),
             batch: 1,
             profile: None,
+            inline: false,
         }
     }
 
@@ -409,11 +412,43 @@ impl OffThreadOptions {
         self
     }
 
+    /// Runs the stage inline when `inline` is `true`: on the consumer's
+    /// thread, as if `off_thread` were not in the chain. No thread is
+    /// started; the items, their order and every panic are the same, and
+    /// the capacity and batch size no longer matter.
+    ///
+    /// For debugging, for deterministic runs, and for a program's
+    /// single-threaded mode, whose chain stays the same. The environment
+    /// variable `THREADPIPE_INLINE=1` makes every stage of a program inline
+    /// without a change to its code. A stage also runs inline, rather than
+    /// fail, where no thread can be started: on targets without threads
+    /// (`wasm32-unknown-unknown`), or when the operating system refuses one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::OffThreadOptions;
+    ///
+    /// let single_threaded = true;
+    /// let here = std::thread::current().id();
+    /// let threads: Vec<_> = (0..3)
+    ///     .map(|_| std::thread::current().id())
+    ///     .off_thread_with(OffThreadOptions::new().inline(single_threaded))
+    ///     .collect();
+    /// assert!(threads.iter().all(|thread| *thread == here));
+    /// ```
+    #[must_use]
+    pub fn inline(mut self, inline: bool) -> Self {
+        self.inline = inline;
+        self
+    }
+
     /// What the engine needs. A profile registers the stage now, so that it
     /// lists stages in the order the chain is written, upstream first.
     fn into_settings(self) -> Settings {
         let stats = match &self.profile {
-            Some(profile) => profile.register(&self.name, 1),
+            Some(profile) => profile.register(&self.name, usize::from(!self.inline)),
             None => Stats::off(),
         };
         Settings {
@@ -421,6 +456,7 @@ impl OffThreadOptions {
             batch: self.batch,
             name: self.name,
             stats,
+            inline: self.inline,
         }
     }
 }

@@ -72,6 +72,17 @@ impl StageStats {
     }
 }
 
+/// The time now, on targets that have a clock: std's `Instant` panics on
+/// `wasm32-unknown-unknown`, where a profile then counts items but times
+/// nothing.
+fn now() -> Option<Instant> {
+    if cfg!(all(target_arch = "wasm32", target_os = "unknown")) {
+        None
+    } else {
+        Some(Instant::now())
+    }
+}
+
 /// A stage's handle on its figures: every method does nothing when the
 /// stage is not profiled.
 #[derive(Clone, Default)]
@@ -97,20 +108,20 @@ impl Stats {
     /// the `waited_*` methods once the wait is over.
     #[inline]
     pub(crate) fn clock(&self) -> Option<Instant> {
-        self.0.as_ref().map(|_| Instant::now())
+        self.0.as_ref().and_then(|_| now())
     }
 
     /// The stage's first `next()`.
     pub(crate) fn start(&self) {
-        if let Some(stats) = &self.0 {
-            let _ = stats.started.set(Instant::now());
+        if let (Some(stats), Some(now)) = (&self.0, now()) {
+            let _ = stats.started.set(now);
         }
     }
 
     /// The stage has ended or been dropped; later calls change nothing.
     pub(crate) fn end(&self) {
-        if let Some(stats) = &self.0 {
-            let _ = stats.ended.set(Instant::now());
+        if let (Some(stats), Some(now)) = (&self.0, now()) {
+            let _ = stats.ended.set(now);
         }
     }
 

@@ -5,7 +5,7 @@ mod common;
 use std::sync::mpsc;
 use std::thread;
 
-use common::{Boom, Counting, PATIENCE, drain_catching, panicking_at};
+use common::{Boom, Counting, PATIENCE, drain_catching, panicking_at, watchdog};
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
 
@@ -15,6 +15,7 @@ fn batched(batch: usize, capacity: usize) -> OffThreadOptions {
 
 #[test]
 fn preserves_order_at_every_edge_length() {
+    let _watchdog = watchdog();
     for (batch, capacity) in [(1, 1), (2, 1), (4, 8), (16, 64), (100, 10)] {
         for len in [0, 1, batch - 1, batch, batch + 1, 3 * batch + 2, 5000] {
             let got: Vec<usize> = (0..len).off_thread_with(batched(batch, capacity)).collect();
@@ -29,6 +30,7 @@ fn preserves_order_at_every_edge_length() {
 
 #[test]
 fn a_partial_batch_is_flushed_when_the_source_ends() {
+    let _watchdog = watchdog();
     let got: Vec<u8> = vec![1, 2, 3]
         .into_iter()
         .off_thread_with(batched(64, 64))
@@ -38,6 +40,7 @@ fn a_partial_batch_is_flushed_when_the_source_ends() {
 
 #[test]
 fn a_partial_batch_is_flushed_before_the_panic() {
+    let _watchdog = watchdog();
     for at in 0..10 {
         let mut stage = panicking_at(at).off_thread_with(batched(4, 4));
         let (items, payload) = drain_catching(&mut stage);
@@ -51,6 +54,7 @@ fn a_partial_batch_is_flushed_before_the_panic() {
 
 #[test]
 fn a_full_batch_is_handed_over_while_the_source_blocks() {
+    let _watchdog = watchdog();
     // Four items fill a batch of four; then the source blocks until the
     // consumer has them all. (A fifth item would wait, as documented.)
     let (release, gate) = mpsc::channel::<()>();
@@ -83,6 +87,7 @@ fn a_full_batch_is_handed_over_while_the_source_blocks() {
 
 #[test]
 fn reads_ahead_at_most_capacity_in_whole_batches_plus_one_batch() {
+    let _watchdog = watchdog();
     let source = Counting::new(None);
     let pulls = std::sync::Arc::clone(&source.pulls);
     let mut stage = source.off_thread_with(batched(4, 8).name("batch-bound"));
@@ -101,6 +106,7 @@ fn reads_ahead_at_most_capacity_in_whole_batches_plus_one_batch() {
 
 #[test]
 fn early_drop_stops_the_worker() {
+    let _watchdog = watchdog();
     for taken in [0, 1, 5, 17] {
         let (source, dropped) = Counting::with_drop_signal(None);
         let mut stage = source.off_thread_with(batched(4, 4));
@@ -115,6 +121,7 @@ fn early_drop_stops_the_worker() {
 
 #[test]
 fn a_worker_filling_a_batch_stops_pulling_once_the_consumer_is_gone() {
+    let _watchdog = watchdog();
     // The source runs freely to item 150, in the middle of the second batch,
     // then waits until the consumer has dropped the stage.
     let (release, gate) = mpsc::channel::<()>();
@@ -141,11 +148,13 @@ fn a_worker_filling_a_batch_stops_pulling_once_the_consumer_is_gone() {
 #[test]
 #[should_panic(expected = "batch must hold at least 1 item")]
 fn zero_batch_is_refused() {
+    let _watchdog = watchdog();
     let _ = OffThreadOptions::new().batch(0);
 }
 
 #[test]
 fn fold_gives_what_next_gives_in_both_modes() {
+    let _watchdog = watchdog();
     for batch in [1, 3, 64] {
         let options = || batched(batch, 16);
         let folded = (0..1000u64)
@@ -167,6 +176,7 @@ fn fold_gives_what_next_gives_in_both_modes() {
 
 #[test]
 fn fold_reraises_the_source_panic() {
+    let _watchdog = watchdog();
     for batch in [1, 4] {
         let outcome = std::panic::catch_unwind(|| {
             panicking_at(7)

@@ -13,7 +13,7 @@ use threadpipe::prelude::*;
 
 #[test]
 fn filter_map_is_parallel_map_then_flatten() {
-    let _watchdog = watchdog("filter_map_is_parallel_map_then_flatten");
+    let _watchdog = watchdog();
     let kept: Vec<u32> = (0..1000u32)
         .parallel_map(|n| (n % 7 == 0).then_some(n * 2))
         .flatten()
@@ -26,7 +26,7 @@ fn filter_map_is_parallel_map_then_flatten() {
 
 #[test]
 fn flat_map_is_parallel_map_to_a_vec_then_flatten() {
-    let _watchdog = watchdog("flat_map_is_parallel_map_to_a_vec_then_flatten");
+    let _watchdog = watchdog();
     let flat: Vec<u32> = (0..300u32)
         .parallel_map(|n| vec![n; (n % 4) as usize])
         .flatten()
@@ -39,7 +39,7 @@ fn flat_map_is_parallel_map_to_a_vec_then_flatten() {
 
 #[test]
 fn for_each_sees_every_result_in_order_on_the_consumer() {
-    let _watchdog = watchdog("for_each_sees_every_result_in_order_on_the_consumer");
+    let _watchdog = watchdog();
     let here = std::thread::current().id();
     let mut seen = Vec::new();
     (0..500u32).parallel_map(|n| n + 1).for_each(|n| {
@@ -51,7 +51,7 @@ fn for_each_sees_every_result_in_order_on_the_consumer() {
 
 #[test]
 fn collecting_into_a_result_stops_at_the_first_error_in_input_order() {
-    let _watchdog = watchdog("collecting_into_a_result_stops_at_the_first_error_in_input_order");
+    let _watchdog = watchdog();
     let first_err = 100;
     for (threads, window) in [(1, 4), (2, 16), (4, 64)] {
         let name = format!("pm-ff-{threads}");

@@ -17,7 +17,7 @@ use threadpipe::{OffThreadOptions, ParallelMapOptions};
 
 #[test]
 fn off_thread_raises_a_panic_of_its_source_s_drop_after_every_item() {
-    let _watchdog = watchdog("off_thread_raises_a_panic_of_its_source_s_drop_after_every_item");
+    let _watchdog = watchdog();
     let mut stage = PanicsOnDrop(0..5).off_thread();
     let (items, payload) = drain_catching(&mut stage);
     assert_eq!(items, [0, 1, 2, 3, 4]);
@@ -30,7 +30,7 @@ fn off_thread_raises_a_panic_of_its_source_s_drop_after_every_item() {
 
 #[test]
 fn off_thread_items_left_behind_a_consumer_panic_do_not_abort() {
-    let _watchdog = watchdog("off_thread_items_left_behind_a_consumer_panic_do_not_abort");
+    let _watchdog = watchdog();
     let watch = ExitWatch::default();
     let worker_watch = watch.clone();
     let outcome = catch_unwind(AssertUnwindSafe(move || {
@@ -55,7 +55,7 @@ fn off_thread_items_left_behind_a_consumer_panic_do_not_abort() {
 
 #[test]
 fn parallel_map_results_left_behind_a_consumer_panic_do_not_abort() {
-    let _watchdog = watchdog("parallel_map_results_left_behind_a_consumer_panic_do_not_abort");
+    let _watchdog = watchdog();
     let made = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&made);
     let outcome = catch_unwind(AssertUnwindSafe(move || {
@@ -86,7 +86,7 @@ fn parallel_map_results_left_behind_a_consumer_panic_do_not_abort() {
 
 #[test]
 fn dropping_an_off_thread_stage_raises_a_panic_of_an_item_it_drops() {
-    let _watchdog = watchdog("dropping_an_off_thread_stage_raises_a_panic_of_an_item_it_drops");
+    let _watchdog = watchdog();
     let watch = ExitWatch::default();
     let worker_watch = watch.clone();
     let items = (0..4).map(move |n| {

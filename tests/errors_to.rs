@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, mpsc};
 use std::thread;
 
-use common::Counting;
+use common::{Counting, watchdog};
 use threadpipe::prelude::*;
 use threadpipe::{ErrorSink, OffThreadOptions};
 
@@ -21,6 +21,7 @@ fn every_third_fails(n: usize) -> Result<usize, String> {
 
 #[test]
 fn smoke() {
+    let _watchdog = watchdog();
     let (sender, errors) = mpsc::channel();
     let values: Vec<usize> = (0..6).map(every_third_fails).errors_to(sender).collect();
     assert_eq!(values, [0, 1, 3, 4]);
@@ -29,6 +30,7 @@ fn smoke() {
 
 #[test]
 fn errors_arrive_in_order_from_a_worker() {
+    let _watchdog = watchdog();
     let (sender, errors) = mpsc::channel();
     let values: Vec<usize> = (0..3000)
         .map(every_third_fails)
@@ -57,6 +59,7 @@ fn errors_arrive_in_order_from_a_worker() {
 
 #[test]
 fn hung_up_receiver_ends_the_stream_for_good() {
+    let _watchdog = watchdog();
     let (sender, errors) = mpsc::channel();
     drop(errors);
     let source = Counting::new(Some(100));
@@ -84,6 +87,7 @@ fn hung_up_receiver_ends_the_stream_for_good() {
 
 #[test]
 fn hung_up_receiver_stops_an_off_thread_stage() {
+    let _watchdog = watchdog();
     let (sender, errors) = mpsc::channel();
     drop(errors);
     let (source, dropped) = Counting::with_drop_signal(None);
@@ -100,6 +104,7 @@ fn hung_up_receiver_stops_an_off_thread_stage() {
 
 #[test]
 fn bounded_error_channel_drained_concurrently() {
+    let _watchdog = watchdog();
     for bound in [0, 1, 4] {
         let (sender, errors) = mpsc::sync_channel(bound);
         let drainer = thread::spawn(move || errors.iter().collect::<Vec<String>>());
@@ -118,6 +123,7 @@ fn bounded_error_channel_drained_concurrently() {
 
 #[test]
 fn size_hint_is_valid_at_every_step() {
+    let _watchdog = watchdog();
     let (sender, _errors) = mpsc::channel();
     let mut values = (0..30).map(every_third_fails).errors_to(sender);
     assert_eq!(values.size_hint(), (0, Some(30)));
@@ -132,6 +138,7 @@ fn size_hint_is_valid_at_every_step() {
 
 #[test]
 fn stays_ended_after_the_source_ends() {
+    let _watchdog = watchdog();
     let (sender, _errors) = mpsc::channel();
     let mut values = std::iter::once(Ok::<u8, ()>(1)).errors_to(sender);
     assert_eq!(values.next(), Some(1));
@@ -141,6 +148,7 @@ fn stays_ended_after_the_source_ends() {
 
 #[test]
 fn works_with_a_custom_sink() {
+    let _watchdog = watchdog();
     struct Collect(Vec<String>);
     impl ErrorSink<String> for &mut Collect {
         fn send_error(&mut self, error: String) -> Result<(), String> {
@@ -156,6 +164,7 @@ fn works_with_a_custom_sink() {
 
 #[test]
 fn debug_shows_the_source() {
+    let _watchdog = watchdog();
     let (sender, _errors) = mpsc::channel::<()>();
     let values = vec![Ok::<u8, ()>(1)].into_iter().errors_to(sender);
     assert_eq!(

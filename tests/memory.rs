@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{threads_named, wait_until};
+use common::{threads_named, wait_until, watchdog};
 use peak_alloc::PeakAlloc;
 use threadpipe::prelude::*;
 use threadpipe::{OffThreadOptions, ParallelMapOptions};
@@ -25,6 +25,7 @@ fn peak_mib(consume: impl FnOnce(Box<dyn Iterator<Item = Vec<u8>> + Send>)) -> f
 
 #[test]
 fn off_thread_peak_follows_the_capacity() {
+    let _watchdog = watchdog();
     // One test per binary would be cleaner; one function keeps the global
     // counters from being shared by tests running at once.
     let off_thread = peak_mib(|items| {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{
     Boom, Counting, ExitWatch, PATIENCE, assert_drop_returns, drain_catching, panicking_at,
-    threads_named, wait_until,
+    threads_named, wait_until, watchdog,
 };
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
@@ -21,12 +21,14 @@ fn options(name: &str, capacity: usize) -> OffThreadOptions {
 
 #[test]
 fn smoke() {
+    let _watchdog = watchdog();
     let items: Vec<i32> = vec![1, 2, 3].into_iter().off_thread().collect();
     assert_eq!(items, [1, 2, 3]);
 }
 
 #[test]
 fn preserves_order_at_every_edge_length() {
+    let _watchdog = watchdog();
     for capacity in [1, 2, 7, threadpipe::DEFAULT_CAPACITY] {
         let lengths = [
             0,
@@ -74,6 +76,7 @@ impl Drop for Tracked {
 
 #[test]
 fn heap_items_arrive_exactly_once() {
+    let _watchdog = watchdog();
     let live = Arc::new(AtomicUsize::new(0));
     let source_live = Arc::clone(&live);
     let got: Vec<String> = (0..3000)
@@ -91,6 +94,7 @@ fn heap_items_arrive_exactly_once() {
 
 #[test]
 fn items_in_flight_are_dropped_with_the_adapter() {
+    let _watchdog = watchdog();
     let live = Arc::new(AtomicUsize::new(0));
     let source_live = Arc::clone(&live);
     let (mut source, dropped) = Counting::with_drop_signal(Some(100));
@@ -112,6 +116,7 @@ fn items_in_flight_are_dropped_with_the_adapter() {
 
 #[test]
 fn chained_stages_preserve_order() {
+    let _watchdog = watchdog();
     let got: Vec<u64> = (0..20_000u64)
         .off_thread_with(OffThreadOptions::new().capacity(3))
         .map(|n| n * 3)
@@ -128,6 +133,7 @@ fn chained_stages_preserve_order() {
 
 #[test]
 fn building_pulls_nothing_and_starts_no_thread() {
+    let _watchdog = watchdog();
     let source = Counting::new(None);
     let pulls = Arc::clone(&source.pulls);
     let mut stage = source.off_thread_with(options("lazy-stage", 4));
@@ -156,6 +162,7 @@ fn building_pulls_nothing_and_starts_no_thread() {
 
 #[test]
 fn building_on_a_panicking_source_does_not_panic() {
+    let _watchdog = watchdog();
     #[deny(unused_must_use)]
     let stage = std::iter::repeat_with(|| -> u8 { panic!("pulled too early") }).off_thread();
     drop(stage);
@@ -203,6 +210,7 @@ fn assert_first_arrives_while_the_source_blocks(
 
 #[test]
 fn hands_over_an_item_before_the_source_blocks() {
+    let _watchdog = watchdog();
     // An adapter that held "first" back (say, to fill a batch) never
     // delivers it while the source blocks.
     assert_first_arrives_while_the_source_blocks("tp-consumer", || {}, "first item held back");
@@ -210,6 +218,7 @@ fn hands_over_an_item_before_the_source_blocks() {
 
 #[test]
 fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
+    let _watchdog = watchdog();
     // The consumer spins for a few microseconds, then sleeps; waking it must
     // not depend on a later push or the end of the stream. Here the only item
     // comes once the consumer is asleep, and the source then blocks: a push
@@ -234,6 +243,7 @@ fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
 
 #[test]
 fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
+    let _watchdog = watchdog();
     // A consumer that folds slowly must not keep the whole channel to itself
     // until it is done: the worker gets room as each quarter is folded.
     let capacity = 8;
@@ -265,6 +275,7 @@ fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
 
 #[test]
 fn reads_ahead_at_most_capacity_plus_one() {
+    let _watchdog = watchdog();
     for capacity in [1, 4, 64] {
         let name = format!("bound-{capacity}");
         let source = Counting::new(None);
@@ -297,6 +308,7 @@ fn reads_ahead_at_most_capacity_plus_one() {
 
 #[test]
 fn panic_payload_reaches_consumer_after_every_earlier_item() {
+    let _watchdog = watchdog();
     for capacity in [1, 2, 16] {
         for at in 0..6 {
             let mut stage = panicking_at(at).off_thread_with(options("panics", capacity));
@@ -319,6 +331,7 @@ fn panic_payload_reaches_consumer_after_every_earlier_item() {
 
 #[test]
 fn panic_crosses_several_stages_with_its_payload() {
+    let _watchdog = watchdog();
     let mut chain = (0..10)
         .map(|n| if n == 7 { panic!("boom at seven") } else { n })
         .off_thread_with(options("cross-a", 2))
@@ -340,6 +353,7 @@ fn panic_crosses_several_stages_with_its_payload() {
 
 #[test]
 fn dropping_after_a_panic_does_not_panic_again() {
+    let _watchdog = watchdog();
     let mut stage = panicking_at(2).off_thread();
     let (_, payload) = drain_catching(&mut stage);
     assert!(payload.is_some());
@@ -348,6 +362,7 @@ fn dropping_after_a_panic_does_not_panic_again() {
 
 #[test]
 fn consumer_panic_unwinds_through_a_running_adapter() {
+    let _watchdog = watchdog();
     let (source, dropped) = Counting::with_drop_signal(None);
     let outcome = std::panic::catch_unwind(move || {
         let mut stage = source.off_thread_with(options("unwinding", 2));
@@ -365,6 +380,7 @@ fn consumer_panic_unwinds_through_a_running_adapter() {
 
 #[test]
 fn early_drop_at_every_position_stops_the_worker() {
+    let _watchdog = watchdog();
     let len = 8;
     let capacity = 2;
     for taken in 0..=len + 1 {
@@ -394,6 +410,7 @@ fn early_drop_at_every_position_stops_the_worker() {
 
 #[test]
 fn drop_does_not_block_while_the_source_is_stuck() {
+    let _watchdog = watchdog();
     let (release, gate) = mpsc::channel::<()>();
     let (mut counting, dropped) = Counting::with_drop_signal(None);
     let source = std::iter::from_fn(move || {
@@ -420,6 +437,7 @@ fn drop_does_not_block_while_the_source_is_stuck() {
 
 #[test]
 fn worker_thread_carries_the_stage_name() {
+    let _watchdog = watchdog();
     let names: Vec<Option<String>> = (0..2)
         .map(|_| thread::current().name().map(str::to_owned))
         .off_thread_with(OffThreadOptions::new().name("a-stage-with-a-long-name"))
@@ -440,6 +458,7 @@ fn worker_thread_carries_the_stage_name() {
 
 #[test]
 fn every_stage_thread_has_exited_once_the_stream_ends() {
+    let _watchdog = watchdog();
     let total: usize = (0..1000)
         .off_thread_with(options("full-a", 4))
         .off_thread_with(options("full-b", 4))
@@ -459,6 +478,7 @@ fn every_stage_thread_has_exited_once_the_stream_ends() {
 
 #[test]
 fn stream_end_means_the_worker_has_exited() {
+    let _watchdog = watchdog();
     for panics in [false, true] {
         let watch = ExitWatch::default();
         let worker = watch.clone();
@@ -484,6 +504,7 @@ fn stream_end_means_the_worker_has_exited() {
 
 #[test]
 fn size_hint_is_valid_at_every_step() {
+    let _watchdog = watchdog();
     fn check<I: Iterator + Send + 'static>(source: I, what: &str)
     where
         I::Item: Send + 'static,
@@ -515,6 +536,7 @@ fn size_hint_is_valid_at_every_step() {
 
 #[test]
 fn exact_size_counts_down() {
+    let _watchdog = watchdog();
     let mut stage = vec![1, 2, 3].into_iter().off_thread();
     assert_eq!(stage.len(), 3);
     stage.next();
@@ -525,6 +547,7 @@ fn exact_size_counts_down() {
 
 #[test]
 fn stays_ended() {
+    let _watchdog = watchdog();
     let mut stage = (0..2).off_thread();
     assert_eq!(stage.by_ref().count(), 2);
     for _ in 0..3 {
@@ -534,6 +557,7 @@ fn stays_ended() {
 
 #[test]
 fn debug_shows_the_state_and_not_the_items() {
+    let _watchdog = watchdog();
     let mut stage = (0..3).off_thread_with(options("dbg", 2));
     assert_eq!(
         format!("{stage:?}"),
@@ -553,6 +577,7 @@ fn debug_shows_the_state_and_not_the_items() {
 
 #[test]
 fn default_options_are_the_documented_ones() {
+    let _watchdog = watchdog();
     assert_eq!(threadpipe::DEFAULT_CAPACITY, 1024);
     let debug = format!("{:?}", OffThreadOptions::new());
     assert!(
@@ -565,5 +590,6 @@ fn default_options_are_the_documented_ones() {
 #[test]
 #[should_panic(expected = "capacity must be at least 1")]
 fn zero_capacity_is_refused() {
+    let _watchdog = watchdog();
     let _ = OffThreadOptions::new().capacity(0);
 }

@@ -9,7 +9,7 @@ use std::thread;
 
 use common::{
     Boom, Counting, ExitWatch, PATIENCE, assert_drop_returns, drain_catching, panicking_at,
-    threads_named, wait_until,
+    threads_named, wait_until, watchdog,
 };
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
@@ -23,12 +23,14 @@ fn options(name: &str, threads: usize, window: usize) -> ParallelMapOptions {
 
 #[test]
 fn smoke() {
+    let _watchdog = watchdog();
     let got: Vec<u32> = (0..5u32).parallel_map(|n| n * n).collect();
     assert_eq!(got, [0, 1, 4, 9, 16]);
 }
 
 #[test]
 fn preserves_order_at_every_edge_length() {
+    let _watchdog = watchdog();
     for (threads, window) in [(1, 1), (2, 1), (2, 2), (3, 4), (4, 64)] {
         for len in [0, 1, window - 1, window, window + 1, 3 * window + 2, 3000] {
             let got: Vec<String> = (0..len)
@@ -45,6 +47,7 @@ fn preserves_order_at_every_edge_length() {
 
 #[test]
 fn preserves_order_when_items_finish_out_of_order() {
+    let _watchdog = watchdog();
     // Within each group of eight, later items take less time, so with
     // several threads they finish before the earlier ones. (Not by waiting
     // for each other: a call of `f` that waits for another may wait for ever,
@@ -61,6 +64,7 @@ fn preserves_order_when_items_finish_out_of_order() {
 
 #[test]
 fn a_result_is_handed_over_without_waiting_for_later_ones() {
+    let _watchdog = watchdog();
     // Item 1, when a worker runs it, waits until the consumer has item 0. A
     // pool that held result 0 back (to batch it, say) would never deliver it.
     // (On the consumer's own thread item 1 cannot wait for that, see the docs.)
@@ -87,6 +91,7 @@ fn a_result_is_handed_over_without_waiting_for_later_ones() {
 
 #[test]
 fn completion_order_yields_every_result_once() {
+    let _watchdog = watchdog();
     let mut got: Vec<usize> = (0..5000)
         .parallel_map_with(options("unordered", 3, 8).in_completion_order(), |n| n * 2)
         .collect();
@@ -96,6 +101,7 @@ fn completion_order_yields_every_result_once() {
 
 #[test]
 fn completion_order_lets_a_fast_item_overtake_a_slow_one() {
+    let _watchdog = watchdog();
     // Item 0 cannot finish until item 1 has been delivered: only completion
     // order gets out of this without deadlock.
     let (delivered_one, wait_for_one) = mpsc::channel::<()>();
@@ -119,6 +125,7 @@ fn completion_order_lets_a_fast_item_overtake_a_slow_one() {
 
 #[test]
 fn building_pulls_nothing_and_starts_no_thread() {
+    let _watchdog = watchdog();
     let source = Counting::new(None);
     let pulls = Arc::clone(&source.pulls);
     let mut stage = source.parallel_map_with(options("pm-lazy", 2, 4), |n| n);
@@ -132,6 +139,7 @@ fn building_pulls_nothing_and_starts_no_thread() {
 
 #[test]
 fn window_bounds_how_far_workers_run_ahead() {
+    let _watchdog = watchdog();
     // `None`: the default window, which is documented as DEFAULT_WINDOW.
     for (threads, chosen) in [(1, Some(1)), (2, Some(3)), (3, Some(8)), (1, None)] {
         let window = chosen.unwrap_or(threadpipe::DEFAULT_WINDOW);
@@ -167,6 +175,7 @@ fn window_bounds_how_far_workers_run_ahead() {
 
 #[test]
 fn panic_in_f_reaches_consumer_after_every_earlier_result() {
+    let _watchdog = watchdog();
     for (threads, window) in [(1, 1), (2, 2), (3, 16)] {
         for at in 0..8 {
             let mut stage =
@@ -191,6 +200,7 @@ fn panic_in_f_reaches_consumer_after_every_earlier_result() {
 
 #[test]
 fn panic_in_the_source_reaches_consumer_after_every_earlier_result() {
+    let _watchdog = watchdog();
     for at in 0..6 {
         let mut stage =
             panicking_at(at).parallel_map_with(options("pm-srcpanic", 2, 3), |n| n * 10);
@@ -205,6 +215,7 @@ fn panic_in_the_source_reaches_consumer_after_every_earlier_result() {
 
 #[test]
 fn panic_in_completion_order_comes_after_the_other_results() {
+    let _watchdog = watchdog();
     let mut stage =
         (0..10).parallel_map_with(options("pm-cpanic", 2, 4).in_completion_order(), |n| {
             if n == 3 {
@@ -224,6 +235,7 @@ fn panic_in_completion_order_comes_after_the_other_results() {
 /// the consumer with it.
 #[test]
 fn completion_order_panic_with_a_window_smaller_than_the_pool() {
+    let _watchdog = watchdog();
     let options = options("pm-small-window", 2, 1).in_completion_order();
     let mut stage =
         (0..10).parallel_map_with(options, |n| if n == 0 { panic!("first") } else { n });
@@ -233,6 +245,7 @@ fn completion_order_panic_with_a_window_smaller_than_the_pool() {
 
 #[test]
 fn panic_crosses_a_chain_of_stages() {
+    let _watchdog = watchdog();
     let mut chain = (0..50)
         .off_thread()
         .parallel_map_with(options("pm-chain", 2, 4), |n| {
@@ -247,6 +260,7 @@ fn panic_crosses_a_chain_of_stages() {
 
 #[test]
 fn early_drop_at_every_position_stops_the_workers() {
+    let _watchdog = watchdog();
     for taken in 0..=10 {
         let (source, dropped) = Counting::with_drop_signal(Some(8));
         let name = format!("pm-early-{taken}");
@@ -265,6 +279,7 @@ fn early_drop_at_every_position_stops_the_workers() {
 
 #[test]
 fn drop_does_not_block_while_f_is_stuck() {
+    let _watchdog = watchdog();
     // Every call of `f` on a worker gets stuck until the gate's sender is
     // gone; calls on the consumer's own thread (it helps) pass straight on,
     // so the consumer itself never gets stuck.
@@ -293,6 +308,7 @@ fn drop_does_not_block_while_f_is_stuck() {
 
 #[test]
 fn every_worker_has_exited_once_the_stream_ends() {
+    let _watchdog = watchdog();
     let watch = ExitWatch::default();
     let workers = watch.clone();
     let here = thread::current().id();
@@ -325,6 +341,7 @@ fn every_worker_has_exited_once_the_stream_ends() {
 
 #[test]
 fn workers_carry_the_stage_name() {
+    let _watchdog = watchdog();
     let names: Vec<String> = (0..200)
         .parallel_map_with(options("resize", 2, 4), |_| {
             thread::current().name().unwrap_or("").to_owned()
@@ -341,6 +358,7 @@ fn workers_carry_the_stage_name() {
 
 #[test]
 fn borrows_inside_a_scope() {
+    let _watchdog = watchdog();
     let glossary: HashMap<usize, String> = (0..300).map(|n| (n, format!("w{n}"))).collect();
     let keys: Vec<usize> = (0..300).rev().collect();
     let words: Vec<&str> = thread::scope(|scope| {
@@ -356,6 +374,7 @@ fn borrows_inside_a_scope() {
 
 #[test]
 fn size_hint_is_valid_at_every_step() {
+    let _watchdog = watchdog();
     for source in [(0..100).collect::<Vec<usize>>(), vec![], vec![7]] {
         let len = source.len();
         let mut stage = source
@@ -379,6 +398,7 @@ fn size_hint_is_valid_at_every_step() {
 
 #[test]
 fn debug_shows_the_state() {
+    let _watchdog = watchdog();
     let mut stage = (0..3).parallel_map_with(options("pm-dbg", 1, 2), |n| n);
     assert_eq!(
         format!("{stage:?}"),
@@ -398,6 +418,7 @@ fn debug_shows_the_state() {
 
 #[test]
 fn defaults_to_one_worker_per_core_but_one() {
+    let _watchdog = watchdog();
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
     let mut stage =
         (0..).parallel_map_with(ParallelMapOptions::new().name("pm-default"), |n: u64| n);
@@ -418,11 +439,13 @@ fn defaults_to_one_worker_per_core_but_one() {
 #[test]
 #[should_panic(expected = "at least 1 thread")]
 fn zero_threads_are_refused() {
+    let _watchdog = watchdog();
     let _ = ParallelMapOptions::new().threads(0);
 }
 
 #[test]
 #[should_panic(expected = "window must be at least 1")]
 fn zero_window_is_refused() {
+    let _watchdog = watchdog();
     let _ = ParallelMapOptions::new().window(0);
 }

@@ -26,7 +26,7 @@ impl Drop for Scratch {
 
 #[test]
 fn init_runs_once_on_each_thread_that_runs_f_and_the_state_stays_there() {
-    let _watchdog = watchdog("init_runs_once_on_each_thread_that_runs_f_and_the_state_stays_there");
+    let _watchdog = watchdog();
     for (threads, completion) in [(1, false), (2, false), (3, true), (4, false)] {
         let inits: Arc<Mutex<Vec<ThreadId>>> = Arc::default();
         let runners: Arc<Mutex<HashMap<ThreadId, usize>>> = Arc::default();
@@ -88,7 +88,7 @@ fn init_runs_once_on_each_thread_that_runs_f_and_the_state_stays_there() {
 
 #[test]
 fn init_does_not_run_before_an_item_does() {
-    let _watchdog = watchdog("init_does_not_run_before_an_item_does");
+    let _watchdog = watchdog();
     let inits = Arc::new(Mutex::new(0));
     let made = Arc::clone(&inits);
     let stage = (0..1u32).parallel_map_init_with(
@@ -104,7 +104,7 @@ fn init_does_not_run_before_an_item_does() {
 
 #[test]
 fn a_consumer_that_moves_to_another_thread_makes_a_state_there() {
-    let _watchdog = watchdog("a_consumer_that_moves_to_another_thread_makes_a_state_there");
+    let _watchdog = watchdog();
     // One worker that is kept busy, so the consumer runs items itself: on
     // this thread first, then on another after the adapter moves there.
     let inits: Arc<Mutex<Vec<ThreadId>>> = Arc::default();

@@ -97,7 +97,7 @@ fn assert_panic_arrives(
 
 #[test]
 fn a_panic_in_the_source_arrives_after_every_earlier_result() {
-    let _watchdog = watchdog("a_panic_in_the_source_arrives_after_every_earlier_result");
+    let _watchdog = watchdog();
     for (name, options, completion) in every_setup("ps") {
         let stage = panicking_at(AT).parallel_map_with(options, |n| n);
         assert_panic_arrives(&name, completion, stage, AT, AT);
@@ -106,7 +106,7 @@ fn a_panic_in_the_source_arrives_after_every_earlier_result() {
 
 #[test]
 fn a_panic_as_the_source_is_dropped_arrives_after_every_result() {
-    let _watchdog = watchdog("a_panic_as_the_source_is_dropped_arrives_after_every_result");
+    let _watchdog = watchdog();
     for (name, options, completion) in every_setup("pd") {
         let stage = PanicsOnDrop(0..LEN).parallel_map_with(options, |n| n);
         assert_panic_arrives(&name, completion, stage, usize::MAX, LEN);
@@ -115,7 +115,7 @@ fn a_panic_as_the_source_is_dropped_arrives_after_every_result() {
 
 #[test]
 fn a_panic_in_f_arrives_after_every_earlier_result() {
-    let _watchdog = watchdog("a_panic_in_f_arrives_after_every_earlier_result");
+    let _watchdog = watchdog();
     for (name, options, completion) in every_setup("pf") {
         let stage = (0..LEN).parallel_map_with(options, |n| {
             if n == AT {
@@ -129,7 +129,7 @@ fn a_panic_in_f_arrives_after_every_earlier_result() {
 
 #[test]
 fn a_panic_in_init_counts_as_one_in_f() {
-    let _watchdog = watchdog("a_panic_in_init_counts_as_one_in_f");
+    let _watchdog = watchdog();
     for (name, options, completion) in every_setup("pn") {
         let stage = (0..LEN).parallel_map_init_with(
             options,
@@ -142,7 +142,7 @@ fn a_panic_in_init_counts_as_one_in_f() {
 
 #[test]
 fn a_panic_as_an_item_is_dropped_arrives_in_its_turn() {
-    let _watchdog = watchdog("a_panic_as_an_item_is_dropped_arrives_in_its_turn");
+    let _watchdog = watchdog();
     for (name, options, completion) in every_setup("pi") {
         let items = (0..LEN).map(|id| Fragile {
             id,
@@ -156,7 +156,7 @@ fn a_panic_as_an_item_is_dropped_arrives_in_its_turn() {
 
 #[test]
 fn results_dropped_after_a_panic_do_not_replace_it() {
-    let _watchdog = watchdog("results_dropped_after_a_panic_do_not_replace_it");
+    let _watchdog = watchdog();
     for (name, options, completion) in every_setup("pr") {
         // Results after the first panic are dropped unseen, and each of
         // those drops panics too: the first panic still wins, once.
@@ -182,7 +182,7 @@ fn results_dropped_after_a_panic_do_not_replace_it() {
 
 #[test]
 fn dropping_the_stage_raises_a_panic_of_a_result_it_drops() {
-    let _watchdog = watchdog("dropping_the_stage_raises_a_panic_of_a_result_it_drops");
+    let _watchdog = watchdog();
     for (name, options, _completion, threads) in every_setup_with_threads("pe") {
         let made = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&made);

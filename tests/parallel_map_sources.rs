@@ -36,7 +36,7 @@ fn every_setup(name: &str) -> Vec<(String, ParallelMapOptions)> {
 
 #[test]
 fn a_source_that_waits_for_the_consumer_runs_to_the_end() {
-    let _watchdog = watchdog("a_source_that_waits_for_the_consumer_runs_to_the_end");
+    let _watchdog = watchdog();
     for (setup, options) in every_setup("pm-reqresp") {
         let (source, handled) = RequestResponse::new(20);
         let gave_up = Arc::clone(&source.gave_up);
@@ -61,7 +61,7 @@ fn a_source_that_waits_for_the_consumer_runs_to_the_end() {
 
 #[test]
 fn results_before_a_stall_arrive_before_it_ends() {
-    let _watchdog = watchdog("results_before_a_stall_arrive_before_it_ends");
+    let _watchdog = watchdog();
     let stall_after = 1;
     // One item before the stall is slow, so that whoever runs it is busy
     // while the other thread could reach the stall: a consumer that pulled
@@ -101,7 +101,7 @@ fn results_before_a_stall_arrive_before_it_ends() {
 
 #[test]
 fn the_consumer_never_calls_the_source() {
-    let _watchdog = watchdog("the_consumer_never_calls_the_source");
+    let _watchdog = watchdog();
     for (setup, options) in every_setup("pm-caller") {
         let callers = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&callers);
@@ -120,7 +120,7 @@ fn the_consumer_never_calls_the_source() {
 
 #[test]
 fn a_source_fed_by_a_channel_delivers_each_result_as_it_comes() {
-    let _watchdog = watchdog("a_source_fed_by_a_channel_delivers_each_result_as_it_comes");
+    let _watchdog = watchdog();
     for (setup, options) in every_setup("pm-chan") {
         let (requests, incoming) = std::sync::mpsc::channel::<u32>();
         let mut stage = incoming.into_iter().parallel_map_with(options, |n| n * 3);

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{threads_named, wait_until};
+use common::{threads_named, wait_until, watchdog};
 use threadpipe::prelude::*;
 use threadpipe::{OffThreadOptions, ParallelMapOptions, Profile};
 
@@ -18,6 +18,7 @@ fn busy_for(duration: Duration) {
 
 #[test]
 fn counts_items_per_stage_in_chain_order() {
+    let _watchdog = watchdog();
     let profile = Profile::new();
     let total: usize = (0..1000)
         .off_thread_with(OffThreadOptions::new().name("first").profile(&profile))
@@ -52,6 +53,7 @@ fn counts_items_per_stage_in_chain_order() {
 
 #[test]
 fn a_slow_consumer_is_named_and_the_stage_waited_for_room() {
+    let _watchdog = watchdog();
     let profile = Profile::new();
     let mut stage = (0..100).off_thread_with(
         OffThreadOptions::new()
@@ -79,6 +81,7 @@ fn a_slow_consumer_is_named_and_the_stage_waited_for_room() {
 
 #[test]
 fn a_slow_source_is_named_and_its_consumer_waited() {
+    let _watchdog = watchdog();
     let profile = Profile::new();
     let count = (0..20)
         .inspect(|_| busy_for(Duration::from_millis(2)))
@@ -103,6 +106,7 @@ fn a_slow_source_is_named_and_its_consumer_waited() {
 
 #[test]
 fn a_slow_parallel_stage_is_named() {
+    let _watchdog = watchdog();
     let profile = Profile::new();
     let count = (0..40)
         .off_thread_with(
@@ -149,6 +153,7 @@ fn a_slow_parallel_stage_is_named() {
 /// waiting.
 #[test]
 fn a_slow_parallel_stage_between_two_others_is_named() {
+    let _watchdog = watchdog();
     let profile = Profile::new();
     let off_thread = |name: &str| {
         OffThreadOptions::new()
@@ -182,6 +187,7 @@ fn a_slow_parallel_stage_between_two_others_is_named() {
 
 #[test]
 fn report_is_a_table_with_a_verdict() {
+    let _watchdog = watchdog();
     let profile = Profile::new();
     assert_eq!(profile.report().limiting_stage(), None);
     assert!(

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::mpsc;
 
-use common::{Boom, PATIENCE, drain_catching, panicking_at};
+use common::{Boom, PATIENCE, drain_catching, panicking_at, watchdog};
 use proptest::prelude::*;
 use threadpipe::prelude::*;
 use threadpipe::{OffThreadOptions, ParallelMapOptions};
@@ -32,6 +32,7 @@ proptest! {
 
     #[test]
     fn off_thread_yields_the_sequential_items(len in 0usize..300, capacity in 1usize..8, stages in 1usize..4) {
+        let _watchdog = watchdog();
         let mut chain: Box<dyn Iterator<Item = usize> + Send> = Box::new(0..len);
         for _ in 0..stages {
             chain = Box::new(chain.map(|n| n + 1).off_thread_with(OffThreadOptions::new().capacity(capacity)));
@@ -42,6 +43,7 @@ proptest! {
 
     #[test]
     fn parallel_map_yields_the_sequential_items(len in 0usize..300, threads in 1usize..4, window in 1usize..10) {
+        let _watchdog = watchdog();
         let options = ParallelMapOptions::new().threads(threads).window(window);
         let got: Vec<String> = (0..len).parallel_map_with(options, |n| format!("{n}")).collect();
         prop_assert_eq!(got, (0..len).map(|n| format!("{n}")).collect::<Vec<_>>());
@@ -49,6 +51,7 @@ proptest! {
 
     #[test]
     fn a_panic_comes_after_exactly_the_earlier_items(at in 0usize..40, capacity in 1usize..5, threads in 1usize..4) {
+        let _watchdog = watchdog();
         let mut off = panicking_at(at).off_thread_with(OffThreadOptions::new().capacity(capacity));
         let (items, payload) = drain_catching(&mut off);
         prop_assert_eq!(items, (0..at).collect::<Vec<_>>());
@@ -63,6 +66,7 @@ proptest! {
 
     #[test]
     fn early_drop_keeps_a_prefix_and_stops_the_worker(len in 0usize..100, taken in 0usize..120, capacity in 1usize..6) {
+        let _watchdog = watchdog();
         let (source, dropped) = common::Counting::with_drop_signal(Some(len));
         let mut stage = source.off_thread_with(OffThreadOptions::new().capacity(capacity));
         let got: Vec<usize> = stage.by_ref().take(taken).collect();
@@ -73,6 +77,7 @@ proptest! {
 
     #[test]
     fn size_hints_stay_valid(len in 0usize..200, modulus in 1usize..5, threads in 1usize..3) {
+        let _watchdog = watchdog();
         assert_hints_valid((0..len).filter(move |n| n % modulus == 0).off_thread_with(OffThreadOptions::new().capacity(3)));
         assert_hints_valid((0..len).off_thread());
         let options = ParallelMapOptions::new().threads(threads).window(4);
@@ -81,6 +86,7 @@ proptest! {
 
     #[test]
     fn errors_to_partitions_like_the_sequential_chain(flags in proptest::collection::vec(any::<bool>(), 0..200)) {
+        let _watchdog = watchdog();
         let results: Vec<Result<usize, usize>> =
             flags.iter().enumerate().map(|(n, &ok)| if ok { Ok(n) } else { Err(n) }).collect();
         let (sender, errors) = mpsc::channel();

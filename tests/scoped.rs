@@ -7,12 +7,13 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use common::{Boom, Counting, drain_catching, panicking_at, threads_named, wait_until};
+use common::{Boom, Counting, drain_catching, panicking_at, threads_named, wait_until, watchdog};
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
 
 #[test]
 fn borrows_a_glossary_and_keeps_order() {
+    let _watchdog = watchdog();
     let glossary: HashMap<usize, String> = (0..500).map(|n| (n, format!("word{n}"))).collect();
     let keys: Vec<usize> = (0..500).rev().collect();
     let words: Vec<&str> = thread::scope(|scope| {
@@ -27,6 +28,7 @@ fn borrows_a_glossary_and_keeps_order() {
 
 #[test]
 fn building_pulls_nothing_and_starts_no_thread() {
+    let _watchdog = watchdog();
     let source = Counting::new(None);
     let pulls = Arc::clone(&source.pulls);
     thread::scope(|scope| {
@@ -45,6 +47,7 @@ fn building_pulls_nothing_and_starts_no_thread() {
 
 #[test]
 fn panic_payload_reaches_consumer_and_not_the_scope() {
+    let _watchdog = watchdog();
     for at in 0..4 {
         let (items, payload) = thread::scope(|scope| {
             let mut stage = panicking_at(at).off_thread_scoped(scope);
@@ -60,6 +63,7 @@ fn panic_payload_reaches_consumer_and_not_the_scope() {
 
 #[test]
 fn early_drop_lets_the_scope_end() {
+    let _watchdog = watchdog();
     let seen = Mutex::new(Vec::new());
     let (source, dropped) = Counting::with_drop_signal(None);
     thread::scope(|scope| {
@@ -76,6 +80,7 @@ fn early_drop_lets_the_scope_end() {
 
 #[test]
 fn size_hint_and_debug() {
+    let _watchdog = watchdog();
     let data = [1, 2, 3];
     thread::scope(|scope| {
         let mut stage = data.iter().off_thread_scoped(scope);

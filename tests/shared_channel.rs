@@ -1,12 +1,16 @@
 //! `shared_channel`: several receivers, each message delivered exactly once.
 
+mod common;
+
 use std::sync::mpsc;
 use std::thread;
 
+use common::watchdog;
 use threadpipe::{shared_channel, shared_sync_channel};
 
 #[test]
 fn each_message_reaches_exactly_one_worker() {
+    let _watchdog = watchdog();
     let (jobs, queue) = shared_channel();
     let workers: Vec<_> = (0..4)
         .map(|_| {
@@ -29,6 +33,7 @@ fn each_message_reaches_exactly_one_worker() {
 
 #[test]
 fn each_worker_sees_its_messages_in_send_order() {
+    let _watchdog = watchdog();
     let (jobs, queue) = shared_channel();
     let workers: Vec<_> = (0..3)
         .map(|_| {
@@ -51,6 +56,7 @@ fn each_worker_sees_its_messages_in_send_order() {
 
 #[test]
 fn disconnection_ends_every_clone() {
+    let _watchdog = watchdog();
     let (sender, first) = shared_channel::<u8>();
     let second = first.clone();
     sender.send(7).unwrap();
@@ -63,6 +69,7 @@ fn disconnection_ends_every_clone() {
 
 #[test]
 fn bounded_sender_waits_for_a_receiver() {
+    let _watchdog = watchdog();
     let (sender, queue) = shared_sync_channel(2);
     sender.send(1).unwrap();
     sender.send(2).unwrap();
@@ -78,6 +85,7 @@ fn bounded_sender_waits_for_a_receiver() {
 
 #[test]
 fn try_recv_does_not_wait_for_a_clone_inside_recv() {
+    let _watchdog = watchdog();
     let (sender, waiting) = shared_channel::<u8>();
     let other = waiting.clone();
     let (entered, inside) = mpsc::channel();
@@ -97,6 +105,7 @@ fn try_recv_does_not_wait_for_a_clone_inside_recv() {
 
 #[test]
 fn debug_does_not_need_debug_messages() {
+    let _watchdog = watchdog();
     struct Opaque;
     let (_sender, receiver) = shared_channel::<Opaque>();
     assert_eq!(format!("{receiver:?}"), "SharedReceiver { .. }");

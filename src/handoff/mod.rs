@@ -31,8 +31,8 @@ use std::thread;
 use rtrb::{Producer, RingBuffer};
 
 use self::ring::RingReceiver;
-use crate::launch::{Launch, WorkerThread};
-use crate::lazy::{DebugFields, Engine};
+use crate::launch::{self, Launch, WorkerThread};
+use crate::lazy::{DebugFields, Engine, Inline, Running};
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
 use crate::sync::lock;
@@ -48,6 +48,8 @@ pub(crate) struct Settings {
     pub(crate) batch: usize,
     pub(crate) name: String,
     pub(crate) stats: Stats,
+    /// Run on the consumer's thread instead of a worker.
+    pub(crate) inline: bool,
 }
 
 impl DebugFields for Settings {
@@ -62,7 +64,7 @@ impl DebugFields for Settings {
 }
 
 /// What the worker thread runs: its source, to the end; its panic, if any.
-type WorkerBody<'scope> = Box<dyn FnOnce() -> Result<(), PanicPayload> + Send + 'scope>;
+type WorkerBody<'scope, I> = Box<dyn FnOnce(I) -> Result<(), PanicPayload> + Send + 'scope>;
 
 /// Where a worker leaves its source's panic for the consumer.
 type PanicSlot = Arc<Mutex<Option<PanicPayload>>>;
@@ -129,9 +131,33 @@ pub(crate) struct Handoff<'scope, T> {
     stats: Stats,
 }
 
+/// Starts the stage `settings` describe for `source`: on a worker thread,
+/// or inline, on the consumer's thread, if it was asked to be (or the whole
+/// program was) or no thread could be started.
+pub(crate) fn start<'scope, I, L>(
+    launcher: L,
+    source: I,
+    settings: Settings,
+) -> Running<Handoff<'scope, I::Item>, I>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+    L: Launch<'scope>,
+{
+    if settings.inline || launch::inline_everywhere() {
+        return Running::Inline(Inline::new(source, settings.stats));
+    }
+    let stats = settings.stats.clone();
+    match Handoff::spawn(launcher, source, settings) {
+        Ok(handoff) => Running::Threads(handoff),
+        Err(source) => Running::Inline(Inline::new(source, stats)),
+    }
+}
+
 impl<'scope, T> Handoff<'scope, T> {
-    /// Starts a worker thread, as `settings` say, that runs `source`.
-    pub(crate) fn spawn<I, L>(launcher: L, source: I, settings: Settings) -> Self
+    /// Starts a worker thread, as `settings` say, that runs `source`; gives
+    /// `source` back if no thread could be started.
+    fn spawn<I, L>(launcher: L, source: I, settings: Settings) -> Result<Self, I>
     where
         I: Iterator<Item = T> + Send + 'scope,
         T: Send + 'scope,
@@ -142,16 +168,16 @@ impl<'scope, T> Handoff<'scope, T> {
             batch,
             name,
             stats,
+            inline: _,
         } = settings;
         let remaining = source.size_hint();
-        stats.start();
         let panic = PanicSlot::default();
         let worker_panic = Arc::clone(&panic);
         let worker_stats = stats.clone();
-        let (lane, body): (Lane<T>, WorkerBody<'scope>) = if batch == 1 {
+        let (lane, body): (Lane<T>, WorkerBody<'scope, I>) = if batch == 1 {
             let (mut sender, receiver) = ring::channel(capacity);
             let stats = stats.clone();
-            let body = move || worker::send_items(source, &mut sender, &stats);
+            let body = move |source| worker::send_items(source, &mut sender, &stats);
             (Lane::Items(receiver), Box::new(body))
         } else {
             // The bound is on items: that many, in whole batches.
@@ -159,8 +185,9 @@ impl<'scope, T> Handoff<'scope, T> {
             let (mut sender, receiver) = ring::channel(slots);
             let (emptied, mut recycled) = RingBuffer::new(slots + 1);
             let stats = stats.clone();
-            let body =
-                move || worker::send_batches(source, &mut sender, &mut recycled, batch, &stats);
+            let body = move |source| {
+                worker::send_batches(source, &mut sender, &mut recycled, batch, &stats)
+            };
             let lane = Lane::Batches {
                 receiver,
                 current: VecDeque::new(),
@@ -168,23 +195,24 @@ impl<'scope, T> Handoff<'scope, T> {
             };
             (lane, Box::new(body))
         };
-        let thread = launcher.spawn(name, move || {
+        let thread = launcher.spawn_with(name, source, move |source| {
             let since = worker_stats.clock();
             // The sender lives in `body` and closes the ring as `body`
             // returns; the consumer then joins this thread before it looks
             // in the slot, so the panic is there by then.
-            if let Err(payload) = body() {
+            if let Err(payload) = body(source) {
                 *lock(&worker_panic) = Some(payload);
             }
             worker_stats.worker_done(since);
-        });
-        Handoff {
+        })?;
+        stats.start();
+        Ok(Handoff {
             lane: Some(lane),
             panic,
             thread: Some(thread),
             remaining,
             stats,
-        }
+        })
     }
 
     /// The stream is over: joins the worker and re-raises its panic, if any.
@@ -281,5 +309,56 @@ impl<T> Drop for Handoff<'_, T> {
         if !thread::panicking() {
             first.resume_if_any();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::launch::refusing::Refusing;
+
+    fn settings() -> Settings {
+        Settings {
+            capacity: 4,
+            batch: 1,
+            name: "handoff-test".to_owned(),
+            stats: Stats::off(),
+            inline: false,
+        }
+    }
+
+    #[test]
+    fn with_no_thread_to_be_had_it_runs_inline() {
+        let mut running = start(Refusing::after(0), 0..10, settings());
+        assert!(matches!(running, Running::Inline(_)));
+        assert_eq!(running.size_hint(), (10, Some(10)));
+        let got: Vec<i32> = std::iter::from_fn(|| running.next()).collect();
+        assert_eq!(got, (0..10).collect::<Vec<_>>());
+        assert!(running.is_finished());
+    }
+
+    #[test]
+    fn inline_raises_the_source_panic_once_then_ends() {
+        let panicking = (0..5).map(|n| if n == 3 { panic!("boom") } else { n });
+        let mut running = start(Refusing::after(0), panicking, settings());
+        let mut got = Vec::new();
+        let payload = loop {
+            match unwind::catch(|| running.next()) {
+                Ok(Some(n)) => got.push(n),
+                Ok(None) => panic!("the panic was lost"),
+                Err(payload) => break payload,
+            }
+        };
+        assert_eq!(got, [0, 1, 2]);
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+        assert_eq!(running.next(), None, "the stream ended with the panic");
+    }
+
+    #[test]
+    fn given_a_thread_it_uses_it() {
+        let mut running = start(Refusing::after(1), 0..10, settings());
+        assert!(matches!(running, Running::Threads(_)));
+        let got: Vec<i32> = std::iter::from_fn(|| running.next()).collect();
+        assert_eq!(got, (0..10).collect::<Vec<_>>());
     }
 }

@@ -7,8 +7,8 @@ use std::thread::Scope;
 
 pub use self::options::{DEFAULT_WINDOW, ParallelMapOptions};
 use crate::launch::{Detached, Launch};
-use crate::lazy::{Lazy, lazy_adapter};
-use crate::pool::{Pool, Settings};
+use crate::lazy::{Lazy, Running, lazy_adapter};
+use crate::pool::{self, InlineMap, Pool, Settings};
 
 /// Spreads one stage of an iterator chain over several threads.
 ///
@@ -470,7 +470,8 @@ pub trait ParallelMapExt: Iterator + Sized {
 impl<I: Iterator> ParallelMapExt for I {}
 
 /// The stage a `parallel_map` adapter runs: idle until its first `next()`.
-type Stage<'scope, I, U> = Lazy<'scope, I, Settings, Pool<'scope, U>>;
+type Stage<'scope, I, U> =
+    Lazy<'scope, I, Settings, Running<Pool<'scope, U>, InlineMap<'scope, U>>>;
 
 fn lazy_stage<'scope, I, Init, S, F, U, L>(
     source: I,
@@ -491,7 +492,7 @@ where
     Lazy::new(
         source,
         options.into_settings(),
-        Box::new(move |source, settings| Pool::start(launcher, source, f, init, settings)),
+        Box::new(move |source, settings| pool::start(launcher, source, f, init, settings)),
     )
 }
 

@@ -37,6 +37,7 @@ pub struct ParallelMapOptions {
     name: String,
     order: Order,
     profile: Option<Profile>,
+    inline: bool,
 }
 
 impl ParallelMapOptions {
@@ -67,6 +68,7 @@ impl ParallelMapOptions {
             name: "parallel_map".to_owned(),
             order: Order::Input,
             profile: None,
+            inline: false,
         }
     }
 
@@ -194,6 +196,39 @@ impl ParallelMapOptions {
         self
     }
 
+    /// Runs the stage inline when `inline` is `true`: on the consumer's
+    /// thread, as a plain `map` would (with one state, for
+    /// [`parallel_map_init`](crate::ParallelMapExt::parallel_map_init)). No
+    /// thread is started; the results, their order and every panic are the
+    /// same, and the thread count, window and order no longer matter.
+    ///
+    /// For debugging, for deterministic runs, and for a program's
+    /// single-threaded mode, whose chain stays the same. The environment
+    /// variable `THREADPIPE_INLINE=1` makes every stage of a program inline
+    /// without a change to its code. A stage also runs inline, rather than
+    /// fail, where no thread can be started: on targets without threads
+    /// (`wasm32-unknown-unknown`), or when the operating system refuses one;
+    /// if only some of its workers start, it runs with those.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadpipe::prelude::*;
+    /// use threadpipe::ParallelMapOptions;
+    ///
+    /// let here = std::thread::current().id();
+    /// let options = ParallelMapOptions::new().inline(true);
+    /// let squares: Vec<(u32, bool)> = (1..4u32)
+    ///     .parallel_map_with(options, move |n| (n * n, std::thread::current().id() == here))
+    ///     .collect();
+    /// assert_eq!(squares, [(1, true), (4, true), (9, true)]);
+    /// ```
+    #[must_use]
+    pub fn inline(mut self, inline: bool) -> Self {
+        self.inline = inline;
+        self
+    }
+
     /// The number of workers to spawn.
     fn thread_count(&self) -> usize {
         if let Some(threads) = self.threads {
@@ -211,7 +246,7 @@ impl ParallelMapOptions {
     pub(super) fn into_settings(self) -> Settings {
         let threads = self.thread_count();
         let stats = match &self.profile {
-            Some(profile) => profile.register(&self.name, threads),
+            Some(profile) => profile.register(&self.name, if self.inline { 0 } else { threads }),
             None => Stats::off(),
         };
         Settings {
@@ -220,6 +255,7 @@ impl ParallelMapOptions {
             order: self.order,
             name: self.name,
             stats,
+            inline: self.inline,
         }
     }
 }

@@ -47,8 +47,8 @@ use rtrb::{Consumer, RingBuffer};
 
 use self::control::Control;
 use self::worker::{Core, Shared};
-use crate::launch::{Launch, WorkerThread};
-use crate::lazy::{DebugFields, Engine};
+use crate::launch::{self, Launch, WorkerThread};
+use crate::lazy::{DebugFields, Engine, Inline, Running};
 use crate::pace::Pace;
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
@@ -99,6 +99,8 @@ pub(crate) struct Settings {
     pub(crate) order: Order,
     pub(crate) name: String,
     pub(crate) stats: Stats,
+    /// Run on the consumer's thread instead of workers.
+    pub(crate) inline: bool,
 }
 
 impl DebugFields for Settings {
@@ -108,6 +110,9 @@ impl DebugFields for Settings {
             .field("threads", &self.threads)
             .field("window", &self.window)
             .field("order", &self.order);
+        if self.inline {
+            debug.field("inline", &true);
+        }
     }
 }
 
@@ -133,64 +138,111 @@ pub(crate) struct Pool<'scope, U> {
     finished: bool,
 }
 
-impl<'scope, U: Send + 'scope> Pool<'scope, U> {
-    /// Starts `threads` workers, named `name-0`, `name-1`, ..., that run
-    /// `f` with a state of their own, made by `init` before their first item.
-    pub(crate) fn start<I, F, Init, S, L>(
-        launcher: L,
-        source: I,
-        f: F,
-        init: Init,
-        settings: Settings,
-    ) -> Self
-    where
-        I: Iterator + Send + 'scope,
-        I::Item: Send + 'scope,
-        F: Fn(&mut S, I::Item) -> U + Send + Sync + 'scope,
-        Init: Fn() -> S + Send + Sync + 'scope,
-        S: Send + 'scope,
-        L: Launch<'scope>,
-    {
-        let Settings {
-            threads,
-            window,
-            order,
-            name,
-            stats,
-        } = settings;
-        let remaining = source.size_hint();
-        stats.start();
-        let control = Control::new(threads, window, order, stats);
-        let shared = Arc::new(Shared::new(source, f, init, control));
-        let mut pool = Pool {
-            core: Arc::clone(&shared) as Arc<dyn Core + 'scope>,
-            help: consumer_help(Arc::clone(&shared)),
-            rings: Vec::with_capacity(threads),
-            last_ring: 0,
-            own: VecDeque::new(),
-            delivered: 0,
-            threads: Vec::with_capacity(threads),
-            remaining,
-            finished: false,
-        };
-        // If a spawn panics, dropping `pool` cancels the workers started.
-        for me in 0..threads {
-            let (mut results, ring) = RingBuffer::new(window.min(MAX_RING));
-            let shared = Arc::clone(&shared);
-            let thread = launcher.spawn(format!("{name}-{me}"), move || {
-                let since = shared.control.stats.clock();
-                shared.work(me, &mut results);
-                shared.control.stats.worker_done(since);
-                // The last one out drops what the stream left behind.
-                let _ = unwind::catch_drop(shared);
-            });
-            pool.threads.push(thread);
-            pool.rings.push(ring);
-        }
-        let consumer_takes = usize::from(order == Order::Input);
-        shared.control.set_takers(threads + consumer_takes);
-        pool
+/// A stage run inline, on the consumer's thread: the source with `f`
+/// chained on, its types hidden as a pool's are.
+pub(crate) type InlineMap<'scope, U> = Box<dyn Iterator<Item = U> + Send + 'scope>;
+
+/// Starts the stage `settings` describe: `threads` workers, named `name-0`,
+/// `name-1`, ..., that run `f` with a state of their own, made by `init`
+/// before their first item; or inline, on the consumer's thread, if it was
+/// asked to be (or the whole program was) or no thread could be started.
+/// If only some workers start, the pool runs with those.
+pub(crate) fn start<'scope, I, F, Init, S, U, L>(
+    launcher: L,
+    source: I,
+    f: F,
+    init: Init,
+    settings: Settings,
+) -> Running<Pool<'scope, U>, InlineMap<'scope, U>>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+    F: Fn(&mut S, I::Item) -> U + Send + Sync + 'scope,
+    Init: Fn() -> S + Send + Sync + 'scope,
+    S: Send + 'scope,
+    U: Send + 'scope,
+    L: Launch<'scope>,
+{
+    let Settings {
+        threads,
+        window,
+        order,
+        name,
+        stats,
+        inline,
+    } = settings;
+    if inline || launch::inline_everywhere() {
+        return run_inline(source, f, init, stats);
     }
+    let remaining = source.size_hint();
+    let control = Control::new(threads, window, order, stats.clone());
+    let shared = Arc::new(Shared::new(source, f, init, control));
+    let mut started = Vec::with_capacity(threads);
+    let mut rings = Vec::with_capacity(threads);
+    for me in 0..threads {
+        let (results, ring) = RingBuffer::new(window.min(MAX_RING));
+        let worker = (Arc::clone(&shared), results);
+        let spawned = launcher.spawn_with(format!("{name}-{me}"), worker, move |worker| {
+            let (shared, mut results) = worker;
+            let since = shared.control.stats.clock();
+            shared.work(me, &mut results);
+            shared.control.stats.worker_done(since);
+            // The last one out drops what the stream left behind.
+            let _ = unwind::catch_drop(shared);
+        });
+        match spawned {
+            Ok(thread) => {
+                started.push(thread);
+                rings.push(ring);
+            }
+            Err(_) => {
+                // This worker and those after it never run: nobody waits
+                // for them to leave.
+                (me..threads).for_each(|absent| shared.control.exited(absent));
+                break;
+            }
+        }
+    }
+    if started.is_empty() {
+        let Some(shared) = Arc::into_inner(shared) else {
+            unreachable!("no worker started, so no worker holds the pool")
+        };
+        let (source, f, init) = shared.into_parts();
+        return run_inline(source, f, init, stats);
+    }
+    stats.start();
+    let consumer_takes = usize::from(order == Order::Input);
+    shared.control.set_takers(started.len() + consumer_takes);
+    Running::Threads(Pool {
+        core: Arc::clone(&shared) as Arc<dyn Core + 'scope>,
+        help: consumer_help(shared),
+        rings,
+        last_ring: 0,
+        own: VecDeque::new(),
+        delivered: 0,
+        threads: started,
+        remaining,
+        finished: false,
+    })
+}
+
+/// The stage on the consumer's thread: `f` chained onto `source`, with one
+/// state, made by `init` before the first item.
+fn run_inline<'scope, I, F, Init, S, U>(
+    source: I,
+    f: F,
+    init: Init,
+    stats: Stats,
+) -> Running<Pool<'scope, U>, InlineMap<'scope, U>>
+where
+    I: Iterator + Send + 'scope,
+    F: Fn(&mut S, I::Item) -> U + Send + 'scope,
+    Init: Fn() -> S + Send + 'scope,
+    S: Send + 'scope,
+{
+    let mut state = None;
+    let mapped = source.map(move |item| f(state.get_or_insert_with(&init), item));
+    Running::Inline(Inline::new(Box::new(mapped), stats))
 }
 
 /// The consumer's share of the work: entries it claims run here, with a
@@ -460,5 +512,73 @@ impl<U> Drop for Pool<'_, U> {
         if !thread::panicking() {
             first.resume_if_any();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::launch::refusing::Refusing;
+
+    fn settings(threads: usize, order: Order) -> Settings {
+        Settings {
+            threads,
+            window: 8,
+            order,
+            name: "pool-test".to_owned(),
+            stats: Stats::off(),
+            inline: false,
+        }
+    }
+
+    fn squares(launcher: Refusing, threads: usize, order: Order) -> (Vec<u64>, bool) {
+        let mut running = start(
+            launcher,
+            0..100u64,
+            |(), n| n * n,
+            || (),
+            settings(threads, order),
+        );
+        let inline = matches!(running, Running::Inline(_));
+        let mut got: Vec<u64> = std::iter::from_fn(|| running.next()).collect();
+        got.sort_unstable();
+        (got, inline)
+    }
+
+    #[test]
+    fn with_no_thread_to_be_had_it_runs_inline() {
+        for order in [Order::Input, Order::Completion] {
+            let (got, inline) = squares(Refusing::after(0), 3, order);
+            assert!(inline);
+            assert_eq!(got, (0..100u64).map(|n| n * n).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn with_some_threads_it_runs_with_those() {
+        for order in [Order::Input, Order::Completion] {
+            let (got, inline) = squares(Refusing::after(1), 3, order);
+            assert!(!inline);
+            assert_eq!(got, (0..100u64).map(|n| n * n).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn inline_keeps_one_state_and_the_order() {
+        let mut settings = settings(4, Order::Input);
+        settings.inline = true;
+        let mut running = start(
+            Refusing::after(4),
+            0..5u32,
+            |count: &mut u32, n| {
+                *count += 1;
+                (n, *count)
+            },
+            || 0,
+            settings,
+        );
+        assert!(matches!(running, Running::Inline(_)));
+        let got: Vec<(u32, u32)> = std::iter::from_fn(|| running.next()).collect();
+        assert_eq!(got, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]);
     }
 }

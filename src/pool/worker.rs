@@ -51,6 +51,19 @@ impl<I: Iterator, F, Init> Shared<I, F, Init> {
     }
 }
 
+impl<I: Iterator, F, Init> Shared<I, F, Init> {
+    /// The source (if no worker has taken it), `f` and `init` back, for a
+    /// pool that could start no worker.
+    pub(super) fn into_parts(self) -> (I, F, Init) {
+        let feed = self
+            .feed
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let source = feed.source.expect("no worker ever pulled");
+        (source, self.f, self.init)
+    }
+}
+
 impl<I, F, Init, S, U> Shared<I, F, Init>
 where
     I: Iterator,

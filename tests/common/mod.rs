@@ -201,11 +201,15 @@ pub const HANG: Duration = Duration::from_secs(60);
 /// Fails the test run if it is still alive after [`HANG`]: a deadlock in the
 /// code under test then ends in a clear message under plain `cargo test`,
 /// as it does under nextest's timeout, instead of a run that never ends.
-/// Keep the guard alive for the whole test: `let _watchdog = watchdog("name");`.
+/// Keep the guard alive for the whole test: `let _watchdog = watchdog();`.
+/// The test is named by its thread, which the test harness names after it.
 #[must_use = "the watchdog stops watching when the guard is dropped"]
-pub fn watchdog(test: &str) -> Watchdog {
+pub fn watchdog() -> Watchdog {
     let (done, finished) = mpsc::channel::<()>();
-    let test = test.to_owned();
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test on an unnamed thread")
+        .to_owned();
     std::thread::Builder::new()
         .name("watchdog".to_owned())
         .spawn(move || {
