@@ -214,7 +214,11 @@ pub fn watchdog() -> Watchdog {
         .name("watchdog".to_owned())
         .spawn(move || {
             if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(HANG) {
-                eprintln!("watchdog: test `{test}` is still running after {HANG:?}: it hangs");
+                // Straight to stderr: the harness captures `eprintln!` of
+                // the test's threads, and would lose it with the process.
+                let message =
+                    format!("watchdog: test `{test}` is still running after {HANG:?}: it hangs\n");
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
                 std::process::exit(101);
             }
         })
