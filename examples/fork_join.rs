@@ -189,10 +189,16 @@ fn main() -> ExitCode {
 }
 
 /// Runs with the test suite (`test = true` in Cargo.toml).
+/// Fails a hung test run instead of letting it hang (shared with tests/).
+#[cfg(test)]
+#[path = "../tests/common/watchdog.rs"]
+mod watchdog;
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn all_versions_agree_and_return_the_error() {
+        let _watchdog = crate::watchdog::watchdog();
         super::run().unwrap();
     }
 }

@@ -277,10 +277,16 @@ fn nth_prime(n: usize) -> u64 {
 
 /// Runs with the test suite (`test = true` in Cargo.toml), so the README's
 /// test command proves the example's own checks.
+/// Fails a hung test run instead of letting it hang (shared with tests/).
+#[cfg(test)]
+#[path = "../tests/common/watchdog.rs"]
+mod watchdog;
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_section_passes_its_checks() {
+        let _watchdog = crate::watchdog::watchdog();
         for (name, run) in super::SECTIONS {
             if let Err(problem) = run() {
                 panic!("{name}: {problem}");

@@ -192,12 +192,18 @@ fn main() -> ExitCode {
 
 /// Runs with the test suite (`test = true` in Cargo.toml), on a few rows,
 /// since a debug build renders slowly.
+/// Fails a hung test run instead of letting it hang (shared with tests/).
+#[cfg(test)]
+#[path = "../tests/common/watchdog.rs"]
+mod watchdog;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn parallel_map_draws_the_same_rows_in_the_same_order() {
+        let _watchdog = crate::watchdog::watchdog();
         let rows = [0, 1, HEIGHT / 2, HEIGHT - 2, HEIGHT - 1];
         let expected: Vec<Vec<u8>> = rows.iter().map(|&row| render_row(row)).collect();
         let drawn: Vec<Vec<u8>> = rows.into_iter().parallel_map(render_row).collect();

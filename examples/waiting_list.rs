@@ -355,10 +355,16 @@ fn poisoning() -> Result<String, String> {
 
 /// Runs with the test suite (`test = true` in Cargo.toml), so the README's
 /// test command proves the example's own checks.
+/// Fails a hung test run instead of letting it hang (shared with tests/).
+#[cfg(test)]
+#[path = "../tests/common/watchdog.rs"]
+mod watchdog;
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_section_passes_its_checks() {
+        let _watchdog = crate::watchdog::watchdog();
         super::main().unwrap();
     }
 }

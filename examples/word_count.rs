@@ -173,12 +173,18 @@ fn main() {
 }
 
 /// Runs with the test suite (`test = true` in Cargo.toml).
+/// Fails a hung test run instead of letting it hang (shared with tests/).
+#[cfg(test)]
+#[path = "../tests/common/watchdog.rs"]
+mod watchdog;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn counts_words_and_reports_bad_files_without_losing_the_rest() {
+        let _watchdog = crate::watchdog::watchdog();
         let dir = env::temp_dir().join(format!("word_count-test-{}", std::process::id()));
         fs::create_dir_all(dir.join("sub")).unwrap();
         fs::write(dir.join("a.txt"), "Pipe pipe, stage!").unwrap();

@@ -2,6 +2,10 @@
 //! panic or report their drop, and a view of this process's threads.
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part
 
+mod watchdog;
+
+pub use watchdog::watchdog;
+
 use std::fs;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -193,42 +197,6 @@ impl ExitWatch {
     pub fn exited(&self) -> usize {
         self.exited.load(Ordering::SeqCst)
     }
-}
-
-/// How long a whole test may run before its [`watchdog`] declares it hung.
-pub const HANG: Duration = Duration::from_secs(60);
-
-/// Fails the test run if it is still alive after [`HANG`]: a deadlock in the
-/// code under test then ends in a clear message under plain `cargo test`,
-/// as it does under nextest's timeout, instead of a run that never ends.
-/// Keep the guard alive for the whole test: `let _watchdog = watchdog();`.
-/// The test is named by its thread, which the test harness names after it.
-#[must_use = "the watchdog stops watching when the guard is dropped"]
-pub fn watchdog() -> Watchdog {
-    let (done, finished) = mpsc::channel::<()>();
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a test on an unnamed thread")
-        .to_owned();
-    std::thread::Builder::new()
-        .name("watchdog".to_owned())
-        .spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(HANG) {
-                // Straight to stderr: the harness captures `eprintln!` of
-                // the test's threads, and would lose it with the process.
-                let message =
-                    format!("watchdog: test `{test}` is still running after {HANG:?}: it hangs\n");
-                let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
-                std::process::exit(101);
-            }
-        })
-        .expect("spawn the watchdog");
-    Watchdog { _done: done }
-}
-
-/// Keeps a [`watchdog`] watching until dropped.
-pub struct Watchdog {
-    _done: Sender<()>,
 }
 
 /// A source that answers a consumer: it yields item `k + 1` only once the

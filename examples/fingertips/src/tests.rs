@@ -126,7 +126,6 @@ fn config(roots: &[&Path], out: &Path, mode: Mode) -> IndexConfig {
     let roots = roots.iter().map(|root| root.to_path_buf()).collect();
     let mut config = IndexConfig::new(roots, out.to_owned());
     config.mode = mode;
-    config.progress = false;
     config
 }
 
@@ -224,6 +223,7 @@ const QUERIES: &[&str] = &[
 
 #[test]
 fn search_finds_what_a_brute_force_scan_finds() {
+    let _watchdog = crate::watchdog::watchdog();
     let scratch = Scratch::new();
     let (small, generated) = (small_corpus(&scratch), generated_corpus(&scratch, 40));
     let roots = [small.as_path(), generated.as_path()];
@@ -249,6 +249,7 @@ fn search_finds_what_a_brute_force_scan_finds() {
 
 #[test]
 fn both_modes_write_the_same_bytes() {
+    let _watchdog = crate::watchdog::watchdog();
     let scratch = Scratch::new();
     let (small, generated) = (small_corpus(&scratch), generated_corpus(&scratch, 40));
     let roots = [small.as_path(), generated.as_path()];
@@ -261,6 +262,7 @@ fn both_modes_write_the_same_bytes() {
 
 #[test]
 fn flushing_and_merging_change_nothing() {
+    let _watchdog = crate::watchdog::watchdog();
     let scratch = Scratch::new();
     let (generated, small) = (generated_corpus(&scratch, 60), small_corpus(&scratch));
     let roots = [generated.as_path(), small.as_path()];
@@ -297,6 +299,7 @@ fn flushing_and_merging_change_nothing() {
 
 #[test]
 fn bad_files_are_reported_with_their_path_and_skipped() {
+    let _watchdog = crate::watchdog::watchdog();
     let scratch = Scratch::new();
     let corpus = small_corpus(&scratch);
     let missing = scratch.0.join("no such file");
@@ -316,6 +319,7 @@ fn bad_files_are_reported_with_their_path_and_skipped() {
 
 #[test]
 fn reindexing_replaces_the_index_and_leaves_nothing_behind() {
+    let _watchdog = crate::watchdog::watchdog();
     let scratch = Scratch::new();
     let corpus = small_corpus(&scratch);
     let out = scratch.0.join("index");
@@ -344,6 +348,7 @@ fn reindexing_replaces_the_index_and_leaves_nothing_behind() {
 
 #[test]
 fn only_an_index_or_an_empty_directory_is_replaced() {
+    let _watchdog = crate::watchdog::watchdog();
     let scratch = Scratch::new();
     let corpus = small_corpus(&scratch);
     let precious = scratch.write("precious/notes.txt", "keep me");
@@ -368,20 +373,58 @@ fn only_an_index_or_an_empty_directory_is_replaced() {
 }
 
 #[test]
-fn no_documents_make_an_empty_index() {
+fn nothing_to_index_leaves_the_index_as_it_was() {
+    let _watchdog = crate::watchdog::watchdog();
     let scratch = Scratch::new();
-    let nothing = scratch.0.join("nothing");
-    fs::create_dir(&nothing).expect("create");
+    let corpus = small_corpus(&scratch);
     let out = scratch.0.join("index");
+    build_ok(&config(&[&corpus], &out, Mode::Threaded));
+    let before = index_bytes(&out);
+    let empty = scratch.0.join("empty");
+    fs::create_dir(&empty).expect("create");
+    let missing = scratch.0.join("missing");
     for mode in [Mode::Threaded, Mode::SingleThreaded] {
-        let (summary, errors) = build_ok(&config(&[&nothing], &out, mode));
-        assert_eq!((summary.documents, summary.terms, errors.len()), (0, 0, 0));
-        assert!(search(&out, &words("anything")).expect("search").is_empty());
+        // An empty directory is not an error in itself; a missing path is,
+        // and is reported as such.
+        for (nothing, reported) in [(&empty, 0), (&missing, 1)] {
+            let (errors, received) = mpsc::channel();
+            match build_index(&config(&[nothing], &out, mode), errors) {
+                Err(Fatal::NothingToIndex { out: left }) => assert_eq!(left, out),
+                other => panic!("{mode:?}, {}: {other:?}", nothing.display()),
+            }
+            assert_eq!(
+                received.try_iter().count(),
+                reported,
+                "{}",
+                nothing.display()
+            );
+            assert_eq!(index_bytes(&out), before, "{mode:?}: the index changed");
+        }
     }
 }
 
 #[test]
+fn a_missing_and_an_empty_index_directory_get_the_same_message() {
+    let _watchdog = crate::watchdog::watchdog();
+    let scratch = Scratch::new();
+    let empty = scratch.0.join("empty");
+    fs::create_dir(&empty).expect("create");
+    let missing = scratch.0.join("missing");
+    let message = |dir: &Path| match search(dir, &words("anything")) {
+        Err(fatal) => fatal.to_string().replace(&dir.display().to_string(), "DIR"),
+        Ok(_) => panic!("{} searched", dir.display()),
+    };
+    assert_eq!(message(&empty), message(&missing));
+    assert!(
+        message(&missing).contains("no index here"),
+        "{}",
+        message(&missing)
+    );
+}
+
+#[test]
 fn an_index_inside_the_indexed_tree_is_not_indexed() {
+    let _watchdog = crate::watchdog::watchdog();
     let scratch = Scratch::new();
     let corpus = small_corpus(&scratch);
     let out = corpus.join("sub").join("index");

@@ -64,6 +64,8 @@ pub(crate) enum Fatal {
     Corrupt { path: PathBuf, detail: String },
     /// A path fingertips will not touch, and why.
     Refused { path: PathBuf, reason: &'static str },
+    /// No file could be indexed: the index at `out`, if any, is left as it was.
+    NothingToIndex { out: PathBuf },
 }
 
 impl Fatal {
@@ -101,6 +103,11 @@ impl fmt::Display for Fatal {
                 )
             }
             Fatal::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
+            Fatal::NothingToIndex { out } => write!(
+                f,
+                "nothing to index (no readable text file in the paths given); {} was left as it was",
+                out.display()
+            ),
         }
     }
 }

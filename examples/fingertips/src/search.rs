@@ -97,13 +97,15 @@ struct IndexReader {
 
 impl IndexReader {
     fn open(dir: &Path) -> Result<Self, Fatal> {
-        if !dir.is_dir() {
+        let files = TermFiles::new(dir, "");
+        // A directory without an index (missing, empty, or something else)
+        // gets one message, whichever it is.
+        if !files.dictionary.is_file() {
             return Err(Fatal::Refused {
                 path: dir.to_owned(),
                 reason: "no index here; make one with `fingertips index --out DIR PATH...`",
             });
         }
-        let files = TermFiles::new(dir, "");
         let terms = TermLookup::open(&files)?;
         let (postings, _) = open_checked(&files.postings, &POSTINGS_MAGIC)?;
         let documents_path = dir.join(DOCUMENTS_FILE);

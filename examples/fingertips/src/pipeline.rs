@@ -2,11 +2,11 @@
 //! the one place that decides which stage runs on which thread.
 
 use std::fs;
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressStyle};
 use threadpipe::prelude::*;
 use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions, Profile};
 
@@ -24,8 +24,16 @@ use crate::storage::{DocumentsWriter, TermWriter};
 pub(crate) enum Mode {
     /// Reader, indexers, accumulator and writer on threads of their own.
     Threaded,
-    /// The same stage functions as one plain iterator chain on this thread.
+    /// The same chain, every stage inline on this thread (threadpipe's
+    /// `inline` option): the same work in the same order, no thread.
     SingleThreaded,
+}
+
+impl Mode {
+    /// Whether threadpipe's stages run inline.
+    fn inline(self) -> bool {
+        self == Mode::SingleThreaded
+    }
 }
 
 /// What `index` needs to know.
@@ -36,25 +44,25 @@ pub(crate) struct IndexConfig {
     pub(crate) mode: Mode,
     /// Memory for in-memory indexes, in bytes; see [`IndexConfig::flush_at`].
     pub(crate) max_memory: usize,
-    /// Whether to draw a progress line on stderr.
-    pub(crate) progress: bool,
+    /// Where progress is drawn: a bar on a terminal, or nowhere.
+    pub(crate) progress: ProgressBar,
     /// Where the threaded stages record their figures (`--profile`).
     pub(crate) profile: Option<Profile>,
     pub(crate) pieces: Pieces,
 }
 
 /// The default `--max-memory`, in megabytes.
-pub(crate) const DEFAULT_MAX_MEMORY_MB: usize = 192;
+pub(crate) const DEFAULT_MAX_MEMORY_MB: u32 = 192;
 
 impl IndexConfig {
-    /// The defaults: threaded, [`DEFAULT_MAX_MEMORY_MB`], with progress.
+    /// The defaults: threaded, [`DEFAULT_MAX_MEMORY_MB`], no progress bar.
     pub(crate) fn new(roots: Vec<PathBuf>, out: PathBuf) -> Self {
         IndexConfig {
             roots,
             out,
             mode: Mode::Threaded,
-            max_memory: DEFAULT_MAX_MEMORY_MB << 20,
-            progress: true,
+            max_memory: (DEFAULT_MAX_MEMORY_MB as usize) << 20,
+            progress: ProgressBar::hidden(),
             profile: None,
             pieces: Pieces::default(),
         }
@@ -114,7 +122,8 @@ pub(crate) struct IndexSummary {
 /// Builds the index of every file under `config.roots` at `config.out`.
 ///
 /// Files that cannot be indexed go to `errors` and are skipped; anything else
-/// that fails stops the build and leaves `config.out` as it was.
+/// that fails stops the build and leaves `config.out` as it was, and so does
+/// finding nothing to index.
 pub(crate) fn build_index<S>(config: &IndexConfig, errors: S) -> Result<IndexSummary, Fatal>
 where
     S: ErrorSink<FileError> + Clone + Send + 'static,
@@ -130,13 +139,14 @@ where
     fs::create_dir(&runs_dir).map_err(|error| Fatal::io("create", &runs_dir, error))?;
     let documents = staging.dir.join(DOCUMENTS_FILE);
     let mut writer = RunWriter::create(&runs_dir, &documents, config.pieces.block_postings)?;
-    let progress = Progress::new(config.progress, paths.len());
+    let progress = Progress::new(config.progress.clone(), paths.len());
     let flush_at = config.flush_at();
 
     // ================= THE STAGES =================
-    // Every stage of both modes is built here and only here (with `spread`,
-    // below, which stages 4 and 5 use to split their own work); this is the
-    // place for per-stage instrumentation: `--profile` hooks in here.
+    // The one chain, for both modes: `--single-threaded` runs every
+    // threadpipe stage inline (the same work in the same order, no thread),
+    // and `spread`, below, which stages 4 and 5 use to split their own
+    // work, likewise. `--profile` hooks in here too.
     //
     //   stage         function               threaded mode
     //   1 read        read_document, Batches reader thread (off_thread)
@@ -144,53 +154,47 @@ where
     //   3 accumulate  Accumulate             accumulator thread (off_thread)
     //   4 write runs  RunWriter::write       this thread + spread: run-writer-0
     //   5 merge       merge_runs             this thread + spread: merger-0, after the chain
-    //
-    // The single-threaded mode is the same functions without the adapters
-    // (and without batches, which only save hand-offs between threads).
-    let written: Box<dyn Iterator<Item = Result<Run, Fatal>> + '_> = match config.mode {
-        Mode::Threaded => {
-            // With `--profile`, each stage counts its items and times its waits.
-            let off_thread = |name: &str, capacity: usize| {
-                let options = OffThreadOptions::new().name(name).capacity(capacity);
-                match &config.profile {
-                    Some(profile) => options.profile(profile),
-                    None => options,
-                }
-            };
-            let mut indexers = ParallelMapOptions::new()
-                .window(INDEXER_WINDOW)
-                .name("indexer");
-            if let Some(profile) = &config.profile {
-                indexers = indexers.profile(profile);
-            }
-            let documents = paths.into_iter().map(read_document).errors_to(errors);
-            let indexed = Batches::new(documents, config.pieces.batch_bytes)
-                .off_thread_with(off_thread("reader", READ_AHEAD))
-                .parallel_map_with(indexers, |batch| {
-                    batch.into_iter().map(index_document).collect::<Vec<_>>()
-                })
-                .flatten();
-            let full_indexes = Accumulate::new(indexed, flush_at, progress)
-                .off_thread_with(off_thread("accumulator", 1));
-            Box::new(full_indexes.map(|index| writer.write(index, Mode::Threaded)))
-        }
-        Mode::SingleThreaded => {
-            let indexed = paths
-                .into_iter()
-                .map(read_document)
-                .errors_to(errors)
-                .map(index_document);
-            let full_indexes = Accumulate::new(indexed, flush_at, progress);
-            Box::new(full_indexes.map(|index| writer.write(index, Mode::SingleThreaded)))
+    let inline = config.mode.inline();
+    let off_thread = |name: &str, capacity: usize| {
+        let options = OffThreadOptions::new()
+            .name(name)
+            .capacity(capacity)
+            .inline(inline);
+        match &config.profile {
+            Some(profile) => options.profile(profile),
+            None => options,
         }
     };
-    let runs = written.collect::<Result<Vec<Run>, Fatal>>()?;
+    let mut indexers = ParallelMapOptions::new()
+        .window(INDEXER_WINDOW)
+        .name("indexer")
+        .inline(inline);
+    if let Some(profile) = &config.profile {
+        indexers = indexers.profile(profile);
+    }
+    let documents = paths.into_iter().map(read_document).errors_to(errors);
+    let indexed = Batches::new(documents, config.pieces.batch_bytes)
+        .off_thread_with(off_thread("reader", READ_AHEAD))
+        .parallel_map_with(indexers, |batch| {
+            batch.into_iter().map(index_document).collect::<Vec<_>>()
+        })
+        .flatten();
+    let runs = Accumulate::new(indexed, flush_at, progress)
+        .off_thread_with(off_thread("accumulator", 1))
+        .map(|index| writer.write(index, config.mode))
+        .collect::<Result<Vec<Run>, Fatal>>()?;
     let run_count = runs.len();
     let final_files = TermFiles::new(&staging.dir, "");
     merge_runs(runs, &runs_dir, &final_files, config.mode, config.pieces)?;
     // ============== END OF THE STAGES ==============
 
     let (documents, input_bytes) = writer.finish()?;
+    if documents == 0 {
+        // An index of nothing must not replace one of something.
+        return Err(Fatal::NothingToIndex {
+            out: config.out.clone(),
+        });
+    }
     fs::remove_dir(&runs_dir).map_err(|error| Fatal::io("remove", &runs_dir, error))?;
     let terms = term_count(&final_files.dictionary)?;
     staging.commit()?;
@@ -204,9 +208,8 @@ where
 }
 
 /// Runs `work` on each of `items` and hands the results, in order, to
-/// `sink`: on a pool of threads named `name` in the threaded mode, here
-/// otherwise. Stages 4 and 5 split their work with it; with [`build_index`],
-/// it is the only place that decides what runs on which thread.
+/// `sink`: on a pool of threads named `name` in the threaded mode, inline
+/// otherwise. Stages 4 and 5 split their work with it.
 pub(crate) fn spread<T, U, W, S>(
     mode: Mode,
     name: &str,
@@ -220,17 +223,17 @@ where
     W: Fn(T) -> Result<U, Fatal> + Send + Sync,
     S: FnMut(U) -> Result<(), Fatal>,
 {
-    match mode {
-        Mode::SingleThreaded => items.into_iter().map(work).try_for_each(|done| sink(done?)),
-        Mode::Threaded => thread::scope(|scope| {
-            // A small window: each result is a block of the output in memory.
-            let options = ParallelMapOptions::new().window(4).name(name);
-            items
-                .into_iter()
-                .parallel_map_scoped_with(scope, options, work)
-                .try_for_each(|done| sink(done?))
-        }),
-    }
+    thread::scope(|scope| {
+        // A small window: each result is a block of the output in memory.
+        let options = ParallelMapOptions::new()
+            .window(4)
+            .name(name)
+            .inline(mode.inline());
+        items
+            .into_iter()
+            .parallel_map_scoped_with(scope, options, work)
+            .try_for_each(|done| sink(done?))
+    })
 }
 
 /// Groups documents into batches of at least `batch_bytes` of text (but
@@ -331,44 +334,42 @@ impl RunWriter {
     }
 }
 
-/// The progress line: files and megabytes done, redrawn at most ten times a
-/// second, and only when stderr is a terminal (never into a log file).
+/// The progress bar: files and megabytes done, drawn by indicatif, which
+/// draws only on a terminal (never into a log file) and at most a few
+/// times a second.
 #[derive(Debug)]
 pub(crate) struct Progress {
-    enabled: bool,
-    files: usize,
-    total_files: usize,
+    bar: ProgressBar,
     bytes: u64,
-    last_drawn: Instant,
 }
 
+/// The bar's look: where it stands, and the megabytes in the message.
+const PROGRESS_TEMPLATE: &str = "{wide_bar} {pos}/{len} files, {msg} ({elapsed})";
+
+/// How many files between updates of the bar's message, which is formatted
+/// text: often enough for the eye, rarely enough to cost nothing.
+const MESSAGE_EVERY: u64 = 64;
+
 impl Progress {
-    pub(crate) fn new(wanted: bool, total_files: usize) -> Self {
-        Progress {
-            enabled: wanted && std::io::stderr().is_terminal(),
-            files: 0,
-            total_files,
-            bytes: 0,
-            last_drawn: Instant::now(),
+    pub(crate) fn new(bar: ProgressBar, total_files: usize) -> Self {
+        if let Ok(style) = ProgressStyle::with_template(PROGRESS_TEMPLATE) {
+            bar.set_style(style);
         }
+        bar.set_length(total_files as u64);
+        Progress { bar, bytes: 0 }
     }
 
     pub(crate) fn document_done(&mut self, bytes: u64) {
-        self.files += 1;
         self.bytes += bytes;
-        if self.enabled && self.last_drawn.elapsed() >= Duration::from_millis(100) {
-            self.last_drawn = Instant::now();
-            let (files, total, megabytes) = (self.files, self.total_files, self.bytes as f64 / 1e6);
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r{files}/{total} files, {megabytes:.1} MB indexed");
-            let _ = stderr.flush();
+        self.bar.inc(1);
+        if self.bar.position().is_multiple_of(MESSAGE_EVERY) {
+            self.bar
+                .set_message(format!("{:.1} MB indexed", self.bytes as f64 / 1e6));
         }
     }
 
     pub(crate) fn finish(&mut self) {
-        if self.enabled {
-            // Erase the line, so that what follows starts clean.
-            eprint!("\r\x1b[K");
-        }
+        // The summary line that follows says what was done.
+        self.bar.finish_and_clear();
     }
 }

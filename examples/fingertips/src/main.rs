@@ -32,44 +32,41 @@
 //! the rest of the pipeline has drained: whatever it leaves to one thread
 //! leaves the other cores idle.
 //!
-//! `--single-threaded` runs the same functions as a plain chain without the
-//! threadpipe adapters, and writes byte for byte the same index. The chain is
-//! built in one place, `build_index` in `pipeline.rs`. The index format is
-//! described in `format.rs`.
+//! `--single-threaded` runs the very same chain with every threadpipe stage
+//! inline (threadpipe's `inline` option), on one thread, and writes byte
+//! for byte the same index. The chain is built in one place, `build_index`
+//! in `pipeline.rs`. The index format is described in `format.rs`.
 //!
-//! Run it:
+//! Around the chain, fingertips uses the crates its readers know: clap for
+//! the command line, walkdir for the directory walk, indicatif for the
+//! progress bar, hashbrown's `HashTable` for the term tables (keys kept
+//! outside the table; no slower than the hand-written table it replaced).
+//! It keeps the system allocator: mimalloc made it slower here, and three
+//! times as big (`benches/README.md` has both sets of figures).
 //!
-//! ```text
-//! cargo run --release --example fingertips            # index this crate, search "thread"
-//! cargo run --release --example fingertips -- index [--out DIR] [--single-threaded] [--max-memory MB] PATH...
-//! cargo run --release --example fingertips -- search [--index DIR] WORD...
-//! ```
-//!
-//! What it costs, on the 194 MB / 21,507-file Linux 6.1 source tree, on a
-//! shared 2-core VM (release build, medians of 3, page cache warm):
+//! Run it (from the top of the repository):
 //!
 //! ```text
-//! /usr/bin/time -v target/release/examples/fingertips index --out /tmp/fp-idx /tmp/corpus-big
-//!   threaded:          about 1.0 s wall, 115 MB peak RSS
-//!   --single-threaded: about 1.8 s wall, 106 MB peak RSS
+//! cargo run --release -p fingertips            # index threadpipe's sources, search "thread"
+//! cargo run --release -p fingertips -- index [--out DIR] [--single-threaded] [--max-memory MB] [--profile] PATH...
+//! cargo run --release -p fingertips -- search [--index DIR] WORD...
 //! ```
 //!
-//! The classic hand-built version was measured at 5.7 s single-threaded,
-//! 5.3 s pipelined and 490 MiB on the same corpus. What made the difference,
-//! each step measured: an ASCII fast path for lowercasing and splitting; a
-//! hand-written FxHash-style hash and open-addressing tables with 8-byte
-//! slots that hold offsets into the text, never a `String` per word or term;
-//! postings encoded as varint deltas by the indexers, so the single-threaded
-//! accumulator only probes and copies; documents handed between threads in
-//! 256 KB batches (a hand-off per file cost a context switch per file); and
-//! stages 4 and 5 spread over the cores, since what runs after the pipeline
-//! drains runs alone.
+//! What it costs on the Linux sources (`../shared/corpus.sh`), and what
+//! made the difference against the classic hand-built version, is in
+//! `benches/README.md`: the inner loops avoid a `String` per word or term
+//! (an ASCII fast path for lowercasing and splitting, an FxHash-style hash,
+//! 8-byte table slots that point into the text), the indexers encode
+//! postings, so the accumulator only probes and copies, documents cross
+//! threads in 256 KB batches, and stages 4 and 5 spread over the cores.
 //!
 //! `DIR` is `./fingertips-index` unless given. `search` prints
 //! `<hits>\t<path>` for each document holding every word, most hits first.
 //! Exit status, as grep's: 0 when something matched (or was indexed), 1 when
 //! nothing matched, 2 on errors, including unreadable or non-UTF-8 files,
-//! which are reported and skipped while the rest is indexed.
+//! which are reported and skipped while the rest is indexed. Finding
+//! nothing at all to index is an error too, and leaves an existing index
+//! as it was.
 
 mod cli;
 mod document;
@@ -88,6 +85,10 @@ mod tokenize;
 
 #[cfg(test)]
 mod tests;
+/// Fails a hung test run instead of letting it hang (shared with threadpipe's tests/).
+#[cfg(test)]
+#[path = "../../../tests/common/watchdog.rs"]
+mod watchdog;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -97,9 +98,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::{env, fs, thread};
 
-use threadpipe::ErrorSink;
+use clap::Parser;
+use indicatif::ProgressBar;
+use threadpipe::{ErrorSink, Profile};
 
-use crate::cli::Command;
+use crate::cli::{Cli, Command};
 use crate::errors::{Fatal, FileError};
 use crate::pipeline::{IndexConfig, IndexSummary, Mode, build_index};
 use crate::staging::unique_suffix;
@@ -107,30 +110,58 @@ use crate::staging::unique_suffix;
 const FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
-    match cli::parse(env::args_os().skip(1).collect()) {
-        Err(problem) => {
-            eprintln!("fingertips: {problem}\n{}", cli::usage());
-            ExitCode::from(FAILURE)
-        }
-        Ok(Command::Help) => {
-            say(&cli::usage());
-            ExitCode::SUCCESS
-        }
-        Ok(Command::Demo) => demo(),
-        Ok(Command::Index(config)) => match index_reporting_errors(&config) {
-            Ok((summary, skipped)) => {
-                say(&describe(&summary, &config.out));
-                if let Some(profile) = &config.profile {
-                    print_profile(profile, config.mode);
-                }
-                exit_status(skipped)
+    match Cli::parse().command {
+        None => demo(),
+        Some(Command::Index {
+            out,
+            single_threaded,
+            max_memory,
+            profile,
+            paths,
+        }) => {
+            let mut config = IndexConfig::new(paths, out);
+            if single_threaded {
+                config.mode = Mode::SingleThreaded;
             }
-            Err(fatal) => fail(&fatal),
-        },
-        Ok(Command::Search { index, terms }) => match search::search(&index, &terms) {
-            Ok(hits) => print_hits(&hits, usize::MAX, Path::new("")),
-            Err(fatal) => fail(&fatal),
-        },
+            config.max_memory = (max_memory as usize) << 20;
+            config.profile = profile.then(Profile::new);
+            config.progress = progress_bar();
+            match index_reporting_errors(&config) {
+                Ok((summary, skipped)) => {
+                    say(&describe(&summary, &config.out));
+                    if let Some(profile) = &config.profile {
+                        print_profile(profile, config.mode);
+                    }
+                    exit_status(skipped)
+                }
+                Err(fatal) => fail(&fatal),
+            }
+        }
+        Some(Command::Search { index, words }) => {
+            let terms: Vec<String> = words
+                .iter()
+                .flat_map(|word| tokenize::words(word))
+                .collect();
+            if terms.is_empty() {
+                eprintln!(
+                    "fingertips: search: no WORD to search for (words are letters and digits)"
+                );
+                return ExitCode::from(FAILURE);
+            }
+            match search::search(&index, &terms) {
+                Ok(hits) => print_hits(&hits, usize::MAX, Path::new("")),
+                Err(fatal) => fail(&fatal),
+            }
+        }
+    }
+}
+
+/// A progress bar on stderr, drawn only if it is a terminal.
+fn progress_bar() -> ProgressBar {
+    if io::stderr().is_terminal() {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
     }
 }
 
@@ -147,6 +178,7 @@ fn print_profile(profile: &threadpipe::Profile, mode: Mode) {
 /// Runs `index`, reporting skipped files on stderr as they happen; returns
 /// the summary and how many files were skipped.
 fn index_reporting_errors(config: &IndexConfig) -> Result<(IndexSummary, usize), Fatal> {
+    let progress = config.progress.clone();
     match config.mode {
         Mode::Threaded => {
             // The channel is drained while the pipeline runs, so messages
@@ -154,7 +186,12 @@ fn index_reporting_errors(config: &IndexConfig) -> Result<(IndexSummary, usize),
             let (errors, received) = mpsc::channel::<FileError>();
             let reporter = thread::Builder::new()
                 .name("error reporter".to_owned())
-                .spawn(move || received.iter().inspect(report).count())
+                .spawn(move || {
+                    received
+                        .iter()
+                        .inspect(|error| report(&progress, error))
+                        .count()
+                })
                 .map_err(|error| Fatal::io("start a thread for", Path::new("errors"), error))?;
             let built = build_index(config, errors);
             let skipped = reporter
@@ -163,32 +200,31 @@ fn index_reporting_errors(config: &IndexConfig) -> Result<(IndexSummary, usize),
             Ok((built?, skipped))
         }
         Mode::SingleThreaded => {
-            let errors = ReportNow::default();
+            let errors = ReportNow {
+                progress,
+                reported: Arc::default(),
+            };
             let built = build_index(config, errors.clone())?;
             Ok((built, errors.reported.load(Ordering::Relaxed)))
         }
     }
 }
 
-fn report(error: &FileError) {
-    // On a terminal, first erase the progress line the message would follow.
-    let erase = if io::stderr().is_terminal() {
-        "\r\x1b[K"
-    } else {
-        ""
-    };
-    eprintln!("{erase}fingertips: {error} (skipped)");
+/// Tells the user a file was skipped, above the progress bar if there is one.
+fn report(progress: &ProgressBar, error: &FileError) {
+    progress.suspend(|| eprintln!("fingertips: {error} (skipped)"));
 }
 
 /// An error sink for the single-threaded mode: reports on the spot, no thread.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct ReportNow {
+    progress: ProgressBar,
     reported: Arc<AtomicUsize>,
 }
 
 impl ErrorSink<FileError> for ReportNow {
     fn send_error(&mut self, error: FileError) -> Result<(), FileError> {
-        report(&error);
+        report(&self.progress, &error);
         self.reported.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -261,10 +297,12 @@ fn stdout_failed(error: &io::Error, hits: &[search::Hit]) -> ExitCode {
     ExitCode::from(FAILURE)
 }
 
-/// No arguments: index this crate's own sources and docs into a fresh
-/// temporary directory, and run a sample search. Works on a fresh checkout.
+/// No arguments: index threadpipe's own sources and docs (this program's
+/// among them) into a fresh temporary directory, and run a sample search.
+/// Works on a fresh checkout.
 fn demo() -> ExitCode {
-    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let crate_dir = &Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let crate_dir = &fs::canonicalize(crate_dir).unwrap_or_else(|_| crate_dir.to_owned());
     let parts = [
         "src",
         "examples",
@@ -283,7 +321,8 @@ fn demo() -> ExitCode {
     if let Err(error) = fs::create_dir(&scratch.0) {
         return fail(&Fatal::io("create", &scratch.0, error));
     }
-    let config = IndexConfig::new(roots, scratch.0.join("index"));
+    let mut config = IndexConfig::new(roots, scratch.0.join("index"));
+    config.progress = progress_bar();
     say(&format!(
         "fingertips: indexing the sources of {}",
         crate_dir.display()
@@ -304,8 +343,8 @@ fn demo() -> ExitCode {
     ));
     let _ = print_hits(&hits, 8, crate_dir);
     say("\nIndex and search your own files:\n  \
-         cargo run --release --example fingertips -- index --out DIR PATH...\n  \
-         cargo run --release --example fingertips -- search --index DIR WORD...");
+         cargo run --release -p fingertips -- index --out DIR PATH...\n  \
+         cargo run --release -p fingertips -- search --index DIR WORD...");
     exit_status(skipped)
 }
 

@@ -1,0 +1,43 @@
+//! A watchdog for tests that run threads: a deadlock fails the run with
+//! the test's name instead of hanging it. Shared with the examples' tests,
+//! which include this file by path.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::mpsc::{self, Sender};
+use std::time::Duration;
+
+/// How long a whole test may run before its [`watchdog`] declares it hung.
+pub const HANG: Duration = Duration::from_secs(60);
+
+/// Fails the test run if it is still alive after [`HANG`]: a deadlock in the
+/// code under test then ends in a clear message under plain `cargo test`,
+/// as it does under nextest's timeout, instead of a run that never ends.
+/// Keep the guard alive for the whole test: `let _watchdog = watchdog();`.
+/// The test is named by its thread, which the test harness names after it.
+#[must_use = "the watchdog stops watching when the guard is dropped"]
+pub fn watchdog() -> Watchdog {
+    let (done, finished) = mpsc::channel::<()>();
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test on an unnamed thread")
+        .to_owned();
+    std::thread::Builder::new()
+        .name("watchdog".to_owned())
+        .spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(HANG) {
+                // Straight to stderr: the harness captures `eprintln!` of
+                // the test's threads, and would lose it with the process.
+                let message =
+                    format!("watchdog: test `{test}` is still running after {HANG:?}: it hangs\n");
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
+                std::process::exit(101);
+            }
+        })
+        .expect("spawn the watchdog");
+    Watchdog { _done: done }
+}
+
+/// Keeps a [`watchdog`] watching until dropped.
+pub struct Watchdog {
+    _done: Sender<()>,
+}
