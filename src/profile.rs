@@ -1,19 +1,6 @@
-//! Stage profiling: which stage of a pipeline limits its throughput.
-//!
-//! Every stage given a [`Profile`] through its options counts the items it
-//! delivers and times two kinds of waiting, and nothing else:
-//!
-//! - its workers waiting because the stage's output was full (the stages
-//!   after it are slower), and
-//! - its consumer waiting because the stage had nothing ready (the stages
-//!   before it are slower).
-//!
-//! Only the waits are timed, and only when they happen: the fast path of a
-//! hand-off costs one branch and one uncontended counter update per item
-//! (per chunk of items when the consumer folds) more than without a profile. Measured over ten runs of
-//! `cargo bench --bench handoff -- tiny_u64` (2 million tiny items): a median
-//! of 2.16x the sequential time profiled against 2.28x not, within the noise
-//! of the 2-core machine in `benches/README.md`.
+//! Stage profiling: which stage of a pipeline limits its throughput. The
+//! public face of the figures [`crate::stats`] records; how to read them is
+//! on [`ProfileReport`].
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -28,8 +15,13 @@ use crate::sync::lock;
 /// [`OffThreadOptions::profile`](crate::OffThreadOptions::profile) or
 /// [`ParallelMapOptions::profile`](crate::ParallelMapOptions::profile), in
 /// the order the chain is written (upstream first), then print its
-/// [`report`](Profile::report). Cloning it gives another handle to the same
-/// figures.
+/// [`report`](Profile::report); [`ProfileReport`] says how to read it.
+/// Cloning a `Profile` gives another handle to the same figures.
+///
+/// Each stage counts the items it delivers and times its waits, and only
+/// its waits (and a `parallel_map` consumer's help): a stage's fast path
+/// costs one branch and one counter update per item more than without a
+/// profile, which `benches/README.md` measures as within the noise.
 ///
 /// # Examples
 ///
@@ -100,7 +92,8 @@ impl Profile {
     }
 }
 
-/// The figures of one stage. See [`Profile`].
+/// The figures of one stage: one row of a [`ProfileReport`], which says
+/// what each means and how to read them together.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StageReport {
     name: String,
@@ -178,7 +171,47 @@ impl StageReport {
 
 /// What a [`Profile`] found: one row per stage, and which one limited the run.
 ///
-/// Its `Display` is a table. See [`Profile::report`].
+/// Its `Display` is a table. Each row is a group of threads between two
+/// hand-offs: the row of stage `reader` is the thread(s) `reader` started,
+/// which run the code *above* it in the chain, back to the stage before;
+/// the last row, `consumer of ...`, is the thread that pulls the last
+/// stage (usually yours). The columns:
+///
+/// | column | what it counts (the [`StageReport`] method) |
+/// |---|---|
+/// | `items` | items the stage handed to its consumer ([`items`](StageReport::items)) |
+/// | `elapsed` | from the stage's first `next()` to its end, or to now ([`elapsed`](StageReport::elapsed)) |
+/// | `worker time` | the stage's worker threads' lifetimes, added up ([`worker_time`](StageReport::worker_time)) |
+/// | `output full` | time its workers waited because the consumer had not taken their items yet: what comes after the stage is slower ([`waited_output_full`](StageReport::waited_output_full)) |
+/// | `input empty` | time its consumer waited because nothing was ready: this stage, or one before it, is slower ([`waited_input_empty`](StageReport::waited_input_empty)) |
+/// | `helped` | time a `parallel_map` stage's consumer spent running `f` itself, while it would otherwise have waited; it counts as the stage's work ([`consumer_helped`](StageReport::consumer_helped)) |
+/// | `busy` | the share of the group's time spent working: its threads' time, less the time they waited on either side, over `elapsed` times the number of threads (the help included on both sides) |
+///
+/// The last line names the busiest group: the one that [`limits`](ProfileReport::limiting_stage)
+/// the pipeline, and the one to make faster (or to give more threads).
+///
+/// # Reading a report
+///
+/// fingertips (`cargo run --release -p fingertips -- index --profile
+/// PATH`) indexing the Linux sources:
+///
+/// ```text
+/// threads                           items    elapsed  worker time  output full  input empty       helped   busy
+/// reader (1 thread)                   656    856.5ms      854.8ms      599.9ms       46.8ms        0.0ns    30%
+/// indexer (1 thread)                  656    857.8ms      857.3ms        4.1ms       20.0ms      401.2ms    94%
+/// accumulator (1 thread)                3    867.9ms      857.8ms        0.0ns      523.6ms        0.0ns    97%
+/// consumer of accumulator                                                                                   40%
+/// limited by: accumulator
+/// ```
+///
+/// The reader spent 600 ms of its 856 waiting for room (`output full`):
+/// reading is not what holds the pipeline up. The indexer's worker hardly
+/// waited, and its consumer (the accumulator's thread) ran `f` for 401 ms
+/// of its own (`helped`), so indexing kept about two threads busy. The
+/// accumulator's thread was busy 97% of the time, merging or helping to
+/// index, so it is the limit: its consumer, the main thread that writes
+/// runs, waited 524 ms for it (`input empty`). Faster merging would make
+/// the whole run faster; a faster reader would not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProfileReport {
     stages: Vec<StageReport>,

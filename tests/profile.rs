@@ -134,12 +134,8 @@ fn a_slow_parallel_stage_is_named() {
         report.stages()[0].waited_output_full() > Duration::ZERO,
         "{report}"
     );
-    // The heavy work runs on its worker and, helping, on its consumer; the
-    // consumer's share counts for the stage.
-    assert!(
-        report.stages()[1].consumer_helped() > Duration::ZERO,
-        "{report}"
-    );
+    // The heavy work runs on its worker and, when it helps (not always, on
+    // one core), on its consumer; the consumer's share counts for the stage.
     assert_eq!(
         report.limiting_stage().as_deref(),
         Some("heavy"),
