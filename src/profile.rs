@@ -193,25 +193,26 @@ impl StageReport {
 /// # Reading a report
 ///
 /// fingertips (`cargo run --release -p fingertips -- index --profile
-/// PATH`) indexing the Linux sources:
+/// PATH`) indexing the Linux sources on a 2-core machine:
 ///
 /// ```text
 /// threads                           items    elapsed  worker time  output full  input empty       helped   busy
-/// reader (1 thread)                   656    856.5ms      854.8ms      599.9ms       46.8ms        0.0ns    30%
-/// indexer (1 thread)                  656    857.8ms      857.3ms        4.1ms       20.0ms      401.2ms    94%
-/// accumulator (1 thread)                3    867.9ms      857.8ms        0.0ns      523.6ms        0.0ns    97%
-/// consumer of accumulator                                                                                   40%
-/// limited by: accumulator
+/// reader (1 thread)                   656    613.9ms      611.8ms      474.4ms      100.0ms        0.0ns    22%
+/// indexer (1 thread)                  656    617.4ms      616.5ms        0.0ns       34.1ms      394.8ms    90%
+/// accumulator (1 thread)                3    623.1ms      619.5ms        0.0ns      421.4ms        0.0ns    31%
+/// consumer of accumulator                                                                                   32%
+/// limited by: indexer
 /// ```
 ///
-/// The reader spent 600 ms of its 856 waiting for room (`output full`):
-/// reading is not what holds the pipeline up. The indexer's worker hardly
-/// waited, and its consumer (the accumulator's thread) ran `f` for 401 ms
-/// of its own (`helped`), so indexing kept about two threads busy. The
-/// accumulator's thread was busy 97% of the time, merging or helping to
-/// index, so it is the limit: its consumer, the main thread that writes
-/// runs, waited 524 ms for it (`input empty`). Faster merging would make
-/// the whole run faster; a faster reader would not.
+/// The reader spent 474 ms of its 614 waiting for room (`output full`):
+/// reading does not hold the pipeline up. The indexer's worker never
+/// waited, and its consumer, the accumulator's thread, ran `f` itself for
+/// 395 ms (`helped`): indexing kept about two threads busy, 90% of the
+/// time, so it is the limit. The accumulator's thread spent the rest of its
+/// time merging (31% busy); the main thread, which writes the merged runs,
+/// waited 421 ms for them (the accumulator's `input empty`). Faster
+/// indexing, or more cores, would make the run faster; a faster reader or
+/// a faster merge would not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProfileReport {
     stages: Vec<StageReport>,
