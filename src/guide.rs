@@ -6,7 +6,10 @@
 //! error prevents, and the fix. Every block here is a doctest: the failing
 //! ones are checked to fail with the error code shown, the fixes to compile
 //! and run. The full messages are in `ui-tests/`, one file per mistake, with
-//! the fixes in `ui-tests/pass/`.
+//! the fixes in `ui-tests/pass/`. The adapters' bounds are written with
+//! threadpipe's own traits ([`SendItem`](crate::SendItem),
+//! [`SendSource`](crate::SendSource), [`SharedFn`](crate::SharedFn)), so that
+//! the compiler's first and only error says what went wrong and what to use.
 //!
 //! # The three rules
 //!
@@ -23,6 +26,17 @@
 //!   spawned thread may outlive that frame. The `_scoped` adapters lift this
 //!   rule: a [`std::thread::scope`] waits for its threads before it returns.
 //!
+//! # Choosing what to share, and how
+//!
+//! | what the stage needs | use | why |
+//! |---|---|---|
+//! | data every thread reads, owned | an [`Arc`](std::sync::Arc) (moved into the closure) | counts its owners atomically; `Rc` does not |
+//! | data every thread reads, borrowed from the caller | a `_scoped` adapter | the scope outlives the threads, so they may borrow |
+//! | a counter or a flag every thread updates | an atomic ([`AtomicUsize`](std::sync::atomic::AtomicUsize)) | one instruction, no lock |
+//! | bigger state every thread updates | a [`Mutex`](std::sync::Mutex), locked inside the closure, briefly | the threads take turns; held long, it serialises them |
+//! | state each thread keeps to itself: a scratch buffer, a cache, a connection, a `RefCell` or `Cell` | [`parallel_map_init`](crate::ParallelMapExt::parallel_map_init) | one per thread, made there, never shared: no lock at all |
+//! | a channel every worker takes messages from | [`shared_channel`](fn@crate::shared_channel) | a `Receiver` has one owner at a time |
+//!
 //! # An `Rc` item
 //!
 //! ```compile_fail,E0277
@@ -33,10 +47,11 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: `Rc<{integer}>` cannot be sent between threads safely
+//! error[E0277]: `Rc<{integer}>` cannot cross between threads, as the items of a stage do
 //!   |     let counts: Vec<Rc<u32>> = (0..3).map(Rc::new).off_thread().collect();
-//!   |                                                    ^^^^^^^^^^ `Rc<{integer}>` cannot be sent between threads safely
-//! note: required by a bound in `off_thread`
+//!   |                                ^^^^^^^^^^^^^^^^^^^ the items here are `Rc<{integer}>`, which is not `Send`
+//!   = note: an `Rc` counts its owners without atomics, so two threads could corrupt the count: use `std::sync::Arc`
+//! note: required by a bound in `OffThreadExt::off_thread`
 //! ```
 //!
 //! **Why**: an `Rc`'s reference count is a plain integer. If the worker made
@@ -68,10 +83,10 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: `Rc<i32>` cannot be sent between threads safely
-//! note: required because it's used within this closure
+//! error[E0277]: this chain cannot move to a worker thread: it is not `Send`
 //!   |     let shifted: Vec<i32> = (0..3).map(move |n| n + *offset).off_thread().collect();
-//!   |                                        ^^^^^^^^
+//!   |                             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ this chain, and what its closures capture, moves to the worker thread
+//!   = note: what the closures capture must be `Send`: an `Arc` instead of an `Rc`, a lock taken inside the closure instead of a guard held outside it
 //! ```
 //!
 //! **Why** and **fix**: as above; capture an `Arc`.
@@ -85,9 +100,9 @@
 //! assert_eq!(shifted, [10, 11, 12]);
 //! ```
 //!
-//! (`ui-tests/off-thread-rc-captured.rs`)
+//! (`ui-tests/off-thread-rc-captured.rs`, `ui-tests/pass/off-thread-arc-captured.rs`)
 //!
-//! # A `Cell` shared by `parallel_map` workers
+//! # A `Cell` counter shared by `parallel_map`'s threads
 //!
 //! ```compile_fail,E0277
 //! use std::cell::Cell;
@@ -101,17 +116,15 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: `Cell<i32>` cannot be shared between threads safely
-//!   = help: the trait `Sync` is not implemented for `Cell<i32>`
-//!   = note: required for `&Cell<i32>` to implement `Send`
-//! note: required by a bound in `ParallelMapExt::parallel_map_scoped`
+//! error[E0277]: the closure of `parallel_map` cannot be shared by its threads
+//!   = note: for state each thread keeps to itself (a scratch buffer, a `Cell`, a `RefCell`, a connection), use `parallel_map_init`, which gives each thread its own
+//!   = note: for a counter all threads share, use an atomic (`AtomicUsize`); for bigger shared state, a `Mutex`; for a channel's receiver, `threadpipe::shared_channel`
 //! ```
 //!
-//! **Why**: every worker calls the same closure, so they all reach the same
+//! **Why**: every thread calls the same closure, so they all reach the same
 //! `Cell` through a shared reference. `calls.get() + 1` then `calls.set(..)`
-//! on two threads at once loses counts: the classic data race. The same goes
-//! for `RefCell`, whose borrow flag is a plain integer too. **Fix**: an atomic
-//! (or a `Mutex` for bigger state).
+//! on two threads at once loses counts: the classic data race. **Fix**: a
+//! count all threads share is an atomic.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicI32, Ordering};
@@ -127,7 +140,63 @@
 //!
 //! (`ui-tests/parallel-map-cell-closure.rs`, `ui-tests/pass/parallel-map-atomic-counter.rs`)
 //!
-//! # A borrowed source
+//! # A `RefCell` scratch buffer in a `parallel_map` closure
+//!
+//! A buffer reused from item to item saves an allocation per item; in a
+//! shared closure it would be used by every thread at once.
+//!
+//! ```compile_fail,E0277
+//! use std::cell::RefCell;
+//! use threadpipe::prelude::*;
+//!
+//! let scratch = RefCell::new(String::new());
+//! let lengths: Vec<usize> = ["Hello World", "thread PIPE"]
+//!     .into_iter()
+//!     .parallel_map(move |line| {
+//!         let mut buffer = scratch.borrow_mut();
+//!         buffer.clear();
+//!         buffer.extend(line.chars().filter(|c| c.is_uppercase()));
+//!         buffer.len()
+//!     })
+//!     .collect();
+//! ```
+//!
+//! ```text
+//! error[E0277]: the closure of `parallel_map` cannot be shared by its threads
+//!   |         .parallel_map(move |line| {
+//!   |                       ^ every thread calls this closure, so what it captures must be `Sync`
+//!   = note: for state each thread keeps to itself (a scratch buffer, a `Cell`, a `RefCell`, a connection), use `parallel_map_init`, which gives each thread its own
+//! ```
+//!
+//! **Why**: a `RefCell` checks its borrows with a plain counter; two threads
+//! borrowing at once could both see it free and write the same buffer. A
+//! `Mutex` instead would be correct, but every thread would wait for the
+//! others at every item. **Fix**: a buffer per thread, made by
+//! [`parallel_map_init`](crate::ParallelMapExt::parallel_map_init) once on
+//! each thread that runs the closure, and handed to it mutably.
+//!
+//! ```
+//! use threadpipe::prelude::*;
+//!
+//! let lengths: Vec<usize> = ["Hello World", "thread PIPE"]
+//!     .into_iter()
+//!     .parallel_map_init(String::new, |buffer: &mut String, line| {
+//!         buffer.clear();
+//!         buffer.extend(line.chars().filter(|c| c.is_uppercase()));
+//!         buffer.len()
+//!     })
+//!     .collect();
+//! assert_eq!(lengths, [2, 4]);
+//! ```
+//!
+//! (`ui-tests/parallel-map-refcell-scratch.rs`, `ui-tests/pass/parallel-map-init-scratch.rs`)
+//!
+//! # A borrowed source, or a borrowed table
+//!
+//! A worker thread started by a plain adapter may outlive the function that
+//! started it, so nothing it uses may borrow from that function. The
+//! compiler reports this as a lifetime error, which threadpipe cannot word
+//! for it:
 //!
 //! ```compile_fail,E0521
 //! use threadpipe::prelude::*;
@@ -145,12 +214,16 @@
 //!   |     argument requires that `'1` must outlive `'static`
 //! ```
 //!
-//! **Why**: `off_thread` starts a thread that nothing forces to end before
-//! `total_length` returns; if the caller then freed `words`, the worker would
-//! read freed memory. **Fix**: a scoped stage, which the scope waits for
-//! (or move owned data in, with `into_iter()`).
+//! `parallel_map` gets the same error for a closure that reads a borrowed
+//! table (`ui-tests/parallel-map-borrowed-table.rs`).
+//!
+//! **Why**: if the caller freed `words` while the worker still ran, the
+//! worker would read freed memory. **Fix**: a `_scoped` adapter inside
+//! [`std::thread::scope`], which waits for its threads before it returns (or
+//! move owned data in, with `into_iter()`, or an `Arc`).
 //!
 //! ```
+//! use std::collections::HashMap;
 //! use std::thread;
 //! use threadpipe::prelude::*;
 //!
@@ -158,9 +231,18 @@
 //!     thread::scope(|scope| words.iter().map(String::len).off_thread_scoped(scope).sum())
 //! }
 //! assert_eq!(total_length(&["pipe".to_owned(), "line".to_owned()]), 8);
+//!
+//! fn codes(words: Vec<&'static str>, table: &HashMap<String, u32>) -> Vec<u32> {
+//!     thread::scope(|scope| {
+//!         words.into_iter().parallel_map_scoped(scope, |word| table[word]).collect()
+//!     })
+//! }
+//! let table = HashMap::from([("pipe".to_owned(), 1), ("stage".to_owned(), 2)]);
+//! assert_eq!(codes(vec!["stage", "pipe"], &table), [2, 1]);
 //! ```
 //!
-//! (`ui-tests/off-thread-borrowed-source.rs`, `ui-tests/pass/off-thread-scoped-borrow.rs`)
+//! (`ui-tests/off-thread-borrowed-source.rs`, `ui-tests/pass/off-thread-scoped-borrow.rs`,
+//! `ui-tests/parallel-map-borrowed-table.rs`, `ui-tests/pass/parallel-map-scoped-table.rs`)
 //!
 //! # A `MutexGuard` held across a stage
 //!
@@ -175,7 +257,8 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: `std::sync::MutexGuard<'_, i32>` cannot be sent between threads safely
+//! error[E0277]: this chain cannot move to a worker thread: it is not `Send`
+//!   = note: what the closures capture must be `Send`: an `Arc` instead of an `Rc`, a lock taken inside the closure instead of a guard held outside it
 //! ```
 //!
 //! **Why**: on some platforms a mutex must be unlocked by the thread that
@@ -210,7 +293,8 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: `std::sync::mpsc::Receiver<u32>` cannot be shared between threads safely
+//! error[E0277]: the closure of `parallel_map` cannot be shared by its threads
+//!   = note: ... for a channel's receiver, `threadpipe::shared_channel`
 //! ```
 //!
 //! **Why**: an `mpsc::Receiver` has one owner at a time: it is `Send` but not
@@ -241,7 +325,8 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: `*const u8` cannot be sent between threads safely
+//! error[E0277]: `*const u8` cannot cross between threads, as the items of a stage do
+//!   = note: ... a raw pointer gives no guarantee: send the data it points to, or an index
 //! ```
 //!
 //! **Why**: the compiler cannot tell what a raw pointer points to, or who
@@ -259,8 +344,6 @@
 //!
 //! # `errors_to` on items that are not `Result`s
 //!
-//! Here threadpipe explains itself, through `#[diagnostic::on_unimplemented]`:
-//!
 //! ```compile_fail,E0277
 //! use std::sync::mpsc;
 //! use threadpipe::prelude::*;
@@ -276,9 +359,9 @@
 //!   = note: turn each item into a `Result` first, e.g. `.map(|line| line.parse::<u32>())`
 //! ```
 //!
-//! Without it, rustc would say only ``expected `Range<{integer}>` to be an
-//! iterator that yields `Result<_, _>`, but it yields `{integer}` ``.
-//! **Fix**: give `errors_to` `Result`s, and a channel of the error type.
+//! (A second error follows, that the result is not an iterator: without
+//! `Result` items it has no item type.) **Fix**: give `errors_to`
+//! `Result`s, and a channel of the error type.
 //!
 //! ```
 //! use std::sync::mpsc;

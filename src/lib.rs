@@ -154,6 +154,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 // The public faces: one file per adapter, and what surrounds them.
+mod bounds;
 mod errors_to;
 pub mod guide;
 mod off_thread;
@@ -177,6 +178,7 @@ mod sync;
 mod unwind;
 mod wake;
 
+pub use crate::bounds::{SendItem, SendSource, SharedFn, SharedStateFn};
 pub use crate::errors_to::{ErrorSink, ErrorsTo, ErrorsToExt, ResultItem};
 pub use crate::off_thread::{
     DEFAULT_CAPACITY, OffThread, OffThreadExt, OffThreadOptions, OffThreadScoped,

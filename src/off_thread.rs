@@ -3,6 +3,7 @@
 use std::marker::PhantomData;
 use std::thread::Scope;
 
+use crate::bounds::{SendItem, SendSource};
 use crate::handoff::{self, Handoff, Settings};
 use crate::launch::{Detached, Launch};
 use crate::lazy::{Lazy, Running, lazy_adapter};
@@ -101,7 +102,8 @@ pub trait OffThreadExt: Iterator + Sized {
     /// ```
     ///
     /// ```text
-    /// error[E0277]: `Rc<u32>` cannot be sent between threads safely
+    /// error[E0277]: `Rc<{integer}>` cannot cross between threads, as the items of a stage do
+    ///   = note: an `Rc` counts its owners without atomics, so two threads could corrupt the count: use `std::sync::Arc`
     /// ```
     ///
     /// An [`Arc`](std::sync::Arc) counts atomically, and may cross:
@@ -113,10 +115,22 @@ pub trait OffThreadExt: Iterator + Sized {
     /// let shared: Vec<Arc<u32>> = (0..3).map(Arc::new).off_thread().collect();
     /// assert_eq!(*shared[2], 2);
     /// ```
+    ///
+    /// Nothing may be borrowed from the calling function, which the worker
+    /// may outlive; the compiler says so as a lifetime error:
+    ///
+    /// ```text
+    /// error[E0521]: borrowed data escapes outside of function
+    ///   |     words.iter().map(String::len).off_thread().sum()
+    ///   |     `words` escapes the function body here
+    /// ```
+    ///
+    /// Use [`off_thread_scoped`](OffThreadExt::off_thread_scoped) to borrow,
+    /// or move owned data in (the [`guide`](crate::guide) shows both).
     fn off_thread(self) -> OffThread<Self>
     where
-        Self: Send + 'static,
-        Self::Item: Send + 'static,
+        Self: SendSource + 'static,
+        Self::Item: SendItem + 'static,
     {
         self.off_thread_with(OffThreadOptions::default())
     }
@@ -140,8 +154,8 @@ pub trait OffThreadExt: Iterator + Sized {
     /// ```
     fn off_thread_with(self, options: OffThreadOptions) -> OffThread<Self>
     where
-        Self: Send + 'static,
-        Self::Item: Send + 'static,
+        Self: SendSource + 'static,
+        Self::Item: SendItem + 'static,
     {
         OffThread {
             stage: lazy_stage(self, options, Detached),
@@ -181,8 +195,8 @@ pub trait OffThreadExt: Iterator + Sized {
         scope: &'scope Scope<'scope, 'env>,
     ) -> OffThreadScoped<'scope, 'env, Self>
     where
-        Self: Send + 'scope,
-        Self::Item: Send + 'scope,
+        Self: SendSource + 'scope,
+        Self::Item: SendItem + 'scope,
     {
         self.off_thread_scoped_with(scope, OffThreadOptions::default())
     }
@@ -213,8 +227,8 @@ pub trait OffThreadExt: Iterator + Sized {
         options: OffThreadOptions,
     ) -> OffThreadScoped<'scope, 'env, Self>
     where
-        Self: Send + 'scope,
-        Self::Item: Send + 'scope,
+        Self: SendSource + 'scope,
+        Self::Item: SendItem + 'scope,
     {
         OffThreadScoped {
             stage: lazy_stage(self, options, scope),

@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use std::thread::Scope;
 
 pub use self::options::{DEFAULT_WINDOW, ParallelMapOptions};
+use crate::bounds::{SendItem, SendSource, SharedFn, SharedStateFn};
 use crate::launch::{Detached, Launch};
 use crate::lazy::{Lazy, Running, lazy_adapter};
 use crate::pool::{self, InlineMap, Pool, Settings};
@@ -153,6 +154,12 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///     .sum();
     /// ```
     ///
+    /// ```text
+    /// error[E0277]: the closure of `parallel_map` cannot be shared by its threads
+    ///   = note: for state each thread keeps to itself (a scratch buffer, a `Cell`, a `RefCell`, a connection), use `parallel_map_init`, which gives each thread its own
+    ///   = note: for a counter all threads share, use an atomic (`AtomicUsize`); ...
+    /// ```
+    ///
     /// An atomic counter is safe to share (and for state each thread keeps
     /// to itself, see [`parallel_map_init`](ParallelMapExt::parallel_map_init)):
     ///
@@ -168,12 +175,18 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///     .sum();
     /// assert_eq!((total, calls.load(Ordering::Relaxed)), (45, 10));
     /// ```
+    ///
+    /// A closure that borrows from the calling function (a table, say) gets
+    /// `error[E0521]: borrowed data escapes outside of function`, since the
+    /// workers may outlive it: use
+    /// [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped), or move
+    /// owned data in (the [`guide`](crate::guide) shows both).
     fn parallel_map<F, U>(self, f: F) -> ParallelMap<Self, U>
     where
-        Self: Send + 'static,
-        Self::Item: Send + 'static,
-        F: Fn(Self::Item) -> U + Send + Sync + 'static,
-        U: Send + 'static,
+        Self: SendSource + 'static,
+        Self::Item: SendItem + 'static,
+        F: SharedFn<Self::Item, U> + 'static,
+        U: SendItem + 'static,
     {
         self.parallel_map_with(ParallelMapOptions::default(), f)
     }
@@ -196,10 +209,10 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// ```
     fn parallel_map_with<F, U>(self, options: ParallelMapOptions, f: F) -> ParallelMap<Self, U>
     where
-        Self: Send + 'static,
-        Self::Item: Send + 'static,
-        F: Fn(Self::Item) -> U + Send + Sync + 'static,
-        U: Send + 'static,
+        Self: SendSource + 'static,
+        Self::Item: SendItem + 'static,
+        F: SharedFn<Self::Item, U> + 'static,
+        U: SendItem + 'static,
     {
         self.parallel_map_init_with(options, || (), move |(), item| f(item))
     }
@@ -249,12 +262,12 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// ```
     fn parallel_map_init<Init, S, F, U>(self, init: Init, f: F) -> ParallelMap<Self, U>
     where
-        Self: Send + 'static,
-        Self::Item: Send + 'static,
+        Self: SendSource + 'static,
+        Self::Item: SendItem + 'static,
         Init: Fn() -> S + Send + Sync + 'static,
         S: Send + 'static,
-        F: Fn(&mut S, Self::Item) -> U + Send + Sync + 'static,
-        U: Send + 'static,
+        F: SharedStateFn<S, Self::Item, U> + 'static,
+        U: SendItem + 'static,
     {
         self.parallel_map_init_with(ParallelMapOptions::default(), init, f)
     }
@@ -289,12 +302,12 @@ pub trait ParallelMapExt: Iterator + Sized {
         f: F,
     ) -> ParallelMap<Self, U>
     where
-        Self: Send + 'static,
-        Self::Item: Send + 'static,
+        Self: SendSource + 'static,
+        Self::Item: SendItem + 'static,
         Init: Fn() -> S + Send + Sync + 'static,
         S: Send + 'static,
-        F: Fn(&mut S, Self::Item) -> U + Send + Sync + 'static,
-        U: Send + 'static,
+        F: SharedStateFn<S, Self::Item, U> + 'static,
+        U: SendItem + 'static,
     {
         ParallelMap {
             stage: lazy_stage(self, options, init, f, Detached),
@@ -330,10 +343,10 @@ pub trait ParallelMapExt: Iterator + Sized {
         f: F,
     ) -> ParallelMapScoped<'scope, 'env, Self, U>
     where
-        Self: Send + 'scope,
-        Self::Item: Send + 'scope,
-        F: Fn(Self::Item) -> U + Send + Sync + 'scope,
-        U: Send + 'scope,
+        Self: SendSource + 'scope,
+        Self::Item: SendItem + 'scope,
+        F: SharedFn<Self::Item, U> + 'scope,
+        U: SendItem + 'scope,
     {
         self.parallel_map_scoped_with(scope, ParallelMapOptions::default(), f)
     }
@@ -363,10 +376,10 @@ pub trait ParallelMapExt: Iterator + Sized {
         f: F,
     ) -> ParallelMapScoped<'scope, 'env, Self, U>
     where
-        Self: Send + 'scope,
-        Self::Item: Send + 'scope,
-        F: Fn(Self::Item) -> U + Send + Sync + 'scope,
-        U: Send + 'scope,
+        Self: SendSource + 'scope,
+        Self::Item: SendItem + 'scope,
+        F: SharedFn<Self::Item, U> + 'scope,
+        U: SendItem + 'scope,
     {
         self.parallel_map_init_scoped_with(scope, options, || (), move |(), item| f(item))
     }
@@ -408,12 +421,12 @@ pub trait ParallelMapExt: Iterator + Sized {
         f: F,
     ) -> ParallelMapScoped<'scope, 'env, Self, U>
     where
-        Self: Send + 'scope,
-        Self::Item: Send + 'scope,
+        Self: SendSource + 'scope,
+        Self::Item: SendItem + 'scope,
         Init: Fn() -> S + Send + Sync + 'scope,
         S: Send + 'scope,
-        F: Fn(&mut S, Self::Item) -> U + Send + Sync + 'scope,
-        U: Send + 'scope,
+        F: SharedStateFn<S, Self::Item, U> + 'scope,
+        U: SendItem + 'scope,
     {
         self.parallel_map_init_scoped_with(scope, ParallelMapOptions::default(), init, f)
     }
@@ -453,12 +466,12 @@ pub trait ParallelMapExt: Iterator + Sized {
         f: F,
     ) -> ParallelMapScoped<'scope, 'env, Self, U>
     where
-        Self: Send + 'scope,
-        Self::Item: Send + 'scope,
+        Self: SendSource + 'scope,
+        Self::Item: SendItem + 'scope,
         Init: Fn() -> S + Send + Sync + 'scope,
         S: Send + 'scope,
-        F: Fn(&mut S, Self::Item) -> U + Send + Sync + 'scope,
-        U: Send + 'scope,
+        F: SharedStateFn<S, Self::Item, U> + 'scope,
+        U: SendItem + 'scope,
     {
         ParallelMapScoped {
             stage: lazy_stage(self, options, init, f, scope),
