@@ -2,7 +2,8 @@
 //! rayon's `par_bridge`, pariter's `parallel_map`, and the sequential `map`.
 //!
 //! Workloads (see benches/README.md): Mandelbrot rows (very uneven work per
-//! item), uniform ~20 µs items, and small ~1 µs items. Every variant produces
+//! item), uniform ~20 µs items, small ~1 µs items, and a short job of
+//! uneven items (~4 ms in all). Every variant produces
 //! the same ordered `Vec` (par_bridge, which does not keep order, sums).
 
 use std::hint::black_box;
@@ -78,6 +79,12 @@ fn benches(c: &mut Criterion) {
         spin(n as u64, 18_000)
     });
     workload(c, "parallel_map/small_1us", 20_000, |n| spin(n as u64, 900));
+    // A short job: 2,000 items from about 0.2 to 4 us (skewed, as real work
+    // is), about 4 ms in all on one core; does it use every core at all?
+    workload(c, "parallel_map/short_uneven_4ms", 2000, |n| {
+        let skew = (n * 7919) % 2000;
+        spin(n as u64, 200 + (skew * skew / 1000) as u64)
+    });
 }
 
 criterion_group!(parallel_map_benches, benches);
