@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
-use crate::unwind;
+use crate::unwind::{self, PanicPayload};
 
 /// What an adapter runs once started: an `off_thread` hand-off or a
 /// `parallel_map` pool, seen from the consumer's side.
@@ -95,18 +95,21 @@ impl<I: Iterator> Inline<I> {
         }
     }
 
-    fn end(&mut self) {
-        self.source = None;
+    /// Ends the stream: drops the source, returning the panic of its drop.
+    fn end(&mut self) -> Result<(), PanicPayload> {
+        let source = self.source.take();
         self.stats.end();
+        unwind::catch_drop(source)
     }
 
-    /// Runs `pull` on the source; a panic ends the stream before it goes on.
+    /// Runs `pull` on the source; a panic ends the stream before it goes on
+    /// (a second one, from the source's drop, is dropped: the first wins).
     fn pull<R>(&mut self, pull: impl FnOnce(&mut I) -> R) -> Option<R> {
         let source = self.source.as_mut()?;
         match unwind::catch(|| pull(source)) {
             Ok(pulled) => Some(pulled),
             Err(payload) => {
-                self.end();
+                let _ = self.end();
                 unwind::resume(payload)
             }
         }
@@ -121,25 +124,35 @@ impl<I: Iterator> Engine for Inline<I> {
         let item = self.pull(Iterator::next)?;
         match item {
             Some(_) => self.stats.delivered(1),
-            None => self.end(),
+            None => {
+                if let Err(payload) = self.end() {
+                    unwind::resume(payload);
+                }
+            }
         }
         item
     }
 
     fn fold<B>(&mut self, init: B, mut f: impl FnMut(B, I::Item) -> B) -> B {
-        let Some(source) = self.source.take() else {
+        if self.source.is_none() {
             return init;
-        };
+        }
         let stats = self.stats.clone();
-        // The source's own fold, which may beat a `next` per item.
-        let folded = unwind::catch(move || {
-            source.fold(init, |accumulated, item| {
+        // The source's own fold (through `try_fold`), which may beat a
+        // `next` per item. The source stays here, so that a panic in it
+        // does not drop it while unwinding: its drop may panic too.
+        let folded = unwind::catch(|| {
+            let source = self.source.as_mut().expect("looked at above");
+            source.by_ref().fold(init, |accumulated, item| {
                 stats.delivered(1);
                 f(accumulated, item)
             })
         });
-        self.end();
-        folded.unwrap_or_else(|payload| unwind::resume(payload))
+        let dropped = self.end();
+        match (folded, dropped) {
+            (Err(payload), _) | (Ok(_), Err(payload)) => unwind::resume(payload),
+            (Ok(folded), Ok(())) => folded,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -67,7 +67,8 @@ pub trait OffThreadExt: Iterator + Sized {
     /// from then on. Through several `off_thread` stages, the payload
     /// arrives unchanged at the end of the chain.
     ///
-    /// `next` also panics if the operating system cannot start a thread.
+    /// If the operating system cannot start a thread, the stage runs on the
+    /// consumer's thread instead, as with [`OffThreadOptions::inline`].
     ///
     /// # Dropping early
     ///

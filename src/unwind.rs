@@ -46,6 +46,11 @@ impl FirstPanic {
         }
     }
 
+    /// The kept panic, if any, as an error.
+    pub(crate) fn into_result(self) -> Result<(), PanicPayload> {
+        self.0.map_or(Ok(()), Err)
+    }
+
     /// Raises the kept panic, if any.
     pub(crate) fn resume_if_any(self) {
         if let Some(payload) = self.0 {

@@ -6,7 +6,8 @@ mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
 
 use common::{
     Boom, ExitWatch, PanicsOnDrop, Stubborn, boom_of, drain_catching, threads_named, wait_until,
@@ -100,4 +101,135 @@ fn dropping_an_off_thread_stage_raises_a_panic_of_an_item_it_drops() {
     // item is dropped, as a `Vec` of them would.
     let payload = catch_unwind(AssertUnwindSafe(move || drop(stage))).expect_err("a drop's panic");
     assert!(matches!(payload.downcast_ref::<Boom>(), Some(Boom(1..=3))));
+}
+
+/// Items the consumer let go of while the worker was still running are
+/// dropped on the worker, as it lets go of its end of the ring: under a
+/// catch, so that their panics do not end the worker's thread (which a
+/// scope would report, at its end, as a panic of its own).
+#[test]
+fn off_thread_items_the_worker_drops_after_a_hang_up_stay_caught() {
+    let _watchdog = watchdog();
+    // One item at a time, and in batches, where the last one is partial.
+    for batch in [1, 2] {
+        let let_go = AtomicBool::new(false);
+        let asked = AtomicUsize::new(0);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            thread::scope(|scope| {
+                let source = (0..).map_while(|n| {
+                    asked.fetch_add(1, Ordering::SeqCst);
+                    if n < 3 {
+                        return Some(Stubborn(n));
+                    }
+                    wait_until("the consumer has let go", || let_go.load(Ordering::SeqCst));
+                    None
+                });
+                let options = OffThreadOptions::new().batch(batch);
+                let mut stage = source.off_thread_scoped_with(scope, options);
+                std::mem::forget(stage.next());
+                wait_until("every item is made", || asked.load(Ordering::SeqCst) == 4);
+                // The adapter drops a batch it holds itself, and raises
+                // that drop's panic: not what this test is about.
+                let _ = catch_unwind(AssertUnwindSafe(move || drop(stage)));
+                let_go.store(true, Ordering::SeqCst);
+            });
+        }));
+        assert!(
+            outcome.is_ok(),
+            "batch {batch}: a drop on the worker escaped its catch"
+        );
+    }
+}
+
+/// A result finished after the consumer let go is dropped by its worker,
+/// under a catch, whichever of the two lets go of the results ring last.
+#[test]
+fn parallel_map_results_finished_after_an_early_drop_stay_caught() {
+    let _watchdog = watchdog();
+    let let_go = AtomicBool::new(false);
+    let running = AtomicUsize::new(0);
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        thread::scope(|scope| {
+            // In completion order the consumer runs no item itself, so the
+            // slow ones are all on the workers.
+            let options = ParallelMapOptions::new().threads(2).in_completion_order();
+            let mut stage = (0..4).parallel_map_scoped_with(scope, options, |n| {
+                if n > 0 {
+                    running.fetch_add(1, Ordering::SeqCst);
+                    wait_until("the consumer has let go", || let_go.load(Ordering::SeqCst));
+                }
+                Stubborn(n)
+            });
+            std::mem::forget(stage.next());
+            wait_until("a worker runs a slow item", || {
+                running.load(Ordering::SeqCst) > 0
+            });
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(stage)));
+            let_go.store(true, Ordering::SeqCst);
+        });
+    }));
+    assert!(outcome.is_ok(), "a drop on a worker escaped its catch");
+}
+
+/// A source that panics in `next` at `at`, and again whenever it is
+/// dropped, even while that first panic unwinds.
+struct PanicsTwice {
+    next: usize,
+    at: usize,
+}
+
+impl Iterator for PanicsTwice {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.next == self.at {
+            std::panic::panic_any(Boom(self.at));
+        }
+        self.next += 1;
+        Some(self.next - 1)
+    }
+}
+
+impl Drop for PanicsTwice {
+    fn drop(&mut self) {
+        std::panic::panic_any(Boom(usize::MAX));
+    }
+}
+
+/// A source whose drop panics after its `next` did must not abort the
+/// process (a panic during unwinding does): it is dropped outside the first
+/// panic's unwinding, and the first panic is the one raised, through `next`
+/// and through `fold`, on threads and inline.
+#[test]
+fn a_source_that_panics_again_as_it_is_dropped_does_not_abort() {
+    let _watchdog = watchdog();
+    fn check<I: Iterator<Item = usize>>(what: &str, stage: impl Fn(PanicsTwice) -> I) {
+        let source = || PanicsTwice { next: 0, at: 3 };
+        let mut by_next = stage(source());
+        let (items, payload) = drain_catching(&mut by_next);
+        assert_eq!(items, [0, 1, 2], "{what}, by next");
+        assert_eq!(
+            boom_of(payload.expect("a panic").as_ref()),
+            Some(3),
+            "{what}"
+        );
+        let mut folded = Vec::new();
+        let by_fold = stage(source());
+        let payload = catch_unwind(AssertUnwindSafe(|| by_fold.for_each(|n| folded.push(n))))
+            .expect_err("a panic");
+        assert_eq!(folded, [0, 1, 2], "{what}, by fold");
+        assert_eq!(boom_of(payload.as_ref()), Some(3), "{what}, by fold");
+    }
+    for batch in [1, 4] {
+        check(&format!("off_thread, batch {batch}"), |source| {
+            source.off_thread_with(OffThreadOptions::new().batch(batch))
+        });
+    }
+    check("off_thread, inline", |source| {
+        source.off_thread_with(OffThreadOptions::new().inline(true))
+    });
+    check("parallel_map", |source| source.parallel_map(|n| n));
+    check("parallel_map, inline", |source| {
+        source.parallel_map_with(ParallelMapOptions::new().inline(true), |n| n)
+    });
 }

@@ -175,19 +175,18 @@ impl<'scope, T> Handoff<'scope, T> {
         let worker_panic = Arc::clone(&panic);
         let worker_stats = stats.clone();
         let (lane, body): (Lane<T>, WorkerBody<'scope, I>) = if batch == 1 {
-            let (mut sender, receiver) = ring::channel(capacity);
+            let (sender, receiver) = ring::channel(capacity);
             let stats = stats.clone();
-            let body = move |source| worker::send_items(source, &mut sender, &stats);
+            let body = move |source| worker::send_items(source, sender, &stats);
             (Lane::Items(receiver), Box::new(body))
         } else {
             // The bound is on items: that many, in whole batches.
             let slots = capacity.div_ceil(batch);
-            let (mut sender, receiver) = ring::channel(slots);
+            let (sender, receiver) = ring::channel(slots);
             let (emptied, mut recycled) = RingBuffer::new(slots + 1);
             let stats = stats.clone();
-            let body = move |source| {
-                worker::send_batches(source, &mut sender, &mut recycled, batch, &stats)
-            };
+            let body =
+                move |source| worker::send_batches(source, sender, &mut recycled, batch, &stats);
             let lane = Lane::Batches {
                 receiver,
                 current: VecDeque::new(),
@@ -197,9 +196,9 @@ impl<'scope, T> Handoff<'scope, T> {
         };
         let thread = launcher.spawn_with(name, source, move |source| {
             let since = worker_stats.clock();
-            // The sender lives in `body` and closes the ring as `body`
-            // returns; the consumer then joins this thread before it looks
-            // in the slot, so the panic is there by then.
+            // `body` drops the sender, which closes the ring, as its last
+            // act; the consumer then joins this thread before it looks in
+            // the slot, so the panic is there by then.
             if let Err(payload) = body(source) {
                 *lock(&worker_panic) = Some(payload);
             }

@@ -8,24 +8,25 @@ use rtrb::Consumer;
 
 use super::ring::RingSender;
 use crate::stats::Stats;
-use crate::unwind::{self, PanicPayload};
+use crate::unwind::{self, FirstPanic, PanicPayload};
 
 /// Runs `source` to its end, sending every item, unless the consumer hangs
-/// up first; then drops `source`, here on the worker thread. A panic of the
-/// source, in `next` or in its drop, is returned.
+/// up first; then drops `source` and `sender`, here on the worker thread.
+/// The first panic, of the source's `next` or of a drop, is returned.
 pub(super) fn send_items<I: Iterator>(
-    source: I,
-    sender: &mut RingSender<I::Item>,
+    mut source: I,
+    mut sender: RingSender<I::Item>,
     stats: &Stats,
 ) -> Result<(), PanicPayload> {
-    // The loop consumes `source`, so its drop is caught here too.
-    unwind::catch(|| {
-        for item in source {
+    let mut first = FirstPanic::default();
+    first.keep(unwind::catch(|| {
+        for item in source.by_ref() {
             if sender.send(item, stats).is_err() {
                 return;
             }
         }
-    })
+    }));
+    let_go(source, sender, first)
 }
 
 /// Like [`send_items`], in batches of `batch` items; a partial batch is sent
@@ -33,8 +34,8 @@ pub(super) fn send_items<I: Iterator>(
 /// consumer has handed some back, so that memory is not allocated on one
 /// thread and freed on the other.
 pub(super) fn send_batches<I: Iterator>(
-    source: I,
-    sender: &mut RingSender<VecDeque<I::Item>>,
+    mut source: I,
+    mut sender: RingSender<VecDeque<I::Item>>,
     emptied: &mut Consumer<VecDeque<I::Item>>,
     batch: usize,
     stats: &Stats,
@@ -45,9 +46,10 @@ pub(super) fn send_batches<I: Iterator>(
             .unwrap_or_else(|_| VecDeque::with_capacity(batch))
     };
     let mut filling = fresh();
+    let mut first = FirstPanic::default();
     // After a panic `filling` holds only finished items, which are sent.
-    let outcome = unwind::catch(|| {
-        for item in source {
+    first.keep(unwind::catch(|| {
+        for item in source.by_ref() {
             // A hang-up shows only when a batch is sent: look for it at every
             // item, so that no more are pulled for nobody.
             if sender.receiver_gone() {
@@ -61,10 +63,27 @@ pub(super) fn send_batches<I: Iterator>(
                 }
             }
         }
-    });
-    // If the consumer has hung up this fails, and nobody is left to tell.
-    if !filling.is_empty() {
-        let _ = sender.send(filling, stats);
+    }));
+    // Sent before the source is dropped, which may take long. If the
+    // consumer has hung up, the batch comes back and is dropped here.
+    if !filling.is_empty()
+        && let Err(unsent) = sender.send(filling, stats)
+    {
+        first.keep(unwind::catch_drop(unsent));
     }
-    outcome
+    let_go(source, sender, first)
+}
+
+/// Drops the source, then the sender, catching their panics: a source whose
+/// `next` panicked may panic again as it is dropped, and the sender, if the
+/// consumer has hung up, drops the items left in the ring. The first panic
+/// of the worker's is the one returned.
+fn let_go<I, T>(
+    source: I,
+    sender: RingSender<T>,
+    mut first: FirstPanic,
+) -> Result<(), PanicPayload> {
+    first.keep(unwind::catch_drop(source));
+    first.keep(unwind::catch_drop(sender));
+    first.into_result()
 }

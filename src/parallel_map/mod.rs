@@ -119,7 +119,9 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// (it may be waiting for the very consumer that is about to panic),
     /// so that worker exits, dropping the iterator, once the call returns.
     ///
-    /// `next` also panics if the operating system cannot start a thread.
+    /// If the operating system cannot start a single thread, the stage runs
+    /// on the consumer's thread instead, as with
+    /// [`ParallelMapOptions::inline`]; if it starts some, they do the work.
     ///
     /// # Dropping early
     ///

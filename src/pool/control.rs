@@ -167,7 +167,8 @@ impl Control {
     }
 
     /// Worker `me` is about to call the source's `next`; `false` if the
-    /// stream is cancelled, and then it must not. Paired with the fence in
+    /// stream is cancelled, and then it must not, and must drop the source
+    /// instead (it stays marked as inside it). Paired with the fence in
     /// [`cancel`](Control::cancel): either the worker sees the cancel, or
     /// the consumer sees the worker inside the source and does not wait
     /// for it.
@@ -175,11 +176,10 @@ impl Control {
     pub(super) fn enter_source(&self, me: usize) -> bool {
         self.workers[me].in_source.store(true, Ordering::Relaxed);
         self.fences.light();
-        if self.cancelled.load(Ordering::Relaxed) {
-            self.leave_source(me);
-            return false;
-        }
-        true
+        // On a cancel the mark stays: had it been cleared here, the consumer
+        // could have seen it set for a moment and taken this worker for
+        // one stuck inside the source, though it was on its way out.
+        !self.cancelled.load(Ordering::Relaxed)
     }
 
     /// Worker `me` is about to drop the source, which nothing can interrupt
@@ -222,8 +222,9 @@ impl Control {
     /// [`enter_source`](Control::enter_source)).
     pub(super) fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
-        // If the heavy fence fails, a worker may enter the source unseen;
-        // the consumer then waits for that call to return.
+        // If the heavy fence fails, the consumer may for a moment not see
+        // a worker that has just entered the source; it looks again while
+        // it waits, and at worst waits until that `next` returns.
         self.fences.heavy();
         self.workers_bell.ring();
     }
@@ -274,7 +275,9 @@ mod tests {
         control.cancel();
         assert!(control.skips(0));
         assert!(!control.enter_source(1));
-        assert!(!control.is_in_source(1));
+        // Turned away, it drops the source next: the consumer must not wait
+        // for it, so it stays marked as inside.
+        assert!(control.is_in_source(1));
     }
 
     #[test]

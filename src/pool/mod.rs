@@ -187,6 +187,10 @@ where
             let since = shared.control.stats.clock();
             shared.work(me, &mut results);
             shared.control.stats.worker_done(since);
+            // A result pushed as the consumer cancelled may still be in the
+            // ring; if the consumer has let go of its end, it is dropped
+            // here.
+            let _ = unwind::catch_drop(results);
             // The last one out drops what the stream left behind.
             let _ = unwind::catch_drop(shared);
         });
@@ -430,15 +434,16 @@ impl<U> Pool<'_, U> {
         let control = self.core.control();
         control.stats.end();
         control.cancel();
-        let workers = self.threads.len();
-        let settled = |worker: usize| control.has_exited(worker) || control.is_in_source(worker);
-        let all_settled = || (0..workers).all(settled);
-        if !spin_before_sleep(all_settled) {
-            while !all_settled() {
-                control.consumer_bell.sleep_while(|| !all_settled());
-            }
-        }
         for (worker, thread) in std::mem::take(&mut self.threads).into_iter().enumerate() {
+            // Each worker is looked at afresh when it is decided on: a
+            // worker seen inside the source a moment ago may have left it
+            // since, and is then waited for like the others.
+            let settled = || control.has_exited(worker) || control.is_in_source(worker);
+            if !spin_before_sleep(settled) {
+                while !settled() {
+                    control.consumer_bell.sleep_while(|| !settled());
+                }
+            }
             if control.has_exited(worker) {
                 thread.join();
             }
@@ -506,6 +511,11 @@ impl<U> Drop for Pool<'_, U> {
             control.cancel();
         }
         let mut first = self.drop_leftovers();
+        // A worker may still push a result it made before it saw the cancel;
+        // if it has let go of its end already, the result is dropped here.
+        for ring in std::mem::take(&mut self.rings) {
+            first.keep(unwind::catch_drop(ring));
+        }
         // The consumer's own states, made by `init`, are dropped here.
         let help = std::mem::replace(&mut self.help, Box::new(|_| false));
         first.keep(unwind::catch_drop(help));

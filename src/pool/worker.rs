@@ -150,13 +150,16 @@ where
         let mut sent = (index, outcome);
         let mut waiting_since = None;
         loop {
-            match results.push(sent) {
-                Ok(()) => break,
-                Err(rtrb::PushError::Full(back)) => sent = back,
-            }
+            // After a cancel the consumer may have emptied the ring for the
+            // last time: a result pushed now would be dropped with the ring,
+            // on whichever thread lets go of it last, outside any catch.
             if self.control.is_cancelled() {
                 let _ = unwind::catch_drop(sent);
                 return;
+            }
+            match results.push(sent) {
+                Ok(()) => break,
+                Err(rtrb::PushError::Full(back)) => sent = back,
             }
             waiting_since = waiting_since.or_else(|| self.control.stats.clock());
             let full = || results.is_full() && !self.control.is_cancelled();

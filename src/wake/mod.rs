@@ -8,8 +8,10 @@
 //! parking and unparking a thread costs about as much as the whole spin, so
 //! a partner that answers within it is cheaper waited for awake. The wait
 //! is timed, not counted, because a `spin_loop` costs very different
-//! amounts on different CPUs. It never yields its core: two threads that
-//! yield to each other on one core stay there (see [`spin::spin_for`]). A side that could go on with only a few items lingers up
+//! amounts on different CPUs. It yields its core only when the process has
+//! more busy threads than the machine has cores: two threads that yield to
+//! each other on one core otherwise stay there (see [`spin::spin_for`] and
+//! [`crowding`]). A side that could go on with only a few items lingers up
 //! to [`LINGER`](spin::LINGER) for more, so that the two sides do not chase
 //! each other slot by slot (each cache line that crosses between two cores
 //! costs tens of nanoseconds).

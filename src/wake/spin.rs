@@ -17,17 +17,16 @@ pub(crate) const SPIN_WHEN_CROWDED: Duration = Duration::from_micros(2);
 /// Looks until `done` says so, for up to [`SPIN_BEFORE_SLEEP`], before a
 /// side that cannot go on sleeps; whether `done` said so.
 ///
-/// While every awake worker (and a consumer) can have a core of its own,
-/// it only
-/// spins (see [`crowded`](super::crowding::crowded)): yielding would not
-/// help the thread it waits for, which runs on
-/// another core, and a thread that yields to the very thread it waits for,
-/// when both sit on one core (a new thread is often placed on its
-/// spawner's), keeps the two together, since the scheduler does not move a
-/// thread that ran a moment ago, while an idle core waits; one that sleeps
-/// instead is placed on an idle core when it is woken. When there are more
-/// threads than cores, it yields after [`SPIN_WHEN_CROWDED`]: the thread it
-/// waits for may be waiting for this very core.
+/// While every awake worker (and a consumer) can have a core of its own, it
+/// only spins (see [`crowded`](super::crowding::crowded)): yielding would
+/// not help the thread it waits for, which runs on another core, and a
+/// thread that yields to the very thread it waits for, when both sit on one
+/// core (a new thread is often placed on its spawner's), keeps the two
+/// together, since the scheduler does not move a thread that ran a moment
+/// ago, while an idle core waits; one that sleeps instead is placed on an
+/// idle core when it is woken. When there are more threads than cores, it
+/// yields after [`SPIN_WHEN_CROWDED`]: the thread it waits for may be
+/// waiting for this very core.
 pub(crate) fn spin_before_sleep(mut done: impl FnMut() -> bool) -> bool {
     let crowded = super::crowding::crowded();
     let start = Instant::now();
