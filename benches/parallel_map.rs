@@ -1,5 +1,6 @@
 //! `parallel_map` next to its peers, in one run: rayon's indexed `par_iter`,
-//! rayon's `par_bridge`, pariter's `parallel_map`, and the sequential `map`.
+//! rayon's `par_bridge`, pariter's `parallel_map`, and the sequential `map`;
+//! and `parallel_map` with one worker per core, next to the default.
 //!
 //! Workloads (see benches/README.md): Mandelbrot rows (very uneven work per
 //! item), uniform ~20 µs items, small ~1 µs items, and a short job of
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rayon::prelude::*;
+use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
 
 const WIDTH: usize = 1200;
@@ -58,6 +60,15 @@ fn workload(c: &mut Criterion, group_name: &str, items: usize, work: fn(usize) -
     });
     group.bench_function("threadpipe_parallel_map", |b| {
         b.iter(|| ParallelMapExt::parallel_map(0..items, work).collect::<Vec<_>>())
+    });
+    // One worker per core, next to the default (one fewer, the consumer
+    // helping): why the default is what it is.
+    let per_core = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_core = ParallelMapOptions::new().threads(per_core);
+    group.bench_function("threadpipe_parallel_map_worker_per_core", |b| {
+        b.iter(|| {
+            ParallelMapExt::parallel_map_with(0..items, per_core.clone(), work).collect::<Vec<_>>()
+        })
     });
     group.bench_function("rayon_par_iter", |b| {
         b.iter(|| (0..items).into_par_iter().map(work).collect::<Vec<_>>())

@@ -4,7 +4,7 @@ each variant's time relative to the group's baseline.
 
     python3 benches/table.py [GROUP_PREFIX] [--baseline NAME]
     python3 benches/table.py [GROUP_PREFIX] --save RUNS_DIR
-    python3 benches/table.py [GROUP_PREFIX] --runs RUNS_DIR
+    python3 benches/table.py [GROUP_PREFIX] --runs RUNS_DIR [--vs PEER]
 
 Reads target/criterion/<group>/<variant>/new/estimates.json (written by
 `cargo bench`). The baseline defaults to `sequential`.
@@ -13,7 +13,10 @@ On this shared 2-vCPU machine one run can land in a slow spell that lasts
 minutes, so the figures in benches/README.md come from several runs:
 `--save` stores the latest medians as one more run in RUNS_DIR, and
 `--runs` prints, for each variant, the median of its ratios to the baseline
-over the saved runs, with the fastest and slowest.
+over the saved runs, with the fastest and slowest. With `--vs PEER`, it
+prints instead each variant's speed as a fraction of PEER's in the same run
+(PEER's time over the variant's; 1.00 is as fast), median and extremes
+over the runs: the fairest comparison when whole runs change regime.
 """
 import json
 import pathlib
@@ -27,7 +30,7 @@ def option(name):
     return None
 
 
-option_values = {option(name) for name in ("--baseline", "--save", "--runs")}
+option_values = {option(name) for name in ("--baseline", "--save", "--runs", "--vs")}
 args = [a for a in sys.argv[1:] if not a.startswith("--") and a not in option_values]
 prefix = args[0] if args else ""
 baseline = option("--baseline") or "sequential"
@@ -74,16 +77,26 @@ def save(groups, runs_dir):
     print(f"saved {sum(map(len, groups.values()))} medians as {path}")
 
 
-def print_runs(runs_dir):
+def ratios_over_runs(runs_dir, over):
+    """{group: {variant: [over(variants, variant) for each run]}}"""
     ratios = {}
     for path in sorted(runs_dir.glob("run-*.json")):
         for group, variants in json.loads(path.read_text()).items():
-            base = variants.get(baseline)
-            if not group.startswith(prefix) or not base:
+            if not group.startswith(prefix):
                 continue
-            for variant, ns in variants.items():
-                ratios.setdefault(group, {}).setdefault(variant, []).append(ns / base)
-    for group, variants in ratios.items():
+            for variant in variants:
+                ratio = over(variants, variant)
+                if ratio is not None:
+                    ratios.setdefault(group, {}).setdefault(variant, []).append(ratio)
+    return ratios
+
+
+def print_runs(runs_dir):
+    def to_baseline(variants, variant):
+        base = variants.get(baseline)
+        return variants[variant] / base if base else None
+
+    for group, variants in ratios_over_runs(runs_dir, to_baseline).items():
         print(f"\n#### {group}\n")
         print(f"| variant | time vs {baseline}, median of runs | fastest | slowest | speedup | runs |")
         print("|---|---:|---:|---:|---:|---:|")
@@ -95,7 +108,26 @@ def print_runs(runs_dir):
             )
 
 
-if option("--runs"):
+def print_versus(runs_dir, peer):
+    def as_fast_as_peer(variants, variant):
+        if peer not in variants or variant == peer or not variant.startswith("threadpipe"):
+            return None
+        return variants[peer] / variants[variant]
+
+    for group, variants in ratios_over_runs(runs_dir, as_fast_as_peer).items():
+        print(f"\n#### {group}: speed as a fraction of {peer}'s, run by run\n")
+        print("| variant | median of runs | worst | best | runs |")
+        print("|---|---:|---:|---:|---:|")
+        for variant, values in sorted(variants.items()):
+            print(
+                f"| {variant} | {statistics.median(values):.2f} | {min(values):.2f} "
+                f"| {max(values):.2f} | {len(values)} |"
+            )
+
+
+if option("--runs") and option("--vs"):
+    print_versus(pathlib.Path(option("--runs")), option("--vs"))
+elif option("--runs"):
     print_runs(pathlib.Path(option("--runs")))
 elif option("--save"):
     save(latest_medians(), pathlib.Path(option("--save")))

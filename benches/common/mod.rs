@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)] // each bench binary uses a different part
 
 pub mod handoff;
+pub mod lines;
 
 use std::fs::{self, File};
 use std::hint::black_box;
