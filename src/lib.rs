@@ -123,6 +123,10 @@
 //!   which stays in the allocator's caches.
 //! - **Buffers sent back for reuse**: a second channel, from consumer to
 //!   producer, that returns emptied buffers, so each is allocated once.
+//! - **glibc's trim threshold**: memory freed in a burst may be handed back
+//!   to the system and faulted in again, page by page; raising the
+//!   threshold (`GLIBC_TUNABLES=glibc.malloc.trim_threshold=100000000` in
+//!   the environment) keeps it in the process.
 //!
 //! # Send, Sync and `'static`: why the compiler says no
 //!
