@@ -29,12 +29,26 @@ fn off_thread_raises_a_panic_of_its_source_s_drop_after_every_item() {
     assert_eq!(stage.next(), None);
 }
 
+/// Runs `consumer`, which panics as a consumer that gives up would, and
+/// checks that its panic, not one of the drops it set off, comes out.
+fn consumer_gives_up(consumer: impl FnOnce()) {
+    let outcome = catch_unwind(AssertUnwindSafe(move || {
+        consumer();
+        unreachable!("the consumer gives up before this");
+    }));
+    let payload = outcome.expect_err("the consumer's panic");
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"the consumer gives up")
+    );
+}
+
 #[test]
 fn off_thread_items_left_behind_a_consumer_panic_do_not_abort() {
     let _watchdog = watchdog();
     let watch = ExitWatch::default();
     let worker_watch = watch.clone();
-    let outcome = catch_unwind(AssertUnwindSafe(move || {
+    consumer_gives_up(move || {
         let items = (0..4).map(move |n| {
             worker_watch.register();
             Stubborn(n)
@@ -46,12 +60,7 @@ fn off_thread_items_left_behind_a_consumer_panic_do_not_abort() {
         // and each of those drops panics.
         wait_until("the worker has exited", || watch.exited() == 1);
         std::panic::panic_any("the consumer gives up");
-    }));
-    let payload = outcome.expect_err("the consumer's panic");
-    assert_eq!(
-        payload.downcast_ref::<&str>(),
-        Some(&"the consumer gives up")
-    );
+    });
 }
 
 #[test]
@@ -59,7 +68,7 @@ fn parallel_map_results_left_behind_a_consumer_panic_do_not_abort() {
     let _watchdog = watchdog();
     let made = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&made);
-    let outcome = catch_unwind(AssertUnwindSafe(move || {
+    consumer_gives_up(move || {
         let options = ParallelMapOptions::new()
             .name("drops-pm")
             .threads(1)
@@ -77,12 +86,7 @@ fn parallel_map_results_left_behind_a_consumer_panic_do_not_abort() {
             threads_named("drops-pm").is_empty()
         });
         std::panic::panic_any("the consumer gives up");
-    }));
-    let payload = outcome.expect_err("the consumer's panic");
-    assert_eq!(
-        payload.downcast_ref::<&str>(),
-        Some(&"the consumer gives up")
-    );
+    });
 }
 
 #[test]
