@@ -9,43 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{
-    Boom, Fragile, PanicsOnDrop, boom_of, drain_catching, panicking_at, threads_named, wait_until,
-    watchdog,
+    Boom, Fragile, PanicsOnDrop, Setup, boom_of, drain_catching, panicking_at, parallel_map_setups,
+    threads_named, wait_until, watchdog,
 };
-use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
 
 /// Items in every stream here; panics happen at [`AT`] unless at the end.
 const LEN: usize = 40;
 const AT: usize = 17;
-
-/// Every setup, with a thread name unique to the test (`tag`) and setup.
-fn every_setup(tag: &str) -> Vec<(String, ParallelMapOptions, bool)> {
-    every_setup_with_threads(tag)
-        .into_iter()
-        .map(|(name, options, completion, _threads)| (name, options, completion))
-        .collect()
-}
-
-fn every_setup_with_threads(tag: &str) -> Vec<(String, ParallelMapOptions, bool, usize)> {
-    let mut setups = Vec::new();
-    for threads in 1..=4 {
-        for completion in [false, true] {
-            let name = format!("{tag}{threads}{}", if completion { 'c' } else { 'i' });
-            let options = ParallelMapOptions::new()
-                .name(&name)
-                .threads(threads)
-                .window(8);
-            let options = if completion {
-                options.in_completion_order()
-            } else {
-                options
-            };
-            setups.push((name, options, completion, threads));
-        }
-    }
-    setups
-}
 
 /// Pulls `stage` to its end and checks what the contract promises: the
 /// payload `Boom(boom)` exactly once; in input order every result before
@@ -98,7 +69,13 @@ fn assert_panic_arrives(
 #[test]
 fn a_panic_in_the_source_arrives_after_every_earlier_result() {
     let _watchdog = watchdog();
-    for (name, options, completion) in every_setup("ps") {
+    for setup in parallel_map_setups("ps", 1..=4) {
+        let Setup {
+            name,
+            options,
+            completion,
+            ..
+        } = setup;
         let stage = panicking_at(AT).parallel_map_with(options, |n| n);
         assert_panic_arrives(&name, completion, stage, AT, AT);
     }
@@ -107,7 +84,13 @@ fn a_panic_in_the_source_arrives_after_every_earlier_result() {
 #[test]
 fn a_panic_as_the_source_is_dropped_arrives_after_every_result() {
     let _watchdog = watchdog();
-    for (name, options, completion) in every_setup("pd") {
+    for setup in parallel_map_setups("pd", 1..=4) {
+        let Setup {
+            name,
+            options,
+            completion,
+            ..
+        } = setup;
         let stage = PanicsOnDrop(0..LEN).parallel_map_with(options, |n| n);
         assert_panic_arrives(&name, completion, stage, usize::MAX, LEN);
     }
@@ -116,7 +99,13 @@ fn a_panic_as_the_source_is_dropped_arrives_after_every_result() {
 #[test]
 fn a_panic_in_f_arrives_after_every_earlier_result() {
     let _watchdog = watchdog();
-    for (name, options, completion) in every_setup("pf") {
+    for setup in parallel_map_setups("pf", 1..=4) {
+        let Setup {
+            name,
+            options,
+            completion,
+            ..
+        } = setup;
         let stage = (0..LEN).parallel_map_with(options, |n| {
             if n == AT {
                 std::panic::panic_any(Boom(AT));
@@ -130,7 +119,13 @@ fn a_panic_in_f_arrives_after_every_earlier_result() {
 #[test]
 fn a_panic_in_init_counts_as_one_in_f() {
     let _watchdog = watchdog();
-    for (name, options, completion) in every_setup("pn") {
+    for setup in parallel_map_setups("pn", 1..=4) {
+        let Setup {
+            name,
+            options,
+            completion,
+            ..
+        } = setup;
         let stage = (0..LEN).parallel_map_init_with(
             options,
             || -> usize { std::panic::panic_any(Boom(0)) },
@@ -143,7 +138,13 @@ fn a_panic_in_init_counts_as_one_in_f() {
 #[test]
 fn a_panic_as_an_item_is_dropped_arrives_in_its_turn() {
     let _watchdog = watchdog();
-    for (name, options, completion) in every_setup("pi") {
+    for setup in parallel_map_setups("pi", 1..=4) {
+        let Setup {
+            name,
+            options,
+            completion,
+            ..
+        } = setup;
         let items = (0..LEN).map(|id| Fragile {
             id,
             panics: id == AT,
@@ -157,7 +158,13 @@ fn a_panic_as_an_item_is_dropped_arrives_in_its_turn() {
 #[test]
 fn results_dropped_after_a_panic_do_not_replace_it() {
     let _watchdog = watchdog();
-    for (name, options, completion) in every_setup("pr") {
+    for setup in parallel_map_setups("pr", 1..=4) {
+        let Setup {
+            name,
+            options,
+            completion,
+            ..
+        } = setup;
         // Results after the first panic are dropped unseen, and each of
         // those drops panics too: the first panic still wins, once.
         let dropped = Arc::new(AtomicUsize::new(0));
@@ -183,7 +190,13 @@ fn results_dropped_after_a_panic_do_not_replace_it() {
 #[test]
 fn dropping_the_stage_raises_a_panic_of_a_result_it_drops() {
     let _watchdog = watchdog();
-    for (name, options, _completion, threads) in every_setup_with_threads("pe") {
+    for setup in parallel_map_setups("pe", 1..=4) {
+        let Setup {
+            name,
+            options,
+            threads,
+            ..
+        } = setup;
         let made = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&made);
         let mut stage = (0..LEN).parallel_map_with(options, move |n| {

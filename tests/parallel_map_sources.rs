@@ -7,41 +7,17 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use common::{RequestResponse, Stalling, watchdog};
-use threadpipe::ParallelMapOptions;
+use common::{RequestResponse, Stalling, parallel_map_setups, watchdog};
 use threadpipe::prelude::*;
-
-/// Every combination the promises must hold in.
-fn every_setup(name: &str) -> Vec<(String, ParallelMapOptions)> {
-    let mut setups = Vec::new();
-    for threads in 1..=2 {
-        for completion in [false, true] {
-            let options = ParallelMapOptions::new()
-                .name(name)
-                .threads(threads)
-                .window(8);
-            let options = if completion {
-                options.in_completion_order()
-            } else {
-                options
-            };
-            setups.push((
-                format!("threads {threads}, completion order {completion}"),
-                options,
-            ));
-        }
-    }
-    setups
-}
 
 #[test]
 fn a_source_that_waits_for_the_consumer_runs_to_the_end() {
     let _watchdog = watchdog();
-    for (setup, options) in every_setup("pm-reqresp") {
+    for setup in parallel_map_setups("pm-reqresp", 1..=2) {
         let (source, handled) = RequestResponse::new(20);
         let gave_up = Arc::clone(&source.gave_up);
         let mut results = Vec::new();
-        for doubled in source.parallel_map_with(options, |n| n * 2) {
+        for doubled in source.parallel_map_with(setup.options.clone(), |n| n * 2) {
             results.push(doubled);
             // The reply the source waits for before it yields the next item.
             let _ = handled.send(());
@@ -67,10 +43,10 @@ fn results_before_a_stall_arrive_before_it_ends() {
     // while the other thread could reach the stall: a consumer that pulled
     // items itself would then sit in the source while a result waits.
     for slow in 0..=stall_after {
-        for (setup, options) in every_setup("pm-stall") {
+        for setup in parallel_map_setups("pm-stall", 1..=2) {
             let (source, release) = Stalling::new(8, stall_after);
             let timed_out = Arc::clone(&source.timed_out);
-            let mut stage = source.parallel_map_with(options, move |n| {
+            let mut stage = source.parallel_map_with(setup.options.clone(), move |n| {
                 if n == slow {
                     thread::sleep(std::time::Duration::from_millis(5));
                 }
@@ -102,13 +78,15 @@ fn results_before_a_stall_arrive_before_it_ends() {
 #[test]
 fn the_consumer_never_calls_the_source() {
     let _watchdog = watchdog();
-    for (setup, options) in every_setup("pm-caller") {
+    for setup in parallel_map_setups("pm-caller", 1..=2) {
         let callers = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&callers);
         let source = (0..500).inspect(move |_| {
             recorded.lock().unwrap().push(thread::current().id());
         });
-        let total: u64 = source.parallel_map_with(options, |n| n as u64).sum();
+        let total: u64 = source
+            .parallel_map_with(setup.options.clone(), |n| n as u64)
+            .sum();
         assert_eq!(total, 124_750, "{setup}");
         let here = thread::current().id();
         assert!(
@@ -121,9 +99,11 @@ fn the_consumer_never_calls_the_source() {
 #[test]
 fn a_source_fed_by_a_channel_delivers_each_result_as_it_comes() {
     let _watchdog = watchdog();
-    for (setup, options) in every_setup("pm-chan") {
+    for setup in parallel_map_setups("pm-chan", 1..=2) {
         let (requests, incoming) = std::sync::mpsc::channel::<u32>();
-        let mut stage = incoming.into_iter().parallel_map_with(options, |n| n * 3);
+        let mut stage = incoming
+            .into_iter()
+            .parallel_map_with(setup.options.clone(), |n| n * 3);
         // One request at a time: each answer must come while the channel
         // is still open and empty, with the source blocked in `recv`.
         for n in 0..10 {

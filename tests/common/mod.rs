@@ -6,11 +6,15 @@ mod watchdog;
 
 pub use watchdog::watchdog;
 
+use std::fmt;
 use std::fs;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
+
+use threadpipe::ParallelMapOptions;
 
 /// How long a test waits for something that should happen at once before it
 /// fails; only reached when the code under test is broken.
@@ -330,4 +334,52 @@ impl Drop for Stubborn {
     fn drop(&mut self) {
         std::panic::panic_any(Boom(self.0));
     }
+}
+
+/// One configuration of a `parallel_map` stage that a promise must hold in.
+pub struct Setup {
+    /// Unique to the setup, and the start of its threads' names.
+    pub name: String,
+    pub threads: usize,
+    /// Completion order rather than input order.
+    pub completion: bool,
+    pub options: ParallelMapOptions,
+}
+
+impl fmt::Display for Setup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let order = if self.completion {
+            "completion"
+        } else {
+            "input"
+        };
+        write!(f, "{} ({} threads, {order} order)", self.name, self.threads)
+    }
+}
+
+/// Every thread count in `threads`, in both orders, with a window of 8;
+/// each setup's threads are named `tag`, the count, then `i` or `c`.
+pub fn parallel_map_setups(tag: &str, threads: RangeInclusive<usize>) -> Vec<Setup> {
+    let mut setups = Vec::new();
+    for threads in threads {
+        for completion in [false, true] {
+            let name = format!("{tag}{threads}{}", if completion { 'c' } else { 'i' });
+            let options = ParallelMapOptions::new()
+                .name(&name)
+                .threads(threads)
+                .window(8);
+            let options = if completion {
+                options.in_completion_order()
+            } else {
+                options
+            };
+            setups.push(Setup {
+                name,
+                threads,
+                completion,
+                options,
+            });
+        }
+    }
+    setups
 }
