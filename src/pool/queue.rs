@@ -20,9 +20,14 @@ pub(super) enum Entry<T> {
     Panicked(PanicPayload),
 }
 
+/// An entry with its index, as it waits in the queue or in a claimer's hands.
+pub(super) type Indexed<T> = (usize, Entry<T>);
+
 /// A FIFO of `(index, entry)`, indices dense and increasing.
 pub(super) struct Queue<T> {
-    entries: Mutex<VecDeque<(usize, Entry<T>)>>,
+    /// Written by the puller for every entry: on a cache line of its own,
+    /// away from what the other threads only read.
+    entries: CachePadded<Mutex<VecDeque<Indexed<T>>>>,
     /// Entries published so far, which is also the next entry's index.
     published: CachePadded<AtomicUsize>,
     /// Entries claimed so far.
@@ -32,7 +37,7 @@ pub(super) struct Queue<T> {
 impl<T> Queue<T> {
     pub(super) fn new() -> Self {
         Queue {
-            entries: Mutex::new(VecDeque::new()),
+            entries: CachePadded::new(Mutex::new(VecDeque::new())),
             published: CachePadded::new(AtomicUsize::new(0)),
             claimed: CachePadded::new(AtomicUsize::new(0)),
         }
@@ -58,7 +63,7 @@ impl<T> Queue<T> {
     }
 
     /// Moves up to `at_most` of the oldest entries into `into`; how many.
-    pub(super) fn claim(&self, at_most: usize, into: &mut VecDeque<(usize, Entry<T>)>) -> usize {
+    pub(super) fn claim(&self, at_most: usize, into: &mut VecDeque<Indexed<T>>) -> usize {
         if self.unclaimed() == 0 {
             return 0;
         }
@@ -75,7 +80,7 @@ impl<T> Queue<T> {
 mod tests {
     use super::*;
 
-    fn item(entry: &(usize, Entry<char>)) -> (usize, char) {
+    fn item(entry: &Indexed<char>) -> (usize, char) {
         match entry {
             (index, Entry::Item(c)) => (*index, *c),
             (index, Entry::Panicked(_)) => (*index, '!'),

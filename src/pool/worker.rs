@@ -4,12 +4,12 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::Instant;
 
+use crossbeam_utils::CachePadded;
 use rtrb::Producer;
 
 use super::control::Control;
-use super::queue::{Entry, Queue};
+use super::queue::{Entry, Indexed, Queue};
 use super::{Outcome, Sent, claim_size};
 use crate::pace::Pace;
 use crate::unwind;
@@ -29,7 +29,9 @@ struct Feed<I> {
 /// Everything a pool's threads share.
 pub(super) struct Shared<I: Iterator, F, Init> {
     pub(super) control: Control,
-    feed: Mutex<Feed<I>>,
+    /// Written at every pull: on a cache line of its own, away from `f`
+    /// and `init`, which every thread reads for every item.
+    feed: CachePadded<Mutex<Feed<I>>>,
     pub(super) queue: Queue<I::Item>,
     f: F,
     init: Init,
@@ -39,11 +41,11 @@ impl<I: Iterator, F, Init> Shared<I, F, Init> {
     pub(super) fn new(source: I, f: F, init: Init, control: Control) -> Self {
         Shared {
             control,
-            feed: Mutex::new(Feed {
+            feed: CachePadded::new(Mutex::new(Feed {
                 source: Some(source),
                 next_index: 0,
                 room_below: 0,
-            }),
+            })),
             queue: Queue::new(),
             f,
             init,
@@ -55,8 +57,7 @@ impl<I: Iterator, F, Init> Shared<I, F, Init> {
     /// The source (if no worker has taken it), `f` and `init` back, for a
     /// pool that could start no worker.
     pub(super) fn into_parts(self) -> (I, F, Init) {
-        let feed = self
-            .feed
+        let feed = CachePadded::into_inner(self.feed)
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let source = feed.source.expect("no worker ever pulled");
@@ -114,12 +115,12 @@ where
     /// are dropped unrun.
     pub(super) fn run_claimed(
         &self,
-        claimed: &mut VecDeque<(usize, Entry<I::Item>)>,
+        claimed: &mut VecDeque<Indexed<I::Item>>,
         state: &mut Option<S>,
         pace: &mut Pace,
         mut deliver: impl FnMut(usize, Outcome<U>),
     ) {
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         let mut ran = 0;
         while let Some((index, entry)) = claimed.pop_front() {
             if self.control.skips(index) {
@@ -283,7 +284,7 @@ where
 
     /// A worker leaves: what it holds is dropped here, the source too if
     /// the stream no longer wants it and no other worker is inside it.
-    fn leave(&self, me: usize, claimed: VecDeque<(usize, Entry<I::Item>)>, state: Option<S>) {
+    fn leave(&self, me: usize, claimed: VecDeque<Indexed<I::Item>>, state: Option<S>) {
         // Panics here come after the stream's end or its first panic.
         let _ = unwind::catch_drop(claimed);
         let _ = unwind::catch_drop(state);
