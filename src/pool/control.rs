@@ -112,7 +112,9 @@ impl Control {
         Some(self.end.load(Ordering::Acquire)).filter(|&end| end != NONE)
     }
 
-    /// The source has ended: there are `entries` entries, all published.
+    /// The source has ended: there are `entries` entries, all published,
+    /// and the source has been dropped ([`cancel`](Control::cancel) relies
+    /// on it).
     pub(super) fn set_end(&self, entries: usize) {
         self.end.store(entries, Ordering::Release);
     }
@@ -222,10 +224,16 @@ impl Control {
     /// [`enter_source`](Control::enter_source)).
     pub(super) fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
-        // If the heavy fence fails, the consumer may for a moment not see
-        // a worker that has just entered the source; it looks again while
-        // it waits, and at worst waits until that `next` returns.
-        self.fences.heavy();
+        // Once the end is known the source has been dropped, so no worker
+        // can enter it again and the fence (a system call that interrupts
+        // every running thread of the process) has nothing to order: every
+        // stream that runs to its end skips it.
+        if self.end().is_none() {
+            // If the heavy fence fails, the consumer may for a moment not
+            // see a worker that has just entered the source; it looks again
+            // while it waits, and at worst waits until that `next` returns.
+            self.fences.heavy();
+        }
         self.workers_bell.ring();
     }
 }
