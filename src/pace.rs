@@ -3,14 +3,23 @@
 //! from another core, a slot freed for the producer) stays small next to
 //! the work, while a slow item is taken on its own, and a slow consumer
 //! frees room, and memory, a little at a time.
+//!
+//! Reading the clock costs tens of nanoseconds, a few percent of a chunk of
+//! microsecond items, so once the estimate has settled only one take in
+//! [`TIMED_EVERY`] is timed.
 
 use std::time::{Duration, Instant};
+
+/// After the first few takes, one take in this many is timed.
+const TIMED_EVERY: u32 = 4;
 
 /// One thread's running estimate of what an item costs it.
 #[derive(Debug, Default)]
 pub(crate) struct Pace {
     /// Nanoseconds per item, smoothed; 0 until something has been timed.
     nanos_per_item: u64,
+    /// Takes started so far (saturating).
+    takes: u32,
 }
 
 impl Pace {
@@ -25,11 +34,21 @@ impl Pace {
         items.clamp(1, most.max(1))
     }
 
-    /// Times `items` handled since `started`.
-    pub(crate) fn ran(&mut self, items: usize, started: Instant) {
-        if items == 0 {
+    /// Starts a take: the time it starts at, if this take is to be timed
+    /// (the first [`TIMED_EVERY`], then one in [`TIMED_EVERY`]).
+    #[inline]
+    pub(crate) fn start(&mut self) -> Option<Instant> {
+        let take = self.takes;
+        self.takes = take.saturating_add(1);
+        (take < TIMED_EVERY || take.is_multiple_of(TIMED_EVERY)).then(Instant::now)
+    }
+
+    /// Ends a take of `items` items, started by [`start`](Self::start);
+    /// times it if it was to be timed.
+    pub(crate) fn ran(&mut self, items: usize, started: Option<Instant>) {
+        let Some(started) = started.filter(|_| items > 0) else {
             return;
-        }
+        };
         let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let per_item = (nanos / items as u64).max(1);
         // An average that follows changes within a few takes.
@@ -55,9 +74,13 @@ mod tests {
     fn cheap_items_come_in_chunks_of_about_the_target() {
         let pace = Pace {
             nanos_per_item: 1_000,
+            takes: 0,
         };
         assert_eq!(pace.items_in(TARGET, 100), 5);
-        let tiny = Pace { nanos_per_item: 1 };
+        let tiny = Pace {
+            nanos_per_item: 1,
+            takes: 0,
+        };
         assert_eq!(tiny.items_in(TARGET, 64), 64);
     }
 
@@ -65,6 +88,7 @@ mod tests {
     fn slow_items_come_one_at_a_time() {
         let pace = Pace {
             nanos_per_item: 50_000,
+            takes: 0,
         };
         assert_eq!(pace.items_in(TARGET, 100), 1);
     }
@@ -73,8 +97,28 @@ mod tests {
     fn timing_moves_the_estimate_towards_what_it_saw() {
         let mut pace = Pace::default();
         let long_ago = Instant::now() - Duration::from_millis(10);
-        pace.ran(10, long_ago);
+        pace.ran(10, Some(long_ago));
         assert!(pace.nanos_per_item >= 1_000_000);
         assert_eq!(pace.items_in(TARGET, 100), 1);
+    }
+
+    #[test]
+    fn after_the_first_takes_one_in_timed_every_is_timed() {
+        let mut pace = Pace::default();
+        let timed: Vec<bool> = (0..12).map(|_| pace.start().is_some()).collect();
+        let expected: Vec<bool> = (0..12u32)
+            .map(|take| take < TIMED_EVERY || take % TIMED_EVERY == 0)
+            .collect();
+        assert_eq!(timed, expected);
+        assert_eq!(timed.iter().filter(|&&t| t).count(), 6);
+    }
+
+    #[test]
+    fn an_untimed_take_leaves_the_estimate_alone() {
+        let mut pace = Pace::default();
+        pace.ran(10, Some(Instant::now() - Duration::from_millis(10)));
+        let before = pace.nanos_per_item;
+        pace.ran(10, None);
+        assert_eq!(pace.nanos_per_item, before);
     }
 }

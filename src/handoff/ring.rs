@@ -8,7 +8,7 @@
 //! waits for, and at most how much a folding consumer takes at once.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
@@ -232,7 +232,7 @@ impl<T> RingReceiver<T> {
                 .ring
                 .read_chunk(taken)
                 .expect("threadpipe: the ring shrank under its only consumer");
-            let started = Instant::now();
+            let started = pace.start();
             // If `f` panics, the stage is dropped as the panic unwinds, which
             // hangs up; the slots and counts left behind no longer matter.
             accumulated = chunk.into_iter().fold(accumulated, &mut f);

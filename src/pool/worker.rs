@@ -120,7 +120,7 @@ where
         pace: &mut Pace,
         mut deliver: impl FnMut(usize, Outcome<U>),
     ) {
-        let started = std::time::Instant::now();
+        let started = pace.start();
         let mut ran = 0;
         while let Some((index, entry)) = claimed.pop_front() {
             if self.control.skips(index) {
