@@ -18,7 +18,9 @@ const TIMED_EVERY: u32 = 4;
 pub(crate) struct Pace {
     /// Nanoseconds per item, smoothed; 0 until something has been timed.
     nanos_per_item: u64,
-    /// Takes started so far (saturating).
+    /// Takes started so far, wrapping (the first few are timed again
+    /// then, which does no harm), so that a stream of any length goes on
+    /// timing one take in [`TIMED_EVERY`].
     takes: u32,
 }
 
@@ -39,7 +41,7 @@ impl Pace {
     #[inline]
     pub(crate) fn start(&mut self) -> Option<Instant> {
         let take = self.takes;
-        self.takes = take.saturating_add(1);
+        self.takes = take.wrapping_add(1);
         (take < TIMED_EVERY || take.is_multiple_of(TIMED_EVERY)).then(Instant::now)
     }
 
@@ -120,5 +122,21 @@ mod tests {
         let before = pace.nanos_per_item;
         pace.ran(10, None);
         assert_eq!(pace.nanos_per_item, before);
+    }
+
+    #[test]
+    fn timing_goes_on_however_many_takes_there_were() {
+        let mut pace = Pace {
+            nanos_per_item: 1_000,
+            takes: u32::MAX - 1,
+        };
+        let timed = (0..2 * TIMED_EVERY)
+            .filter(|_| pace.start().is_some())
+            .count();
+        assert!(
+            timed >= 2,
+            "only {timed} of {} takes timed",
+            2 * TIMED_EVERY
+        );
     }
 }
