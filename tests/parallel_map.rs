@@ -46,6 +46,27 @@ fn preserves_order_at_every_edge_length() {
 }
 
 #[test]
+fn a_window_larger_than_the_queue_keeps_order_and_its_bound() {
+    let _watchdog = watchdog();
+    // The queue of pulled entries holds a few thousand: a larger window
+    // fills it while the pullers run ahead, and they must stop there
+    // rather than lose or overwrite an entry.
+    let window = 20_000;
+    for threads in [1, 3] {
+        let source = Counting::new(Some(60_000));
+        let pulls = Arc::clone(&source.pulls);
+        let mut stage = source.parallel_map_with(options("big-window", threads, window), |n| n);
+        assert_eq!(stage.next(), Some(0));
+        wait_until("the pullers stop", || {
+            threads_named("big-window").iter().all(|t| t.state == 'S')
+        });
+        assert!(pulls.load(Ordering::SeqCst) <= 1 + window);
+        let rest: Vec<usize> = stage.collect();
+        assert_eq!(rest, (1..60_000).collect::<Vec<_>>(), "threads {threads}");
+    }
+}
+
+#[test]
 fn preserves_order_when_items_finish_out_of_order() {
     let _watchdog = watchdog();
     // Within each group of eight, later items take less time, so with

@@ -83,6 +83,11 @@ fn claim_size(pace: &Pace, unclaimed: usize, takers: usize) -> usize {
 /// that worker's later results (see the module docs).
 const MAX_RING: usize = 4096;
 
+/// The most unclaimed entries the queue holds, whatever the window: while
+/// it is full nobody pulls, and every thread that runs `f` has plenty to
+/// claim.
+const MAX_QUEUE: usize = 4096;
+
 /// How results are handed to the consumer: in input order, or as they finish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Order {
@@ -176,7 +181,8 @@ where
     }
     let remaining = source.size_hint();
     let control = Control::new(threads, window, order, stats.clone());
-    let shared = Arc::new(Shared::new(source, f, init, control));
+    let queue_capacity = window.min(MAX_QUEUE);
+    let shared = Arc::new(Shared::new(source, f, init, control, queue_capacity));
     let mut started = Vec::with_capacity(threads);
     let mut rings = Vec::with_capacity(threads);
     for me in 0..threads {

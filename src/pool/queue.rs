@@ -2,12 +2,20 @@
 //! worker holds the source, claimed a chunk at a time by any thread that
 //! runs `f`. Its counters can be read without the lock, so waiting threads
 //! spin on them.
+//!
+//! Only the thread holding the source publishes, so the publishing end is a
+//! single producer, kept with the source (a [`Publisher`]): a publish is a
+//! slot written and an index stored, with no lock and no read-modify-write,
+//! which on small items was the largest cost of pulling (see
+//! `benches/README.md`, parallel_map's workers). Claimers share the other
+//! end under a lock, taken once per chunk.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_utils::CachePadded;
+use rtrb::{Consumer, Producer, RingBuffer};
 
 use crate::sync::lock;
 use crate::unwind::PanicPayload;
@@ -20,33 +28,54 @@ pub(super) enum Entry<T> {
     Panicked(PanicPayload),
 }
 
-/// An entry with its index, as it waits in the queue or in a claimer's hands.
+/// An entry with its index, as it waits in a claimer's hands.
 pub(super) type Indexed<T> = (usize, Entry<T>);
 
-/// A FIFO of `(index, entry)`, indices dense and increasing.
+/// The claimers' side of the queue, shared by every thread that runs `f`.
 pub(super) struct Queue<T> {
-    /// Written by the puller for every entry: on a cache line of its own,
-    /// away from what the other threads only read.
-    entries: CachePadded<Mutex<VecDeque<Indexed<T>>>>,
+    /// The oldest entries, taken under the lock: one claimer at a time.
+    entries: CachePadded<Mutex<Consumer<Entry<T>>>>,
     /// Entries published so far, which is also the next entry's index.
     published: CachePadded<AtomicUsize>,
-    /// Entries claimed so far.
+    /// Entries claimed so far, which is also the oldest entry's index;
+    /// written under the lock only.
     claimed: CachePadded<AtomicUsize>,
 }
 
-impl<T> Queue<T> {
-    pub(super) fn new() -> Self {
-        Queue {
-            entries: CachePadded::new(Mutex::new(VecDeque::new())),
-            published: CachePadded::new(AtomicUsize::new(0)),
-            claimed: CachePadded::new(AtomicUsize::new(0)),
-        }
-    }
+/// The publishing side of the queue, owned by whoever holds the source.
+pub(super) struct Publisher<T> {
+    slots: Producer<Entry<T>>,
+}
 
-    /// Adds the entry numbered `index`, which must be the next one. Only
-    /// the thread holding the source publishes, so indices follow its order.
-    pub(super) fn publish(&self, index: usize, entry: Entry<T>) {
-        lock(&self.entries).push_back((index, entry));
+/// A queue with room for `capacity` unclaimed entries, and its publisher.
+pub(super) fn queue<T>(capacity: usize) -> (Queue<T>, Publisher<T>) {
+    let (slots, entries) = RingBuffer::new(capacity.max(1));
+    let queue = Queue {
+        entries: CachePadded::new(Mutex::new(entries)),
+        published: CachePadded::new(AtomicUsize::new(0)),
+        claimed: CachePadded::new(AtomicUsize::new(0)),
+    };
+    (queue, Publisher { slots })
+}
+
+impl<T> Publisher<T> {
+    /// Whether the queue has room for one more entry: the puller looks
+    /// before it calls the source, so that whatever the call leaves (an
+    /// item, or a panic) can be published at once.
+    #[inline]
+    pub(super) fn has_room(&self) -> bool {
+        !self.slots.is_full()
+    }
+}
+
+impl<T> Queue<T> {
+    /// Adds the entry numbered `index`, which must be the next one, through
+    /// the queue's only `publisher`; the caller has seen
+    /// [`has_room`](Publisher::has_room).
+    pub(super) fn publish(&self, publisher: &mut Publisher<T>, index: usize, entry: Entry<T>) {
+        if publisher.slots.push(entry).is_err() {
+            unreachable!("threadpipe: an entry was pulled without room to publish it");
+        }
         self.published.store(index + 1, Ordering::Release);
     }
 
@@ -62,16 +91,24 @@ impl<T> Queue<T> {
         self.published.load(Ordering::Acquire)
     }
 
-    /// Moves up to `at_most` of the oldest entries into `into`; how many.
+    /// Moves up to `at_most` of the oldest entries into `into`, with their
+    /// indices; how many.
     pub(super) fn claim(&self, at_most: usize, into: &mut VecDeque<Indexed<T>>) -> usize {
         if self.unclaimed() == 0 {
             return 0;
         }
         let mut entries = lock(&self.entries);
-        let taken = at_most.min(entries.len());
-        into.extend(entries.drain(..taken));
+        let taken = at_most.min(entries.slots());
+        if taken == 0 {
+            return 0;
+        }
+        let first = self.claimed.load(Ordering::Relaxed);
+        let chunk = entries
+            .read_chunk(taken)
+            .expect("threadpipe: the queue shrank under its only claimer");
+        into.extend((first..).zip(chunk));
         // Under the lock, so the count follows the queue exactly.
-        self.claimed.fetch_add(taken, Ordering::AcqRel);
+        self.claimed.store(first + taken, Ordering::Release);
         taken
     }
 }
@@ -89,9 +126,10 @@ mod tests {
 
     #[test]
     fn claims_come_out_in_publishing_order_and_count() {
-        let queue = Queue::new();
+        let (queue, mut publisher) = queue(8);
         for (index, c) in "abcde".chars().enumerate() {
-            queue.publish(index, Entry::Item(c));
+            assert!(publisher.has_room());
+            queue.publish(&mut publisher, index, Entry::Item(c));
         }
         assert_eq!((queue.published(), queue.unclaimed()), (5, 5));
         let mut claimed = VecDeque::new();
@@ -101,5 +139,29 @@ mod tests {
         let got: Vec<_> = claimed.iter().map(item).collect();
         assert_eq!(got, [(0, 'a'), (1, 'b'), (2, 'c'), (3, 'd'), (4, 'e')]);
         assert_eq!(queue.unclaimed(), 0);
+    }
+
+    #[test]
+    fn a_full_queue_has_room_again_once_claimed_from_and_indices_go_on() {
+        let (queue, mut publisher) = queue(2);
+        queue.publish(&mut publisher, 0, Entry::Item('a'));
+        queue.publish(&mut publisher, 1, Entry::Item('b'));
+        assert!(!publisher.has_room());
+        let mut claimed = VecDeque::new();
+        assert_eq!(queue.claim(1, &mut claimed), 1);
+        assert!(publisher.has_room());
+        queue.publish(&mut publisher, 2, Entry::Item('c'));
+        assert_eq!(queue.claim(9, &mut claimed), 2);
+        let got: Vec<_> = claimed.iter().map(item).collect();
+        assert_eq!(got, [(0, 'a'), (1, 'b'), (2, 'c')]);
+    }
+
+    #[test]
+    fn entries_left_unclaimed_are_dropped_with_the_queue() {
+        let item = std::sync::Arc::new(());
+        let (queue, mut publisher) = queue(4);
+        queue.publish(&mut publisher, 0, Entry::Item(std::sync::Arc::clone(&item)));
+        drop((queue, publisher));
+        assert_eq!(std::sync::Arc::strong_count(&item), 1);
     }
 }

@@ -9,16 +9,18 @@ use crossbeam_utils::CachePadded;
 use rtrb::Producer;
 
 use super::control::Control;
-use super::queue::{Entry, Indexed, Queue};
+use super::queue::{self, Entry, Indexed, Publisher, Queue};
 use super::{Outcome, Sent, claim_size};
 use crate::pace::Pace;
 use crate::unwind;
 use crate::wake::spin::spin_before_sleep;
 
 /// The source and where it stands; held by one worker at a time.
-struct Feed<I> {
+struct Feed<I: Iterator> {
     /// `None` once it has ended, panicked or been dropped.
     source: Option<I>,
+    /// The queue's publishing end, which goes with the source.
+    publisher: Publisher<I::Item>,
     /// The index the next pulled entry gets.
     next_index: usize,
     /// Below this index the window certainly has room: the limit as last
@@ -33,20 +35,33 @@ pub(super) struct Shared<I: Iterator, F, Init> {
     /// and `init`, which every thread reads for every item.
     feed: CachePadded<Mutex<Feed<I>>>,
     pub(super) queue: Queue<I::Item>,
+    /// Workers pull more when fewer than this many entries are unclaimed.
+    refill_below: usize,
     f: F,
     init: Init,
 }
 
 impl<I: Iterator, F, Init> Shared<I, F, Init> {
-    pub(super) fn new(source: I, f: F, init: Init, control: Control) -> Self {
+    /// A pool's shared state, whose queue holds at most `queue_capacity`
+    /// unclaimed entries.
+    pub(super) fn new(
+        source: I,
+        f: F,
+        init: Init,
+        control: Control,
+        queue_capacity: usize,
+    ) -> Self {
+        let (queue, publisher) = queue::queue(queue_capacity);
         Shared {
             control,
             feed: CachePadded::new(Mutex::new(Feed {
                 source: Some(source),
+                publisher,
                 next_index: 0,
                 room_below: 0,
             })),
-            queue: Queue::new(),
+            queue,
+            refill_below: queue_capacity / 2,
             f,
             init,
         }
@@ -84,7 +99,7 @@ where
             }
             // Refill before the queue runs dry, so that the other threads
             // never wait for this one to finish its chunk and pull.
-            if self.queue.unclaimed() < self.control.window / 2
+            if self.queue.unclaimed() < self.refill_below
                 && self.control.could_pull(self.queue.published())
             {
                 self.try_pull(me);
@@ -208,6 +223,12 @@ where
                     break;
                 }
             }
+            // Whatever the call leaves is published at once, so there must
+            // be room for it; claimers make room, and nobody sleeps while
+            // the queue is full, since there is so much to claim.
+            if !feed.publisher.has_room() {
+                break;
+            }
             if !self.control.enter_source(me) {
                 continue; // cancelled: dropped at the top of the loop
             }
@@ -220,7 +241,8 @@ where
                         continue;
                     }
                     feed.next_index += 1;
-                    self.queue.publish(index, Entry::Item(item));
+                    self.queue
+                        .publish(&mut feed.publisher, index, Entry::Item(item));
                 }
                 Ok(None) => {
                     // Its drop may panic too; that panic is the last entry.
@@ -229,7 +251,7 @@ where
                     let entries = match dropped {
                         Ok(()) => index,
                         Err(payload) => {
-                            self.publish_panic(index, payload);
+                            self.publish_panic(feed, index, payload);
                             index + 1
                         }
                     };
@@ -239,7 +261,7 @@ where
                     // A second panic, from its drop, is dropped: the first wins.
                     let _ = unwind::catch_drop(feed.source.take());
                     self.control.leave_source(me);
-                    self.publish_panic(index, payload);
+                    self.publish_panic(feed, index, payload);
                     self.control.set_end(index + 1);
                 }
             }
@@ -253,9 +275,10 @@ where
         progressed
     }
 
-    fn publish_panic(&self, index: usize, payload: unwind::PanicPayload) {
+    fn publish_panic(&self, feed: &mut Feed<I>, index: usize, payload: unwind::PanicPayload) {
         self.control.poison(index);
-        self.queue.publish(index, Entry::Panicked(payload));
+        self.queue
+            .publish(&mut feed.publisher, index, Entry::Panicked(payload));
     }
 
     /// Drops the source here, on a worker thread: the stream no longer
