@@ -90,6 +90,36 @@ fn parallel_map_results_left_behind_a_consumer_panic_do_not_abort() {
 }
 
 #[test]
+fn parallel_map_items_left_in_its_queue_behind_a_panic_do_not_abort() {
+    let _watchdog = watchdog();
+    for _ in 0..20 {
+        // `f` gives up on the first item while the worker is still pulling
+        // the ones behind it: those wait unclaimed in the queue, and the
+        // stage drops them as `f`'s panic travels up, after the worker has
+        // left; each of those drops panics.
+        let options = ParallelMapOptions::new()
+            .name("drops-pmq")
+            .threads(1)
+            .window(64);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            (0..64)
+                .map(Stubborn)
+                .parallel_map_with(options, |item: Stubborn| {
+                    let n = item.0;
+                    std::mem::forget(item);
+                    if n == 0 {
+                        std::panic::panic_any("f gives up");
+                    }
+                    n
+                })
+                .count()
+        }));
+        let payload = outcome.expect_err("f's panic");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"f gives up"));
+    }
+}
+
+#[test]
 fn dropping_an_off_thread_stage_raises_a_panic_of_an_item_it_drops() {
     let _watchdog = watchdog();
     let watch = ExitWatch::default();

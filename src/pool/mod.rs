@@ -10,8 +10,10 @@
 //!   once in the [`queue`], before it calls the source again; so an item
 //!   never waits on a thread that is blocked inside the source, however
 //!   long the source blocks. It pulls on only while another thread could
-//!   take what it publishes (otherwise it runs each item first), and only
-//!   while the index is inside the window.
+//!   take what it publishes (otherwise it runs each item first), only
+//!   while the index is inside the window, and only while the queue has
+//!   room (it holds at most [`MAX_QUEUE`] entries: a full queue leaves
+//!   every thread that runs `f` plenty to claim, so nobody waits on it).
 //! - **The window bounds everything.** An entry is pulled only while its
 //!   index is below `delivered + window`, so at most `window` items are
 //!   pulled and not yet delivered, wherever they are.
@@ -464,7 +466,9 @@ impl<U> Pool<'_, U> {
         }
     }
 
-    /// Drops the results still waiting for the consumer, catching their
+    /// Drops the results still waiting for the consumer, and the entries
+    /// nobody claimed (which the pool's last owner, often this thread,
+    /// would otherwise drop as a panic unwinds through it), catching their
     /// panics; the first one is kept.
     fn drop_leftovers(&mut self) -> FirstPanic {
         let mut first = FirstPanic::default();
@@ -474,6 +478,7 @@ impl<U> Pool<'_, U> {
             }
         }
         first.keep(unwind::catch_drop(std::mem::take(&mut self.own)));
+        first.keep(self.core.drop_unclaimed().into_result());
         first
     }
 }

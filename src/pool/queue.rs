@@ -18,7 +18,7 @@ use crossbeam_utils::CachePadded;
 use rtrb::{Consumer, Producer, RingBuffer};
 
 use crate::sync::lock;
-use crate::unwind::PanicPayload;
+use crate::unwind::{self, FirstPanic, PanicPayload};
 
 /// What one pull from the source left: an item, or the panic the source
 /// raised in its place (in `next`, or in its drop at the end), which then
@@ -113,6 +113,38 @@ impl<T> Queue<T> {
     }
 }
 
+impl<T> Queue<T> {
+    /// Drops every entry nobody claimed, each under a catch, so that one
+    /// whose drop panics keeps none of the others from being dropped; the
+    /// first such panic is handed back. For a stream that no longer wants
+    /// them: entries published later are dropped with the queue.
+    pub(super) fn drop_unclaimed(&self) -> FirstPanic {
+        let mut first = FirstPanic::default();
+        let mut entries = lock(&self.entries);
+        let mut dropped = 0;
+        while let Ok(entry) = entries.pop() {
+            first.keep(unwind::catch_drop(entry));
+            dropped += 1;
+        }
+        let claimed = self.claimed.load(Ordering::Relaxed);
+        self.claimed.store(claimed + dropped, Ordering::Release);
+        first
+    }
+}
+
+impl<T> Drop for Queue<T> {
+    /// Drops what is left one entry at a time (the ring's own drop would
+    /// stop at the first entry whose drop panics, and leak the rest); the
+    /// first panic is raised once every entry is dropped, unless this thread
+    /// is already panicking.
+    fn drop(&mut self) {
+        let first = self.drop_unclaimed();
+        if !std::thread::panicking() {
+            first.resume_if_any();
+        }
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -154,6 +186,31 @@ mod tests {
         assert_eq!(queue.claim(9, &mut claimed), 2);
         let got: Vec<_> = claimed.iter().map(item).collect();
         assert_eq!(got, [(0, 'a'), (1, 'b'), (2, 'c')]);
+    }
+
+    struct PanicsOnDrop;
+
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            std::panic::panic_any("dropped");
+        }
+    }
+
+    #[test]
+    fn every_entry_left_is_dropped_though_one_drop_panics_and_its_panic_comes_out() {
+        let item = std::sync::Arc::new(());
+        let (queue, mut publisher) = queue(4);
+        queue.publish(&mut publisher, 0, Entry::Item((None, PanicsOnDrop)));
+        for index in 1..3 {
+            let entry = (Some(std::sync::Arc::clone(&item)), PanicsOnDrop);
+            queue.publish(&mut publisher, index, Entry::Item(entry));
+        }
+        // Each entry's drop panics: the first panic comes out once all of
+        // them are dropped (the tuple lets go of its `Arc` first).
+        let outcome = unwind::catch(move || drop(queue));
+        let payload = outcome.expect_err("the first drop's panic");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"dropped"));
+        assert_eq!(std::sync::Arc::strong_count(&item), 1);
     }
 
     #[test]

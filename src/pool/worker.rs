@@ -12,7 +12,7 @@ use super::control::Control;
 use super::queue::{self, Entry, Indexed, Publisher, Queue};
 use super::{Outcome, Sent, claim_size};
 use crate::pace::Pace;
-use crate::unwind;
+use crate::unwind::{self, FirstPanic};
 use crate::wake::spin::spin_before_sleep;
 
 /// The source and where it stands; held by one worker at a time.
@@ -327,6 +327,9 @@ pub(super) trait Core: Send + Sync {
     fn control(&self) -> &Control;
     /// How many entries are published and not yet claimed; may be stale.
     fn unclaimed(&self) -> usize;
+    /// Drops the entries nobody claimed, each under a catch; the first
+    /// panic of those drops.
+    fn drop_unclaimed(&self) -> FirstPanic;
 }
 
 impl<I, F, Init> Core for Shared<I, F, Init>
@@ -342,5 +345,9 @@ where
 
     fn unclaimed(&self) -> usize {
         self.queue.unclaimed()
+    }
+
+    fn drop_unclaimed(&self) -> FirstPanic {
+        self.queue.drop_unclaimed()
     }
 }
