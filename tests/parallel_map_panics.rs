@@ -12,6 +12,7 @@ use common::{
     Boom, Fragile, PanicsOnDrop, Setup, boom_of, drain_catching, panicking_at, parallel_map_setups,
     threads_named, wait_until, watchdog,
 };
+use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
 
 /// Items in every stream here; panics happen at [`AT`] unless at the end.
@@ -66,125 +67,121 @@ fn assert_panic_arrives(
     });
 }
 
-#[test]
-fn a_panic_in_the_source_arrives_after_every_earlier_result() {
-    let _watchdog = watchdog();
-    for setup in parallel_map_setups("ps", 1..=4) {
+/// Checks [`assert_panic_arrives`] in every setup of
+/// [`parallel_map_setups`], one to four workers, on the stage `stage_with`
+/// builds with the setup's options.
+fn assert_panic_arrives_in_every_setup<S: Iterator<Item = usize>>(
+    tag: &str,
+    stage_with: impl Fn(ParallelMapOptions) -> S,
+    boom: usize,
+    first_lost: usize,
+) {
+    for setup in parallel_map_setups(tag, 1..=4) {
         let Setup {
             name,
             options,
             completion,
             ..
         } = setup;
-        let stage = panicking_at(AT).parallel_map_with(options, |n| n);
-        assert_panic_arrives(&name, completion, stage, AT, AT);
+        assert_panic_arrives(&name, completion, stage_with(options), boom, first_lost);
     }
+}
+
+#[test]
+fn a_panic_in_the_source_arrives_after_every_earlier_result() {
+    let _watchdog = watchdog();
+    assert_panic_arrives_in_every_setup(
+        "ps",
+        |options| panicking_at(AT).parallel_map_with(options, |n| n),
+        AT,
+        AT,
+    );
 }
 
 #[test]
 fn a_panic_as_the_source_is_dropped_arrives_after_every_result() {
     let _watchdog = watchdog();
-    for setup in parallel_map_setups("pd", 1..=4) {
-        let Setup {
-            name,
-            options,
-            completion,
-            ..
-        } = setup;
-        let stage = PanicsOnDrop(0..LEN).parallel_map_with(options, |n| n);
-        assert_panic_arrives(&name, completion, stage, usize::MAX, LEN);
-    }
+    assert_panic_arrives_in_every_setup(
+        "pd",
+        |options| PanicsOnDrop(0..LEN).parallel_map_with(options, |n| n),
+        usize::MAX,
+        LEN,
+    );
 }
 
 #[test]
 fn a_panic_in_f_arrives_after_every_earlier_result() {
     let _watchdog = watchdog();
-    for setup in parallel_map_setups("pf", 1..=4) {
-        let Setup {
-            name,
-            options,
-            completion,
-            ..
-        } = setup;
-        let stage = (0..LEN).parallel_map_with(options, |n| {
-            if n == AT {
-                std::panic::panic_any(Boom(AT));
-            }
-            n
-        });
-        assert_panic_arrives(&name, completion, stage, AT, AT);
-    }
+    let f = |n| {
+        if n == AT {
+            std::panic::panic_any(Boom(AT));
+        }
+        n
+    };
+    assert_panic_arrives_in_every_setup(
+        "pf",
+        |options| (0..LEN).parallel_map_with(options, f),
+        AT,
+        AT,
+    );
 }
 
 #[test]
 fn a_panic_in_init_counts_as_one_in_f() {
     let _watchdog = watchdog();
-    for setup in parallel_map_setups("pn", 1..=4) {
-        let Setup {
-            name,
-            options,
-            completion,
-            ..
-        } = setup;
-        let stage = (0..LEN).parallel_map_init_with(
-            options,
-            || -> usize { std::panic::panic_any(Boom(0)) },
-            |_state, n| n,
-        );
-        assert_panic_arrives(&name, completion, stage, 0, 0);
-    }
+    let init = || -> usize { std::panic::panic_any(Boom(0)) };
+    assert_panic_arrives_in_every_setup(
+        "pn",
+        |options| (0..LEN).parallel_map_init_with(options, init, |_state, n| n),
+        0,
+        0,
+    );
 }
 
 #[test]
 fn a_panic_as_an_item_is_dropped_arrives_in_its_turn() {
     let _watchdog = watchdog();
-    for setup in parallel_map_setups("pi", 1..=4) {
-        let Setup {
-            name,
-            options,
-            completion,
-            ..
-        } = setup;
-        let items = (0..LEN).map(|id| Fragile {
-            id,
-            panics: id == AT,
-        });
-        // `f` drops the item, so its panic is `f`'s, in the item's turn.
-        let stage = items.parallel_map_with(options, |item| item.id);
-        assert_panic_arrives(&name, completion, stage, AT, AT);
-    }
+    assert_panic_arrives_in_every_setup(
+        "pi",
+        |options| {
+            let items = (0..LEN).map(|id| Fragile {
+                id,
+                panics: id == AT,
+            });
+            // `f` drops the item, so its panic is `f`'s, in the item's turn.
+            items.parallel_map_with(options, |item| item.id)
+        },
+        AT,
+        AT,
+    );
 }
 
 #[test]
 fn results_dropped_after_a_panic_do_not_replace_it() {
     let _watchdog = watchdog();
-    for setup in parallel_map_setups("pr", 1..=4) {
-        let Setup {
-            name,
-            options,
-            completion,
-            ..
-        } = setup;
-        // Results after the first panic are dropped unseen, and each of
-        // those drops panics too: the first panic still wins, once.
-        let dropped = Arc::new(AtomicUsize::new(0));
-        let stage = (0..LEN).parallel_map_with(options, move |n| {
-            if n == AT {
-                std::panic::panic_any(Boom(AT));
-            }
-            Fragile {
-                id: n,
-                panics: n > AT,
-            }
-        });
-        let ids = stage.map(move |fragile| {
-            let id = fragile.id;
-            std::mem::forget(fragile);
-            dropped.fetch_add(1, Ordering::Relaxed);
-            id
-        });
-        assert_panic_arrives(&name, completion, ids, AT, AT);
-    }
+    // Results after the first panic are dropped unseen, and each of those
+    // drops panics too: the first panic still wins, once.
+    let f = |n| {
+        if n == AT {
+            std::panic::panic_any(Boom(AT));
+        }
+        Fragile {
+            id: n,
+            panics: n > AT,
+        }
+    };
+    assert_panic_arrives_in_every_setup(
+        "pr",
+        |options| {
+            (0..LEN).parallel_map_with(options, f).map(|fragile| {
+                let id = fragile.id;
+                std::mem::forget(fragile);
+                id
+            })
+        },
+        AT,
+        AT,
+    );
 }
 
 #[test]
