@@ -1,50 +1,15 @@
-//! Starting worker threads, detached or inside a scope, and joining them;
-//! and whether stages run inline, on the consumer's thread, instead.
+//! Starting threads, detached or inside a scope; and whether stages run
+//! inline, on the consumer's thread, instead.
 
-use std::sync::{Arc, Mutex, OnceLock};
-use std::thread::{self, JoinHandle, Scope, ScopedJoinHandle};
+use std::sync::OnceLock;
+use std::thread::{self, Scope};
 
-use crate::sync::lock;
-use crate::unwind;
-use crate::wake::crowding;
-
-/// Where a worker thread lives: detached, or inside a [`Scope`] so it may borrow.
+/// Where a thread lives: detached, or inside a [`Scope`] so it may borrow.
 pub(crate) trait Launch<'scope>: Copy {
-    /// Starts a thread named `name` that runs `body` on `input`; gives
-    /// `input` back if the operating system cannot start a thread (or the
-    /// target has none, as `wasm32-unknown-unknown`), so that the caller
-    /// can run the work itself.
-    fn spawn_with<T: Send + 'scope>(
-        self,
-        name: String,
-        input: T,
-        body: impl FnOnce(T) + Send + 'scope,
-    ) -> Result<WorkerThread<'scope>, T> {
-        // The input waits in a slot the thread empties as it starts: a
-        // thread that never starts leaves it there for the caller.
-        let slot = Arc::new(Mutex::new(Some(input)));
-        let handed = Arc::clone(&slot);
-        let started = self.spawn(name, move || {
-            let _worker = crowding::Worker::enter();
-            let input = lock(&handed).take();
-            drop(handed);
-            if let Some(input) = input {
-                body(input);
-            }
-        });
-        started.map_err(|_| {
-            lock(&slot)
-                .take()
-                .expect("a thread that did not start took nothing")
-        })
-    }
-
-    /// Starts a thread named `name` running `body`.
-    fn spawn(
-        self,
-        name: String,
-        body: impl FnOnce() + Send + 'scope,
-    ) -> std::io::Result<WorkerThread<'scope>>;
+    /// Starts a thread named `name` running `body`; an error if the
+    /// operating system cannot start one (or the target has none, as
+    /// `wasm32-unknown-unknown`).
+    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> std::io::Result<()>;
 }
 
 /// Launches detached threads: whatever they run must be `'static`.
@@ -52,45 +17,18 @@ pub(crate) trait Launch<'scope>: Copy {
 pub(crate) struct Detached;
 
 impl Launch<'static> for Detached {
-    fn spawn(
-        self,
-        name: String,
-        body: impl FnOnce() + Send + 'static,
-    ) -> std::io::Result<WorkerThread<'static>> {
-        let handle = thread::Builder::new().name(name).spawn(body)?;
-        Ok(WorkerThread::Detached(handle))
+    fn spawn(self, name: String, body: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+        thread::Builder::new().name(name).spawn(body).map(drop)
     }
 }
 
 impl<'scope> Launch<'scope> for &'scope Scope<'scope, '_> {
-    fn spawn(
-        self,
-        name: String,
-        body: impl FnOnce() + Send + 'scope,
-    ) -> std::io::Result<WorkerThread<'scope>> {
-        let handle = thread::Builder::new().name(name).spawn_scoped(self, body)?;
-        Ok(WorkerThread::Scoped(handle))
-    }
-}
-
-/// A worker thread, scoped or not: joined when its stream has ended.
-pub(crate) enum WorkerThread<'scope> {
-    Detached(JoinHandle<()>),
-    Scoped(ScopedJoinHandle<'scope, ()>),
-}
-
-impl WorkerThread<'_> {
-    /// Waits for the thread to exit.
-    pub(crate) fn join(self) {
-        let joined = match self {
-            WorkerThread::Detached(handle) => handle.join(),
-            WorkerThread::Scoped(handle) => handle.join(),
-        };
-        // Workers catch every panic of the code they run, so a thread itself
-        // only panics if threadpipe does; pass that on unchanged.
-        if let Err(payload) = joined {
-            unwind::resume(payload);
-        }
+    fn spawn(self, name: String, body: impl FnOnce() + Send + 'scope) -> std::io::Result<()> {
+        // The scope joins the thread at its end.
+        thread::Builder::new()
+            .name(name)
+            .spawn_scoped(self, body)
+            .map(drop)
     }
 }
 
@@ -114,7 +52,7 @@ pub(crate) fn inline_everywhere() -> bool {
 pub(crate) mod refusing {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use super::{Detached, Launch, WorkerThread};
+    use super::{Detached, Launch};
 
     #[derive(Clone, Copy, Debug)]
     pub(crate) struct Refusing {
@@ -132,11 +70,7 @@ pub(crate) mod refusing {
     }
 
     impl Launch<'static> for Refusing {
-        fn spawn(
-            self,
-            name: String,
-            body: impl FnOnce() + Send + 'static,
-        ) -> std::io::Result<WorkerThread<'static>> {
+        fn spawn(self, name: String, body: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
             let allowed = self
                 .starts
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {

@@ -166,11 +166,13 @@ mod parallel_map;
 pub mod prelude;
 mod profile;
 mod shared_channel;
+mod thread_set;
 
 // The engines: the hand-off behind `off_thread`, the pool behind
-// `parallel_map`.
+// `parallel_map`; and the scheduler, the threads both run on.
 mod handoff;
 mod pool;
+mod scheduler;
 
 // The primitives both engines and the faces build on.
 mod launch;
@@ -179,6 +181,7 @@ mod pace;
 mod size_hint;
 mod stats;
 mod sync;
+mod thread_name;
 mod unwind;
 mod wake;
 
@@ -194,3 +197,4 @@ pub use crate::profile::{Profile, ProfileReport, StageReport};
 pub use crate::shared_channel::{
     SharedIntoIter, SharedIter, SharedReceiver, shared_channel, shared_sync_channel,
 };
+pub use crate::thread_set::{ThreadSetBuilder, ThreadSetError, current_stage_name};

@@ -5,9 +5,9 @@ use std::thread::Scope;
 
 use crate::bounds::{SendItem, SendSource};
 use crate::handoff::{self, Handoff, Settings};
-use crate::launch::{Detached, Launch};
 use crate::lazy::{Lazy, Running, lazy_adapter};
 use crate::profile::Profile;
+use crate::scheduler::{self, Spawner, Unmarked};
 use crate::stats::Stats;
 
 /// How many items may wait between a worker and its consumer by default.
@@ -147,11 +147,11 @@ pub trait OffThreadExt: Iterator + Sized {
     /// use threadpipe::OffThreadOptions;
     ///
     /// let options = OffThreadOptions::new().capacity(2).name("reader");
-    /// let names: Vec<String> = (0..3)
-    ///     .map(|_| std::thread::current().name().unwrap().to_owned())
+    /// let names: Vec<Option<String>> = (0..3)
+    ///     .map(|_| threadpipe::current_stage_name())
     ///     .off_thread_with(options)
     ///     .collect();
-    /// assert_eq!(names, ["reader", "reader", "reader"]);
+    /// assert_eq!(names, [Some("reader".to_owned()), Some("reader".to_owned()), Some("reader".to_owned())]);
     /// ```
     fn off_thread_with(self, options: OffThreadOptions) -> OffThread<Self>
     where
@@ -159,7 +159,7 @@ pub trait OffThreadExt: Iterator + Sized {
         Self::Item: SendItem + 'static,
     {
         OffThread {
-            stage: lazy_stage(self, options, Detached),
+            stage: lazy_stage(self, options, scheduler::global),
         }
     }
 
@@ -232,7 +232,7 @@ pub trait OffThreadExt: Iterator + Sized {
         Self::Item: SendItem + 'scope,
     {
         OffThreadScoped {
-            stage: lazy_stage(self, options, scope),
+            stage: lazy_stage(self, options, move || scheduler::scoped(scope)),
             scope: PhantomData,
         }
     }
@@ -242,19 +242,23 @@ impl<I: Iterator> OffThreadExt for I {}
 
 /// The stage an `off_thread` adapter runs: idle until its first `next()`.
 type Stage<'scope, I> =
-    Lazy<'scope, I, Settings, Running<Handoff<'scope, <I as Iterator>::Item>, I>>;
+    Lazy<'scope, I, Settings, Running<Handoff<'scope, <I as Iterator>::Item>, Unmarked<I>>>;
 
-fn lazy_stage<'scope, I, L>(source: I, options: OffThreadOptions, launcher: L) -> Stage<'scope, I>
+/// An idle stage that will run on the threads `threads` gives it.
+fn lazy_stage<'scope, I>(
+    source: I,
+    options: OffThreadOptions,
+    threads: impl FnOnce() -> Spawner<'scope> + Send + 'scope,
+) -> Stage<'scope, I>
 where
     I: Iterator + Send + 'scope,
     I::Item: Send + 'scope,
-    L: Launch<'scope> + Send + 'scope,
 {
     let settings = options.into_settings();
     Lazy::new(
         source,
         settings,
-        Box::new(move |source, settings| handoff::start(launcher, source, settings)),
+        Box::new(move |source, settings| handoff::start(threads(), source, settings)),
     )
 }
 
@@ -336,7 +340,10 @@ impl OffThreadOptions {
         self
     }
 
-    /// Names the worker thread, as seen in panic messages, debuggers and `top -H`.
+    /// Names the stage: the thread that runs it carries this name while it
+    /// does, as [`current_stage_name`](crate::current_stage_name) tells, and
+    /// as debuggers and `top -H` show where the operating system lets a
+    /// thread rename itself (Linux keeps the first 15 bytes).
     ///
     /// Name each stage of a pipeline differently to tell them apart.
     ///
@@ -347,7 +354,7 @@ impl OffThreadOptions {
     /// use threadpipe::OffThreadOptions;
     ///
     /// let mut stage = std::iter::once(())
-    ///     .map(|()| std::thread::current().name().map(str::to_owned))
+    ///     .map(|()| threadpipe::current_stage_name())
     ///     .off_thread_with(OffThreadOptions::new().name("parser"));
     /// assert_eq!(stage.next(), Some(Some("parser".to_owned())));
     /// ```

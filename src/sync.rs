@@ -9,14 +9,14 @@ pub(crate) mod shim {
     #[cfg(loom)]
     pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering, fence};
     #[cfg(loom)]
-    pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
+    pub(crate) use loom::sync::{Mutex, MutexGuard};
     #[cfg(loom)]
     pub(crate) use loom::thread::{self, Thread};
 
     #[cfg(not(loom))]
     pub(crate) use std::sync::atomic::{AtomicUsize, Ordering, fence};
     #[cfg(not(loom))]
-    pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
+    pub(crate) use std::sync::{Mutex, MutexGuard};
     #[cfg(not(loom))]
     pub(crate) use std::thread::{self, Thread};
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
 use common::{
-    Boom, ExitWatch, PanicsOnDrop, Stubborn, boom_of, drain_catching, threads_named, wait_until,
+    Boom, LetGo, PanicsOnDrop, Stubborn, boom_of, drain_catching, threads_named, wait_until,
     watchdog,
 };
 use threadpipe::prelude::*;
@@ -46,19 +46,22 @@ fn consumer_gives_up(consumer: impl FnOnce()) {
 #[test]
 fn off_thread_items_left_behind_a_consumer_panic_do_not_abort() {
     let _watchdog = watchdog();
-    let watch = ExitWatch::default();
-    let worker_watch = watch.clone();
+    let let_go = LetGo::default();
+    let token = let_go.token();
     consumer_gives_up(move || {
         let items = (0..4).map(move |n| {
-            worker_watch.register();
+            let _held = &token;
             Stubborn(n)
         });
         let mut stage = items.off_thread_with(OffThreadOptions::new().name("drops-ot"));
         std::mem::forget(stage.next());
-        // Once the worker has exited, the items left in the ring are the
-        // adapter's alone: it drops them as this panic unwinds through it,
-        // and each of those drops panics.
-        wait_until("the worker has exited", || watch.exited() == 1);
+        // Once the worker has let go of the source and of its end of the
+        // ring (it leaves the stage's name after both), the items left in
+        // the ring are the adapter's alone: it drops them as this panic
+        // unwinds through it, and each of those drops panics.
+        wait_until("the worker has let go", || {
+            let_go.dropped() == 1 && threads_named("drops-ot").is_empty()
+        });
         std::panic::panic_any("the consumer gives up");
     });
 }
@@ -82,7 +85,7 @@ fn parallel_map_results_left_behind_a_consumer_panic_do_not_abort() {
         // Every result is made, all but one wait in the ring: the adapter
         // drops them as this panic unwinds through it.
         wait_until("every result is made", || made.load(Ordering::SeqCst) == 6);
-        wait_until("the worker has exited", || {
+        wait_until("the worker has let go of its slot", || {
             threads_named("drops-pm").is_empty()
         });
         std::panic::panic_any("the consumer gives up");
@@ -122,15 +125,17 @@ fn parallel_map_items_left_in_its_queue_behind_a_panic_do_not_abort() {
 #[test]
 fn dropping_an_off_thread_stage_raises_a_panic_of_an_item_it_drops() {
     let _watchdog = watchdog();
-    let watch = ExitWatch::default();
-    let worker_watch = watch.clone();
+    let let_go = LetGo::default();
+    let token = let_go.token();
     let items = (0..4).map(move |n| {
-        worker_watch.register();
+        let _held = &token;
         Stubborn(n)
     });
     let mut stage = items.off_thread_with(OffThreadOptions::new().name("drops-ot2"));
     std::mem::forget(stage.next());
-    wait_until("the worker has exited", || watch.exited() == 1);
+    wait_until("the worker has let go", || {
+        let_go.dropped() == 1 && threads_named("drops-ot2").is_empty()
+    });
     // Not unwinding: the first of the drops' panics is raised once every
     // item is dropped, as a `Vec` of them would.
     let payload = catch_unwind(AssertUnwindSafe(move || drop(stage))).expect_err("a drop's panic");

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::{
-    Boom, Counting, ExitWatch, PATIENCE, assert_drop_returns, drain_catching, panicking_at,
+    Boom, Counting, LetGo, PATIENCE, assert_drop_returns, drain_catching, panicking_at, stage_name,
     threads_named, wait_until, watchdog,
 };
 use threadpipe::OffThreadOptions;
@@ -136,11 +136,13 @@ fn building_pulls_nothing_and_starts_no_thread() {
     let _watchdog = watchdog();
     let source = Counting::new(None);
     let pulls = Arc::clone(&source.pulls);
-    let mut stage = source.off_thread_with(options("lazy-stage", 4));
+    let mut stage = source
+        .map(|n| (n, stage_name()))
+        .off_thread_with(options("lazy-stage", 4));
     assert_eq!(pulls.load(Ordering::SeqCst), 0, "built, not yet pulled");
     assert!(
         threads_named("lazy-stage").is_empty(),
-        "built, no thread yet"
+        "built, no thread runs it yet"
     );
     let _ = stage.size_hint();
     let _ = format!("{stage:?}");
@@ -151,13 +153,9 @@ fn building_pulls_nothing_and_starts_no_thread() {
     );
     assert!(threads_named("lazy-stage").is_empty());
 
-    assert_eq!(stage.next(), Some(0));
+    // The first next starts the stage, on a thread that carries its name.
+    assert_eq!(stage.next(), Some((0, Some("lazy-stage".to_owned()))));
     assert!(pulls.load(Ordering::SeqCst) >= 1);
-    assert_eq!(
-        threads_named("lazy-stage").len(),
-        1,
-        "the first next starts the worker"
-    );
 }
 
 #[test]
@@ -284,10 +282,17 @@ fn reads_ahead_at_most_capacity_plus_one() {
         let taken: Vec<usize> = stage.by_ref().take(3).collect();
         assert_eq!(taken, [0, 1, 2]);
 
-        // The worker fills the channel, then must sleep: a worker that kept
-        // pulling, or spun instead of sleeping, never lets this hold.
-        wait_until("the worker sleeps on a full channel", || {
-            pulls.load(Ordering::SeqCst) > capacity
+        // The worker fills the channel, then must stop: a worker that kept
+        // pulling, or spun instead of giving its thread back, never lets
+        // this hold. (No thread named after the stage is a stopped one.)
+        wait_until("the worker stops on a full channel", || {
+            // Small rings report every pop: the worker gets to the bound.
+            let reached = if capacity < 8 {
+                3 + capacity + 1
+            } else {
+                capacity + 1
+            };
+            pulls.load(Ordering::SeqCst) >= reached
                 && threads_named(&name).iter().all(|t| t.state == 'S')
         });
         let pulled = pulls.load(Ordering::SeqCst);
@@ -342,8 +347,8 @@ fn panic_crosses_several_stages_with_its_payload() {
     assert_eq!(items, [0, 10, 20, 30, 40, 50, 60]);
     let payload = payload.expect("panic re-raised at the end of the chain");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom at seven"));
-    // Joined before the panic was re-raised (see stream_end_means_the_worker_has_exited);
-    // /proc may list a joined thread for a moment longer.
+    // Each let go of its source before the panic was re-raised (see
+    // stream_end_means_the_worker_has_let_go), and renames itself after.
     for stage in ["cross-a", "cross-b", "cross-c"] {
         wait_until("the stage threads are reaped", || {
             threads_named(stage).is_empty()
@@ -438,22 +443,32 @@ fn drop_does_not_block_while_the_source_is_stuck() {
 #[test]
 fn worker_thread_carries_the_stage_name() {
     let _watchdog = watchdog();
-    let names: Vec<Option<String>> = (0..2)
-        .map(|_| thread::current().name().map(str::to_owned))
+    let here = thread::current().id();
+    let names: Vec<(Option<String>, bool)> = (0..2)
+        .map(move |_| (stage_name(), thread::current().id() == here))
         .off_thread_with(OffThreadOptions::new().name("a-stage-with-a-long-name"))
         .collect();
-    assert_eq!(
-        names,
-        [
-            Some("a-stage-with-a-long-name".to_owned()),
-            Some("a-stage-with-a-long-name".to_owned())
-        ]
-    );
+    let expected = (Some("a-stage-with-a-long-name".to_owned()), false);
+    assert_eq!(names, [expected.clone(), expected]);
     let default_name = std::iter::once(())
-        .map(|()| thread::current().name().map(str::to_owned))
+        .map(|()| stage_name())
         .off_thread()
         .next();
     assert_eq!(default_name, Some(Some("off_thread".to_owned())));
+}
+
+/// Linux shows a stage's name where tools look for it: the thread's own
+/// name in `/proc`, cut to the 15 bytes the kernel keeps.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_operating_system_sees_the_stage_name() {
+    let _watchdog = watchdog();
+    let comm = std::iter::once(())
+        .map(|()| std::fs::read_to_string("/proc/thread-self/comm").unwrap())
+        .off_thread_with(OffThreadOptions::new().name("a-stage-with-a-long-name"))
+        .next()
+        .unwrap();
+    assert_eq!(comm.trim_end(), "a-stage-with-a-");
 }
 
 #[test]
@@ -465,26 +480,25 @@ fn every_stage_thread_has_exited_once_the_stream_ends() {
         .off_thread_with(options("full-c", 4))
         .sum();
     assert_eq!(total, 499_500);
-    // `None` is only returned after joining the worker, which only ends
-    // after dropping (and so joining) the stage above it; that is proved by
-    // stream_end_means_the_worker_has_exited. /proc may list a joined thread
-    // for a moment longer, so this only checks that none is left behind.
+    // `None` is only returned once the worker has dropped its source, the
+    // stage above it (stream_end_means_the_worker_has_let_go proves it); a
+    // thread renames itself as it leaves a stage, a moment after.
     for stage in ["full-a", "full-b", "full-c"] {
-        wait_until("the stage threads are reaped", || {
+        wait_until("no thread carries the stage's name", || {
             threads_named(stage).is_empty()
         });
     }
 }
 
 #[test]
-fn stream_end_means_the_worker_has_exited() {
+fn stream_end_means_the_worker_has_let_go() {
     let _watchdog = watchdog();
     for panics in [false, true] {
-        let watch = ExitWatch::default();
-        let worker = watch.clone();
+        let let_go = LetGo::default();
+        let token = let_go.token();
         let mut stage = (0..3)
             .inspect(move |&n| {
-                worker.register();
+                let _held = &token;
                 if panics && n == 2 {
                     panic!("ends with a panic");
                 }
@@ -493,12 +507,14 @@ fn stream_end_means_the_worker_has_exited() {
         let (items, payload) = drain_catching(&mut stage);
         assert_eq!(items.len(), if panics { 2 } else { 3 });
         assert_eq!(payload.is_some(), panics);
-        assert_eq!(watch.registered(), 1);
+        // The source (and the closure in it) was dropped before the end
+        // was reported, and not on this thread.
         assert_eq!(
-            watch.exited(),
+            let_go.dropped(),
             1,
-            "the worker had not exited (panics: {panics})"
+            "the source was still held (panics: {panics})"
         );
+        assert_ne!(let_go.dropped_on(), [thread::current().id()]);
     }
 }
 

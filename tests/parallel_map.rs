@@ -8,7 +8,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 
 use common::{
-    Boom, Counting, ExitWatch, PATIENCE, assert_drop_returns, drain_catching, panicking_at,
+    Boom, Counting, LetGo, PATIENCE, assert_drop_returns, drain_catching, panicking_at, stage_name,
     threads_named, wait_until, watchdog,
 };
 use threadpipe::ParallelMapOptions;
@@ -94,7 +94,7 @@ fn a_result_is_handed_over_without_waiting_for_later_ones() {
     let (report, reports) = mpsc::channel();
     let consumer = thread::spawn(move || {
         let stage = (0..2).parallel_map_with(options("pm-eager", 1, 4), move |n| {
-            let on_worker = thread::current().name() == Some("pm-eager-0");
+            let on_worker = stage_name().as_deref() == Some("pm-eager-0");
             if n == 1 && on_worker {
                 let _ = zero_delivered.lock().unwrap().recv();
             }
@@ -149,13 +149,20 @@ fn building_pulls_nothing_and_starts_no_thread() {
     let _watchdog = watchdog();
     let source = Counting::new(None);
     let pulls = Arc::clone(&source.pulls);
-    let mut stage = source.parallel_map_with(options("pm-lazy", 2, 4), |n| n);
+    let mut stage = source
+        .map(|n| (n, stage_name()))
+        .parallel_map_with(options("pm-lazy", 2, 4), |pulled| pulled);
     let _ = (stage.size_hint(), format!("{stage:?}"));
     assert_eq!(pulls.load(Ordering::SeqCst), 0);
     assert!(threads_named("pm-lazy").is_empty());
-    assert_eq!(stage.next(), Some(0));
-    // A new thread names itself as it starts, so give it that moment.
-    wait_until("both workers run", || threads_named("pm-lazy").len() == 2);
+    // The first next starts the stage: a thread of the set, named after
+    // it, pulls the source (the consumer never does).
+    let (n, puller) = stage.next().unwrap();
+    assert_eq!(n, 0);
+    assert!(
+        matches!(puller.as_deref(), Some("pm-lazy-0" | "pm-lazy-1")),
+        "{puller:?}"
+    );
 }
 
 #[test]
@@ -179,18 +186,25 @@ fn window_bounds_how_far_workers_run_ahead() {
             n
         });
         assert_eq!(stage.by_ref().take(5).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
-        // Workers fill the window, then must sleep; a worker that kept going,
-        // or spun, never lets this hold.
-        wait_until("every worker sleeps on a full window", || {
-            pulls.load(Ordering::SeqCst) >= 5 + window
+        // Workers fill the window, then stop, and start again only once a
+        // quarter of it is free: with 5 delivered, they have pulled at
+        // least this much, and never more than the window allows.
+        let quarter = (window / 4).max(1);
+        let at_least = (5 + window + 1).saturating_sub(quarter).max(window);
+        let at_most = 5 + window;
+        // A worker that kept going, or spun, never lets this hold. (No
+        // thread named after the stage is a stopped one.)
+        wait_until("every worker stops at a full window", || {
+            let pulled = pulls.load(Ordering::SeqCst);
+            pulled >= at_least
+                && live.load(Ordering::SeqCst) == pulled
                 && threads_named(&name).iter().all(|t| t.state == 'S')
         });
-        assert_eq!(
-            pulls.load(Ordering::SeqCst),
-            5 + window,
-            "threads {threads}, window {window}"
+        let pulled = pulls.load(Ordering::SeqCst);
+        assert!(
+            pulled <= at_most,
+            "threads {threads}, window {window}: pulled {pulled}"
         );
-        assert_eq!(live.load(Ordering::SeqCst), 5 + window);
     }
 }
 
@@ -309,9 +323,7 @@ fn drop_does_not_block_while_f_is_stuck() {
     let gate = std::sync::Mutex::new(gate);
     let entered = std::sync::Mutex::new(entered);
     let mut stage = (0..100).parallel_map_with(options("pm-stuck", 2, 8), move |n| {
-        let on_worker = thread::current()
-            .name()
-            .is_some_and(|name| name.starts_with("pm-stuck"));
+        let on_worker = stage_name().is_some_and(|name| name.starts_with("pm-stuck"));
         if n > 0 && on_worker {
             let _ = entered.lock().unwrap().send(());
             let _ = gate.lock().unwrap().recv();
@@ -322,42 +334,43 @@ fn drop_does_not_block_while_f_is_stuck() {
     stuck.recv_timeout(PATIENCE).expect("a worker is inside f");
     assert_drop_returns(stage, "f was stuck");
     drop(release);
-    wait_until("every worker has exited", || {
+    wait_until("every worker has left the stage", || {
         threads_named("pm-stuck").is_empty()
     });
 }
 
 #[test]
-fn every_worker_has_exited_once_the_stream_ends() {
+fn every_worker_has_let_go_once_the_stream_ends() {
     let _watchdog = watchdog();
-    let watch = ExitWatch::default();
-    let workers = watch.clone();
+    let let_go = LetGo::default();
+    let token = let_go.token();
+    let ran_elsewhere = Arc::new(AtomicUsize::new(0));
+    let elsewhere = Arc::clone(&ran_elsewhere);
     let here = thread::current().id();
-    let total: usize = (0..1000)
-        .parallel_map_with(options("pm-full", 3, 8), move |n| {
-            // Enough work that the workers, not only the consumer, get items.
-            let started = std::time::Instant::now();
-            while started.elapsed() < std::time::Duration::from_micros(20) {
-                std::hint::spin_loop();
-            }
-            if thread::current().id() != here {
-                workers.register();
-            }
-            n
-        })
-        .sum();
-    assert_eq!(total, 499_500);
-    // Every worker that ran `f` has exited completely by now, with no
-    // waiting: the end joins them.
-    assert!(watch.registered() >= 1, "some worker ran f");
-    assert_eq!(
-        watch.exited(),
-        watch.registered(),
-        "a worker had not exited"
-    );
-    wait_until("the OS has reaped the workers", || {
-        threads_named("pm-full").is_empty()
+    let mut stage = (0..1000).parallel_map_with(options("pm-full", 3, 8), move |n| {
+        let _held = &token;
+        // Enough work that the workers, not only the consumer, get items.
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_micros(20) {
+            std::hint::spin_loop();
+        }
+        if thread::current().id() != here {
+            elsewhere.fetch_add(1, Ordering::SeqCst);
+        }
+        n
     });
+    let total: usize = stage.by_ref().sum();
+    assert_eq!(total, 499_500);
+    assert!(
+        ran_elsewhere.load(Ordering::SeqCst) >= 1,
+        "some worker ran f"
+    );
+    // The end waits for every run: no thread runs the stage or carries its
+    // name any more, and none holds `f` but the adapter.
+    assert!(threads_named("pm-full").is_empty());
+    assert_eq!(let_go.dropped(), 0, "the adapter still holds f");
+    drop(stage);
+    assert_eq!(let_go.dropped_on(), [here], "f is dropped with the adapter");
 }
 
 #[test]
@@ -365,14 +378,13 @@ fn workers_carry_the_stage_name() {
     let _watchdog = watchdog();
     let names: Vec<String> = (0..200)
         .parallel_map_with(options("resize", 2, 4), |_| {
-            thread::current().name().unwrap_or("").to_owned()
+            stage_name().unwrap_or_else(|| "the consumer".to_owned())
         })
         .collect();
-    let here = thread::current().name().unwrap_or("").to_owned();
     assert!(
         names
             .iter()
-            .all(|name| name == "resize-0" || name == "resize-1" || *name == here),
+            .all(|name| name == "resize-0" || name == "resize-1" || name == "the consumer"),
         "{names:?}"
     );
 }
@@ -437,24 +449,59 @@ fn debug_shows_the_state() {
     );
 }
 
+/// The most threads of the set that ran `f` at once, and the names they
+/// carried, for a stage built with `options` over items that each block
+/// for a moment (so that a stage with room for more threads gets them).
+fn peak_workers(options: ParallelMapOptions) -> (usize, Vec<String>) {
+    let inside = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (now, most) = (Arc::clone(&inside), Arc::clone(&peak));
+    let mut names: Vec<String> = (0..200)
+        .parallel_map_with(options, move |_| {
+            // Long enough that the set's monitor finds a blocked thread.
+            let blocked = std::time::Duration::from_millis(5);
+            let Some(name) = stage_name() else {
+                // The consumer, helping: not one of the set's threads.
+                thread::sleep(blocked);
+                return None;
+            };
+            let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(running, Ordering::SeqCst);
+            thread::sleep(blocked);
+            now.fetch_sub(1, Ordering::SeqCst);
+            Some(name)
+        })
+        .flatten()
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    (peak.load(Ordering::SeqCst), names)
+}
+
 #[test]
-fn defaults_to_one_worker_per_core_but_one() {
+fn defaults_to_one_worker_per_busy_thread_but_one() {
     let _watchdog = watchdog();
+    // The set's budget is one busy thread per core here (no
+    // THREADPIPE_NUM_THREADS in the test environment).
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    let mut stage =
-        (0..).parallel_map_with(ParallelMapOptions::new().name("pm-default"), |n: u64| n);
-    assert_eq!(stage.next(), Some(0));
-    wait_until("the workers run", || {
-        threads_named("pm-default").len() == (cores - 1).max(1)
-    });
+    let (peak, names) = peak_workers(ParallelMapOptions::new().name("pm-default"));
+    assert_eq!(peak, (cores - 1).max(1), "{names:?}");
+    assert!(names.len() <= (cores - 1).max(1), "{names:?}");
     let unordered = ParallelMapOptions::new()
         .name("pm-unord")
         .in_completion_order();
-    let mut stage = (0..).parallel_map_with(unordered, |n: u64| n);
-    assert!(stage.next().is_some());
-    wait_until("the workers run", || {
-        threads_named("pm-unord").len() == cores
-    });
+    let (peak, names) = peak_workers(unordered);
+    assert_eq!(peak, cores, "{names:?}");
+}
+
+#[test]
+fn threads_caps_how_many_run_f_at_once() {
+    let _watchdog = watchdog();
+    // Items that block do not count against the set's budget, so a cap
+    // above the number of cores is reached, and never passed.
+    let (peak, names) = peak_workers(ParallelMapOptions::new().name("pm-cap").threads(4));
+    assert_eq!(peak, 4, "{names:?}");
+    assert!(names.len() <= 4, "{names:?}");
 }
 
 #[test]

@@ -125,7 +125,7 @@ fn a_consumer_that_moves_to_another_thread_makes_a_state_there() {
                 thread::current().id(),
                 "a state used on another thread"
             );
-            if thread::current().name() == Some("pm-moves-0") {
+            if common::stage_name().as_deref() == Some("pm-moves-0") {
                 thread::sleep(std::time::Duration::from_micros(200));
             }
             n

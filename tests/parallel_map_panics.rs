@@ -58,10 +58,8 @@ fn assert_panic_arrives(
     // The workers were joined before the panic was raised, but for one that
     // may have been inside the source's `next` (not blocked here), which
     // leaves as soon as that returns.
-    assert!(
-        threads_named(name).len() <= 1,
-        "{name}: workers left behind"
-    );
+    let left = threads_named(name);
+    assert!(left.len() <= 1, "{name}: workers left behind: {left:?}");
     wait_until(&format!("{name}'s workers have exited"), || {
         threads_named(name).is_empty()
     });

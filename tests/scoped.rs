@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use common::{Boom, Counting, drain_catching, panicking_at, threads_named, wait_until, watchdog};
+use common::{Boom, Counting, drain_catching, panicking_at, stage_name, threads_named, watchdog};
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
 
@@ -32,17 +32,15 @@ fn building_pulls_nothing_and_starts_no_thread() {
     let source = Counting::new(None);
     let pulls = Arc::clone(&source.pulls);
     thread::scope(|scope| {
-        let mut stage =
-            source.off_thread_scoped_with(scope, OffThreadOptions::new().name("scoped-lazy"));
+        let mut stage = source
+            .map(|n| (n, stage_name()))
+            .off_thread_scoped_with(scope, OffThreadOptions::new().name("scoped-lazy"));
         assert_eq!(pulls.load(Ordering::SeqCst), 0);
         assert!(threads_named("scoped-lazy").is_empty());
-        assert_eq!(stage.next(), Some(0));
-        assert_eq!(threads_named("scoped-lazy").len(), 1);
+        assert_eq!(stage.next(), Some((0, Some("scoped-lazy".to_owned()))));
     });
-    // The scope waits for its threads' work, not for the OS to reap them.
-    wait_until("the worker thread has exited", || {
-        threads_named("scoped-lazy").is_empty()
-    });
+    // The scope waits for its threads, which leave the stage first.
+    assert!(threads_named("scoped-lazy").is_empty());
 }
 
 #[test]

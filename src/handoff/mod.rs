@@ -1,23 +1,38 @@
-//! The engine of `off_thread`: one worker thread runs the source and pushes
-//! its items into a bounded ring; this module is the consumer's end.
+//! The engine of `off_thread`: runs on threads of the scheduler's set pull
+//! the source and push its items into a bounded ring; this module is the
+//! consumer's end.
 //!
 //! Everything [`OffThread`](crate::OffThread) promises about threads rests
 //! on a few rules, kept here and in [`worker`]:
 //!
-//! - The worker catches a panic of its source (in `next` or in its drop),
-//!   pushes every item made before it (a partial batch too), and leaves the
-//!   payload in a slot as its last act; the consumer looks in the slot only
-//!   once the ring is closed and the worker joined, so it sees every earlier
-//!   item first and then the panic.
-//! - A push that fails means the consumer has hung up: the worker stops
-//!   pulling and drops its source on its own thread.
-//! - The consumer joins the worker once the stream has ended, so "the stream
-//!   is over" also means "the thread is gone", and never joins it on drop,
-//!   so that dropping never waits for a source stuck inside `next()`.
+//! - **One run at a time holds the source.** A run pulls and pushes until
+//!   the ring is full, then spins a moment and ends; the consumer's report
+//!   of room (a quarter of the ring) asks the scheduler for another (see
+//!   [`crate::scheduler`]). So a stage whose consumer is slow holds no
+//!   thread while it waits, and a stage whose source blocks holds one,
+//!   which the scheduler replaces if other work needs it.
+//! - **Panics in order.** A run catches a panic of the source (in `next` or
+//!   in its drop), pushes every item made before it (a partial batch too),
+//!   and leaves the payload in a slot before it closes the ring; the
+//!   consumer looks in the slot only once the ring is closed, so it sees
+//!   every earlier item first and then the panic.
+//! - **Closing is the last act.** Whatever finishes the stage drops the
+//!   source, then the sending end, on a thread of the set; so "the stream
+//!   is over" also means "no thread holds the source or runs its code".
+//! - **Dropping never waits.** The consumer that leaves early hangs up and
+//!   hands its end to the producing side: a run that holds the source sees
+//!   the hang-up at its next push, and a parked stage is finished by a job
+//!   on a thread of the set, which drops the source, and the items left in
+//!   the ring one by one, there.
+//! - **Below a `parallel_map`, no thread of its own.** A stage first pulled
+//!   by a `parallel_map`'s puller (a thread of the set, never the
+//!   consumer's) runs inline on that puller: the chain above still runs off
+//!   the consumer's thread, with no ring in between (see
+//!   [`crate::scheduler::pulling_for_a_stage`]).
 //!
 //! The ring itself is [`ring`]: every item is visible to the consumer as
-//! soon as it is pushed, and each side spins a little before it sleeps, as
-//! [`crate::wake`] describes.
+//! soon as it is pushed, and the consumer spins a little before it sleeps,
+//! as [`crate::wake`] describes.
 
 pub(crate) mod ring;
 mod worker;
@@ -25,18 +40,21 @@ mod worker;
 use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 
 use rtrb::{Producer, RingBuffer};
 
-use self::ring::RingReceiver;
-use crate::launch::{self, Launch, WorkerThread};
+use self::ring::{RingReceiver, RoomMade};
+use self::worker::{Orphan, Out, Side};
+use crate::launch;
 use crate::lazy::{DebugFields, Engine, Inline, Running};
+use crate::scheduler::{self, Runs, Spawner, Unmarked, Work};
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
-use crate::sync::lock;
 use crate::unwind::{self, FirstPanic, PanicPayload};
+
+pub(crate) use self::worker::TIME_SLICE;
 
 /// How one hand-off is set up; the adapter's options, turned into what the
 /// engine needs.
@@ -63,44 +81,23 @@ impl DebugFields for Settings {
     }
 }
 
-/// What the worker thread runs: its source, to the end; its panic, if any.
-type WorkerBody<'scope, I> = Box<dyn FnOnce(I) -> Result<(), PanicPayload> + Send + 'scope>;
-
-/// Where a worker leaves its source's panic for the consumer.
-type PanicSlot = Arc<Mutex<Option<PanicPayload>>>;
-
-/// The ring of one stage: items one by one, or in batches.
-enum Lane<T> {
-    Items(RingReceiver<T>),
+/// The ring of one stage, seen from the consumer: items one by one, or in
+/// batches.
+enum Lane<'scope, T> {
+    Items(RingReceiver<'scope, T>),
     Batches {
-        receiver: RingReceiver<VecDeque<T>>,
+        receiver: RingReceiver<'scope, VecDeque<T>>,
         /// What is left of the batch being handed out.
         current: VecDeque<T>,
-        /// Emptied batches go back to the worker, which refills them rather
-        /// than allocate on one thread what the other frees.
+        /// Emptied batches go back to the producer, which refills them
+        /// rather than allocate on one thread what the other frees.
         emptied: Producer<VecDeque<T>>,
     },
 }
 
-impl<T> Lane<T> {
-    /// Hands the items only the consumer holds to `each` (those in the
-    /// ring, once the worker has gone), and then drops the ring.
-    fn drain_own(self, mut each: impl FnMut(T)) {
-        match self {
-            Lane::Items(mut receiver) => receiver.drain_if_sender_gone(each),
-            Lane::Batches {
-                mut receiver,
-                current,
-                ..
-            } => {
-                current.into_iter().for_each(&mut each);
-                receiver.drain_if_sender_gone(|batch| batch.into_iter().for_each(&mut each));
-            }
-        }
-    }
-
-    /// The next item; `None` once the worker has closed the ring and every
-    /// item it sent has been taken.
+impl<'scope, T> Lane<'scope, T> {
+    /// The next item; `None` once the producer has closed the ring and
+    /// every item it sent has been taken.
     fn recv(&mut self, stats: &Stats) -> Option<T> {
         match self {
             Lane::Items(receiver) => receiver.recv(stats),
@@ -113,55 +110,93 @@ impl<T> Lane<T> {
                     return Some(item);
                 }
                 let next = receiver.recv(stats)?;
-                // If the worker has enough spare batches, this one is dropped.
+                // If the producer has enough spare batches, this one is dropped.
                 let _ = emptied.push(mem::replace(current, next));
             },
         }
     }
+
+    /// Hangs up, drops the items of a batch being handed out (one by one,
+    /// each under a catch), and gives back the end that may still receive
+    /// items, for whoever finishes the stage to drain.
+    fn leave(self, first: &mut FirstPanic) -> Orphan<'scope, T> {
+        match self {
+            Lane::Items(receiver) => {
+                receiver.hang_up();
+                Orphan::Items(receiver)
+            }
+            Lane::Batches {
+                receiver, current, ..
+            } => {
+                receiver.hang_up();
+                current
+                    .into_iter()
+                    .for_each(|item| first.keep(unwind::catch_drop(item)));
+                Orphan::Batches(receiver)
+            }
+        }
+    }
 }
 
-/// The consumer's end of one worker thread: a fused stream of its items.
+/// The producing side, as the consumer sees it: its item type only.
+trait Producing<'scope, T>: Send + Sync {
+    /// The source's panic, once the ring has closed.
+    fn take_panic(&self) -> Option<PanicPayload>;
+    /// The consumer leaves early, handing over its end; the first panic of
+    /// an item dropped on the consumer's thread.
+    fn abandon(self: Arc<Self>, orphan: Orphan<'scope, T>) -> Result<(), PanicPayload>;
+}
+
+impl<'scope, I> Producing<'scope, I::Item> for worker::Producer<'scope, I>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+{
+    fn take_panic(&self) -> Option<PanicPayload> {
+        worker::Producer::take_panic(self)
+    }
+
+    fn abandon(self: Arc<Self>, orphan: Orphan<'scope, I::Item>) -> Result<(), PanicPayload> {
+        worker::Producer::abandon(&self, orphan)
+    }
+}
+
+/// The consumer's end of one stage: a fused stream of its items.
 pub(crate) struct Handoff<'scope, T> {
     /// `None` once the stream has ended, so it stays ended.
-    lane: Option<Lane<T>>,
-    panic: PanicSlot,
-    thread: Option<WorkerThread<'scope>>,
-    /// The source's hint when the worker started, minus what was delivered.
+    lane: Option<Lane<'scope, T>>,
+    producer: Arc<dyn Producing<'scope, T> + 'scope>,
+    spawner: Spawner<'scope>,
+    /// The source's hint when the stage started, minus what was delivered.
     remaining: SizeHint,
     stats: Stats,
 }
 
-/// Starts the stage `settings` describe for `source`: on a worker thread,
-/// or inline, on the consumer's thread, if it was asked to be (or the whole
-/// program was) or no thread could be started.
-pub(crate) fn start<'scope, I, L>(
-    launcher: L,
+/// Starts the stage `settings` describe for `source`: on threads of
+/// `spawner`'s set, or inline, on the consumer's thread, if it was asked
+/// to be (or the whole program was), if no thread can be had, or if the
+/// consumer is a `parallel_map`'s puller, itself a thread of the set.
+pub(crate) fn start<'scope, I>(
+    spawner: Spawner<'scope>,
     source: I,
     settings: Settings,
-) -> Running<Handoff<'scope, I::Item>, I>
+) -> Running<Handoff<'scope, I::Item>, Unmarked<I>>
 where
     I: Iterator + Send + 'scope,
     I::Item: Send + 'scope,
-    L: Launch<'scope>,
 {
-    if settings.inline || launch::inline_everywhere() {
-        return Running::Inline(Inline::new(source, settings.stats));
+    let inline = settings.inline || launch::inline_everywhere() || scheduler::pulling_for_a_stage();
+    if inline || !spawner.stage_started() {
+        return Running::Inline(Inline::new(Unmarked(source), settings.stats));
     }
-    let stats = settings.stats.clone();
-    match Handoff::spawn(launcher, source, settings) {
-        Ok(handoff) => Running::Threads(handoff),
-        Err(source) => Running::Inline(Inline::new(source, stats)),
-    }
+    Running::Threads(Handoff::spawn(spawner, source, settings))
 }
 
-impl<'scope, T> Handoff<'scope, T> {
-    /// Starts a worker thread, as `settings` say, that runs `source`; gives
-    /// `source` back if no thread could be started.
-    fn spawn<I, L>(launcher: L, source: I, settings: Settings) -> Result<Self, I>
+impl<'scope, T: Send + 'scope> Handoff<'scope, T> {
+    /// Sets up the stage and asks for its first run.
+    fn spawn<I>(spawner: Spawner<'scope>, source: I, settings: Settings) -> Self
     where
         I: Iterator<Item = T> + Send + 'scope,
-        T: Send + 'scope,
-        L: Launch<'scope>,
     {
         let Settings {
             capacity,
@@ -171,60 +206,75 @@ impl<'scope, T> Handoff<'scope, T> {
             inline: _,
         } = settings;
         let remaining = source.size_hint();
-        let panic = PanicSlot::default();
-        let worker_panic = Arc::clone(&panic);
-        let worker_stats = stats.clone();
-        let (lane, body): (Lane<T>, WorkerBody<'scope, I>) = if batch == 1 {
-            let (sender, receiver) = ring::channel(capacity);
-            let stats = stats.clone();
-            let body = move |source| worker::send_items(source, sender, &stats);
-            (Lane::Items(receiver), Box::new(body))
-        } else {
-            // The bound is on items: that many, in whole batches.
-            let slots = capacity.div_ceil(batch);
-            let (sender, receiver) = ring::channel(slots);
-            let (emptied, mut recycled) = RingBuffer::new(slots + 1);
-            let stats = stats.clone();
-            let body =
-                move |source| worker::send_batches(source, sender, &mut recycled, batch, &stats);
-            let lane = Lane::Batches {
-                receiver,
-                current: VecDeque::new(),
-                emptied,
+        let mut lane = None;
+        let producer = Arc::new_cyclic(|me: &std::sync::Weak<worker::Producer<'scope, I>>| {
+            let room: Arc<dyn RoomMade + 'scope> = Arc::new(RoomHook(me.clone()));
+            let out = if batch == 1 {
+                let (sender, receiver) = ring::channel(capacity, room);
+                lane = Some(Lane::Items(receiver));
+                Out::Items {
+                    sender,
+                    pending: None,
+                }
+            } else {
+                // The bound is on items: that many, in whole batches.
+                let slots = capacity.div_ceil(batch);
+                let (sender, receiver) = ring::channel(slots, room);
+                let (emptied, recycled) = RingBuffer::new(slots + 1);
+                lane = Some(Lane::Batches {
+                    receiver,
+                    current: VecDeque::new(),
+                    emptied,
+                });
+                Out::Batches {
+                    sender,
+                    filling: VecDeque::with_capacity(batch),
+                    recycled,
+                    batch,
+                    pending: None,
+                }
             };
-            (lane, Box::new(body))
-        };
-        let thread = launcher.spawn_with(name, source, move |source| {
-            let since = worker_stats.clock();
-            // `body` drops the sender, which closes the ring, as its last
-            // act; the consumer then joins this thread before it looks in
-            // the slot, so the panic is there by then.
-            if let Err(payload) = body(source) {
-                *lock(&worker_panic) = Some(payload);
-            }
-            worker_stats.worker_done(since);
-        })?;
+            let work: std::sync::Weak<dyn Work + 'scope> = me.clone();
+            let runs = Runs::new(work, 1, Arc::clone(&spawner));
+            worker::Producer::new(Side::new(source, out), runs, name, stats.clone())
+        });
         stats.start();
-        Ok(Handoff {
-            lane: Some(lane),
-            panic,
-            thread: Some(thread),
+        producer.runs.request();
+        Handoff {
+            lane,
+            producer,
+            spawner,
             remaining,
             stats,
-        })
+        }
     }
+}
 
-    /// The stream is over: joins the worker and re-raises its panic, if any.
+/// Tells the producing side about room, without keeping it alive: a ring
+/// whose stage has gone has nobody to tell.
+struct RoomHook<'scope, I: Iterator>(std::sync::Weak<worker::Producer<'scope, I>>);
+
+impl<'scope, I> RoomMade for RoomHook<'scope, I>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+{
+    fn room_made(&self) {
+        if let Some(producer) = self.0.upgrade() {
+            producer.room_made();
+        }
+    }
+}
+
+impl<T> Handoff<'_, T> {
+    /// The stream is over: the ring is closed, so the source has been
+    /// dropped; re-raises its panic, if any.
     fn end(&mut self) {
         self.stats.end();
         self.lane = None;
         self.remaining = size_hint::EMPTY;
-        if let Some(thread) = self.thread.take() {
-            // It has closed the ring, its last act but one: this is short.
-            thread.join();
-        }
-        // Joined: if the source panicked, the payload is in its slot by now.
-        if let Some(payload) = lock(&self.panic).take() {
+        self.spawner.stage_ended();
+        if let Some(payload) = self.producer.take_panic() {
             unwind::resume(payload);
         }
     }
@@ -233,14 +283,14 @@ impl<'scope, T> Handoff<'scope, T> {
 impl<T> Engine for Handoff<'_, T> {
     type Item = T;
 
-    /// Waits for the next item; `None` once the worker has finished and
-    /// exited, and from then on.
+    /// Waits for the next item; `None` once the stage has finished, and
+    /// from then on.
     ///
     /// # Panics
     ///
     /// Re-raises the source's panic, with its original payload, after every
-    /// item produced before it; the worker has exited by then, and the stream
-    /// is ended.
+    /// item produced before it; the source has been dropped by then, and
+    /// the stream is ended.
     #[inline]
     fn next(&mut self) -> Option<T> {
         let Some(item) = self.lane.as_mut()?.recv(&self.stats) else {
@@ -269,9 +319,12 @@ impl<T> Engine for Handoff<'_, T> {
                 current,
                 emptied,
             }) => loop {
-                let batch = current.len();
-                accumulated = current.drain(..).fold(accumulated, &mut f);
-                stats.delivered(batch);
+                // One at a time, so that a panic of `f` leaves the rest in
+                // `current`, to be dropped one by one with the stage.
+                while let Some(item) = current.pop_front() {
+                    accumulated = f(accumulated, item);
+                    stats.delivered(1);
+                }
                 let Some(next) = receiver.recv(stats) else {
                     break;
                 };
@@ -292,11 +345,10 @@ impl<T> Engine for Handoff<'_, T> {
 }
 
 impl<T> Drop for Handoff<'_, T> {
-    /// Drops the items waiting for the consumer one by one, catching their
-    /// panics, so that a drop that panics while this thread unwinds cannot
-    /// abort it; once all are dropped, the first such panic is raised,
-    /// unless the thread is panicking already. While the worker is there,
-    /// it drops what is left as it leaves.
+    /// Hangs up and hands the ring to the producing side, which drops the
+    /// source and the items left, one by one, on a thread of the set, never
+    /// waiting for it. A panic of a drop made here is raised once
+    /// everything is dropped, unless the thread is already panicking.
     fn drop(&mut self) {
         // A stage dropped early ends here, for its profile.
         self.stats.end();
@@ -304,7 +356,10 @@ impl<T> Drop for Handoff<'_, T> {
             return;
         };
         let mut first = FirstPanic::default();
-        lane.drain_own(|item| first.keep(unwind::catch_drop(item)));
+        let orphan = lane.leave(&mut first);
+        first.keep(Arc::clone(&self.producer).abandon(orphan));
+        // After the hand-over, which may need a thread of a scope's set.
+        self.spawner.stage_ended();
         if !thread::panicking() {
             first.resume_if_any();
         }
@@ -314,7 +369,7 @@ impl<T> Drop for Handoff<'_, T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::launch::refusing::Refusing;
+    use crate::scheduler::refusing_after;
 
     fn settings() -> Settings {
         Settings {
@@ -328,7 +383,7 @@ mod tests {
 
     #[test]
     fn with_no_thread_to_be_had_it_runs_inline() {
-        let mut running = start(Refusing::after(0), 0..10, settings());
+        let mut running = start(refusing_after(0), 0..10, settings());
         assert!(matches!(running, Running::Inline(_)));
         assert_eq!(running.size_hint(), (10, Some(10)));
         let got: Vec<i32> = std::iter::from_fn(|| running.next()).collect();
@@ -339,7 +394,7 @@ mod tests {
     #[test]
     fn inline_raises_the_source_panic_once_then_ends() {
         let panicking = (0..5).map(|n| if n == 3 { panic!("boom") } else { n });
-        let mut running = start(Refusing::after(0), panicking, settings());
+        let mut running = start(refusing_after(0), panicking, settings());
         let mut got = Vec::new();
         let payload = loop {
             match unwind::catch(|| running.next()) {
@@ -355,7 +410,7 @@ mod tests {
 
     #[test]
     fn given_a_thread_it_uses_it() {
-        let mut running = start(Refusing::after(1), 0..10, settings());
+        let mut running = start(refusing_after(1), 0..10, settings());
         assert!(matches!(running, Running::Threads(_)));
         let got: Vec<i32> = std::iter::from_fn(|| running.next()).collect();
         assert_eq!(got, (0..10).collect::<Vec<_>>());

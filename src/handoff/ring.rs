@@ -1,11 +1,13 @@
 //! A bounded single-producer single-consumer channel that costs a few
-//! nanoseconds per item: a lock-free ring ([`rtrb`]) carries the items, a
-//! [`ConsumerBell`] wakes a consumer that sleeps on an empty ring, and a
-//! [`ProducerBell`] wakes a producer that sleeps on a full one, as
-//! [`crate::wake`] describes. Pops are reported to the producer a
-//! [`quarter`] of the ring at a time (and whenever the consumer is about to
-//! wait), which is also how much room a producer that found the ring full
-//! waits for, and at most how much a folding consumer takes at once.
+//! nanoseconds per item: a lock-free ring ([`rtrb`]) carries the items, and
+//! a [`ConsumerBell`] wakes a consumer that sleeps on an empty ring, as
+//! [`crate::wake`] describes. A producer that finds the ring full does not
+//! sleep: its run ends (see [`crate::scheduler`]), and the consumer's
+//! reports of pops, a [`quarter`] of the ring at a time (and whenever it is
+//! about to wait), go to a [`RoomMade`] hook that asks for another run. A
+//! quarter is also how much room a producer that found the ring full spins
+//! for before it gives up, and at most how much a folding consumer takes at
+//! once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,17 +17,21 @@ use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
 use crate::pace::Pace;
 use crate::stats::Stats;
+use crate::wake::ConsumerBell;
 use crate::wake::spin::{LINGER, spin_before_sleep, spin_for};
-use crate::wake::{ConsumerBell, ProducerBell};
 
-/// The two bells both ends share.
+/// Told when the consumer has made room, or gone: the producer, whose run
+/// ended on a full ring, is given another.
+pub(crate) trait RoomMade: Send + Sync {
+    fn room_made(&self);
+}
+
+/// What both ends share.
 #[derive(Debug)]
 struct Bells {
-    /// Rung at every push; closed when the sender is gone.
+    /// Rung at every push; closed when the sender is gone, hung up when
+    /// the receiver is.
     pushed: CachePadded<ConsumerBell>,
-    /// Counts pops (reported in batches); closed when the receiver is gone.
-    /// Padded apart, since each side writes one and mostly reads the other.
-    popped: CachePadded<ProducerBell>,
 }
 
 /// About how long a folding consumer works on one chunk of the ring before
@@ -44,12 +50,15 @@ pub(crate) fn quarter(capacity: usize) -> usize {
     (capacity / 4).max(1)
 }
 
-/// Creates a channel that holds at most `capacity` items.
-pub(crate) fn channel<T>(capacity: usize) -> (RingSender<T>, RingReceiver<T>) {
+/// Creates a channel that holds at most `capacity` items, whose receiver
+/// tells `room` as it makes room.
+pub(crate) fn channel<'a, T>(
+    capacity: usize,
+    room: Arc<dyn RoomMade + 'a>,
+) -> (RingSender<T>, RingReceiver<'a, T>) {
     let (producer, consumer) = RingBuffer::new(capacity);
     let bells = Arc::new(Bells {
         pushed: CachePadded::new(ConsumerBell::new()),
-        popped: CachePadded::new(ProducerBell::new()),
     });
     let quarter = quarter(capacity);
     let sender = RingSender {
@@ -60,6 +69,7 @@ pub(crate) fn channel<T>(capacity: usize) -> (RingSender<T>, RingReceiver<T>) {
     let receiver = RingReceiver {
         ring: consumer,
         bells,
+        room,
         unreported: 0,
         report_every: quarter,
         enough: quarter,
@@ -75,10 +85,10 @@ pub(crate) struct RingSender<T> {
 }
 
 impl<T> RingSender<T> {
-    /// Sends `item`, waiting while the channel is full; gives it back if the
-    /// receiver is gone.
+    /// Sends `item` if there is room; gives it back if the ring is full or
+    /// the receiver is gone (tell which by [`receiver_gone`](Self::receiver_gone)).
     #[inline]
-    pub(crate) fn send(&mut self, item: T, stats: &Stats) -> Result<(), T> {
+    pub(crate) fn try_send(&mut self, item: T) -> Result<(), T> {
         // A late answer only means one more item is made for nobody.
         if self.receiver_gone() {
             return Err(item);
@@ -88,63 +98,34 @@ impl<T> RingSender<T> {
                 self.bells.pushed.ring();
                 Ok(())
             }
-            Err(PushError::Full(item)) => self.send_when_there_is_room(item, stats),
+            Err(PushError::Full(item)) => Err(item),
         }
-    }
-
-    /// [`send`](Self::send)'s slow path, kept out of its way: waits for
-    /// room, timing the wait for `stats`.
-    #[cold]
-    #[inline(never)]
-    fn send_when_there_is_room(&mut self, item: T, stats: &Stats) -> Result<(), T> {
-        let mut item = item;
-        let since = stats.clock();
-        loop {
-            if !self.wait_for_room() {
-                return Err(item);
-            }
-            match self.ring.push(item) {
-                Ok(()) => break,
-                Err(PushError::Full(back)) => item = back,
-            }
-        }
-        self.bells.pushed.ring();
-        stats.waited_output_full(since);
-        Ok(())
     }
 
     /// Whether the receiver has hung up; may answer late, never wrongly "yes".
     #[inline]
     pub(crate) fn receiver_gone(&self) -> bool {
-        // The consumer bell's flag, not the producer bell's: the consumer writes the
-        // producer bell's line at every report, the consumer bell's almost never.
         self.bells.pushed.hung_up()
     }
 
-    /// Waits until there is room; `false` if the receiver is gone. It first
-    /// waits a moment ([`LINGER`]) for [`quarter`] of the ring, so as not to chase the
-    /// consumer slot by slot: every item is already pushed, so this holds
-    /// nothing back.
+    /// Whether the ring has room for one more item.
+    pub(crate) fn has_room(&self) -> bool {
+        !self.ring.is_full()
+    }
+
+    /// Spins a moment for room on a full ring: first, a moment ([`LINGER`])
+    /// for a [`quarter`] of the ring, so as not to chase the consumer slot by
+    /// slot (every item is already pushed, so this holds nothing back), then
+    /// up to [`SPIN_BEFORE_SLEEP`](crate::wake::spin::SPIN_BEFORE_SLEEP) for
+    /// any room. Whether there is room (or the receiver is gone) by then;
+    /// if not, the producer's run ends, and the receiver's next report
+    /// asks for another.
     #[cold]
-    fn wait_for_room(&self) -> bool {
+    pub(crate) fn spin_for_room(&self) -> bool {
         spin_for(LINGER, || {
             self.ring.slots() >= self.room_wanted || self.receiver_gone()
         });
-        if spin_before_sleep(|| !self.ring.is_full() || self.receiver_gone()) {
-            return !self.receiver_gone();
-        }
-        loop {
-            // Read the count before looking at the ring: a report after this
-            // changes the count, so the sleep below does not miss it.
-            let seen = self.bells.popped.read();
-            if seen.closed {
-                return false;
-            }
-            if !self.ring.is_full() {
-                return true;
-            }
-            self.bells.popped.sleep_while(|now| now == seen);
-        }
+        spin_before_sleep(|| !self.ring.is_full() || self.receiver_gone())
     }
 }
 
@@ -155,9 +136,10 @@ impl<T> Drop for RingSender<T> {
 }
 
 /// The receiving end; closes the channel when dropped, so the sender stops.
-pub(crate) struct RingReceiver<T> {
+pub(crate) struct RingReceiver<'a, T> {
     ring: Consumer<T>,
     bells: Arc<Bells>,
+    room: Arc<dyn RoomMade + 'a>,
     /// Pops not yet reported to the producer.
     unreported: usize,
     report_every: usize,
@@ -165,7 +147,7 @@ pub(crate) struct RingReceiver<T> {
     enough: usize,
 }
 
-impl<T> RingReceiver<T> {
+impl<T> RingReceiver<'_, T> {
     /// The next item, waiting for one; `None` once the sender is gone and
     /// every item it sent has been received.
     #[inline]
@@ -254,9 +236,16 @@ impl<T> RingReceiver<T> {
     /// Tells the producer about the pops since the last report.
     fn report(&mut self) {
         if self.unreported > 0 {
-            self.bells.popped.ring(self.unreported);
             self.unreported = 0;
+            self.room.room_made();
         }
+    }
+
+    /// Says the receiver has gone, so that the sender stops, without
+    /// dropping the items it holds; dropping the receiver does it too.
+    pub(crate) fn hang_up(&self) {
+        self.bells.pushed.hang_up();
+        self.room.room_made();
     }
 
     /// Waits a moment for `wanted` items, when only `ready` are there;
@@ -309,26 +298,55 @@ impl<T> RingReceiver<T> {
     }
 }
 
-impl<T> Drop for RingReceiver<T> {
+impl<T> Drop for RingReceiver<'_, T> {
     fn drop(&mut self) {
-        self.bells.pushed.hang_up();
-        // Wakes a producer that sleeps for room.
-        self.bells.popped.close();
+        self.hang_up();
     }
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::thread;
 
     use super::*;
 
+    /// Counts the receiver's reports of room.
+    #[derive(Default)]
+    struct Reports(AtomicUsize);
+
+    impl RoomMade for Reports {
+        fn room_made(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn channel_of<T>(capacity: usize) -> (RingSender<T>, RingReceiver<'static, T>, Arc<Reports>) {
+        let reports = Arc::new(Reports::default());
+        let (sender, receiver) = channel(capacity, Arc::clone(&reports) as Arc<dyn RoomMade>);
+        (sender, receiver, reports)
+    }
+
+    /// Sends, spinning while the ring is full, as a producer's runs would.
+    fn send<T>(sender: &mut RingSender<T>, mut item: T) -> Result<(), T> {
+        loop {
+            match sender.try_send(item) {
+                Ok(()) => return Ok(()),
+                Err(back) if sender.receiver_gone() => return Err(back),
+                Err(back) => {
+                    item = back;
+                    thread::yield_now();
+                }
+            }
+        }
+    }
+
     #[test]
     fn items_arrive_in_order_and_the_end_is_seen() {
-        let (mut sender, mut receiver) = channel(4);
+        let (mut sender, mut receiver, _) = channel_of(4);
         let producer = thread::spawn(move || {
             for n in 0..1000 {
-                sender.send(n, &Stats::off()).unwrap();
+                send(&mut sender, n).unwrap();
             }
         });
         let got: Vec<i32> = std::iter::from_fn(|| receiver.recv(&Stats::off())).collect();
@@ -339,30 +357,52 @@ mod tests {
 
     #[test]
     fn holds_at_most_its_capacity() {
-        let (mut sender, receiver) = channel(3);
+        let (mut sender, receiver, _) = channel_of(3);
         for n in 0..3 {
-            sender.send(n, &Stats::off()).unwrap();
+            sender.try_send(n).unwrap();
         }
-        assert!(sender.ring.is_full());
+        assert!(!sender.has_room());
+        assert_eq!(sender.try_send(3), Err(3), "full");
+        assert!(!sender.receiver_gone());
         drop(receiver);
-        // A full ring whose receiver is gone: the send gives the item back
-        // instead of waiting for room that will never come.
-        assert_eq!(sender.send(3, &Stats::off()), Err(3));
+        // A full ring whose receiver is gone: the send gives the item back,
+        // and says why.
+        assert_eq!(sender.try_send(3), Err(3));
+        assert!(sender.receiver_gone());
+        assert!(sender.spin_for_room(), "no room, but nothing to wait for");
     }
 
     #[test]
     fn a_send_after_the_hang_up_gives_the_item_back() {
-        let (mut sender, receiver) = channel::<u8>(8);
+        let (mut sender, receiver, reports) = channel_of::<u8>(8);
         drop(receiver);
         assert!(sender.receiver_gone());
-        assert_eq!(sender.send(7, &Stats::off()), Err(7));
+        assert_eq!(sender.try_send(7), Err(7));
+        assert!(
+            reports.0.load(Ordering::SeqCst) >= 1,
+            "the hang-up is reported as room"
+        );
+    }
+
+    #[test]
+    fn pops_are_reported_a_quarter_at_a_time() {
+        let (mut sender, mut receiver, reports) = channel_of(16);
+        for n in 0..16 {
+            sender.try_send(n).unwrap();
+        }
+        for _ in 0..quarter(16) - 1 {
+            receiver.recv(&Stats::off()).unwrap();
+        }
+        assert_eq!(reports.0.load(Ordering::SeqCst), 0, "less than a quarter");
+        receiver.recv(&Stats::off()).unwrap();
+        assert_eq!(reports.0.load(Ordering::SeqCst), 1, "a quarter");
     }
 
     #[test]
     fn fold_takes_chunks_of_at_most_a_quarter() {
-        let (mut sender, mut receiver) = channel(16);
+        let (mut sender, mut receiver, _) = channel_of(16);
         for n in 0..16 {
-            sender.send(n, &Stats::off()).unwrap();
+            sender.try_send(n).unwrap();
         }
         drop(sender);
         let mut chunks = Vec::new();
@@ -384,9 +424,9 @@ mod tests {
 
     #[test]
     fn drains_only_once_the_sender_is_gone() {
-        let (mut sender, mut receiver) = channel(8);
+        let (mut sender, mut receiver, _) = channel_of(8);
         for n in 0..5 {
-            sender.send(n, &Stats::off()).unwrap();
+            sender.try_send(n).unwrap();
         }
         let mut drained = Vec::new();
         receiver.drain_if_sender_gone(|n| drained.push(n));

@@ -1,89 +1,442 @@
-//! What an `off_thread` worker thread runs: its source, to the end or until
-//! the consumer hangs up, one item or one batch per push.
+//! The producing side of an `off_thread` stage: its runs, on threads of the
+//! set, pull the source and push into the ring, one item or one batch at a
+//! time, until the ring is full (the run ends, and the consumer's next
+//! report of room asks for another), the source ends, or the consumer
+//! hangs up. Whoever finishes the stage drops the source and the sending
+//! end there, on a thread of the set, never on the consumer's.
 
 use std::collections::VecDeque;
 use std::mem;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rtrb::Consumer;
 
-use super::ring::RingSender;
+use super::ring::{RingReceiver, RingSender, RoomMade};
+use crate::scheduler::{Runs, Work};
 use crate::stats::Stats;
+use crate::sync::lock;
+use crate::thread_name;
 use crate::unwind::{self, FirstPanic, PanicPayload};
+use crate::wake::cores::{self, UserCode};
 
-/// Runs `source` to its end, sending every item, unless the consumer hangs
-/// up first; then drops `source` and `sender`, here on the worker thread.
-/// The first panic, of the source's `next` or of a drop, is returned.
-pub(super) fn send_items<I: Iterator>(
-    mut source: I,
-    mut sender: RingSender<I::Item>,
-    stats: &Stats,
-) -> Result<(), PanicPayload> {
-    let mut first = FirstPanic::default();
-    first.keep(unwind::catch(|| {
-        for item in source.by_ref() {
-            if sender.send(item, stats).is_err() {
-                return;
-            }
-        }
-    }));
-    let_go(source, sender, first)
+/// How long a run keeps its seat while other threads wait for one, when
+/// it could go on: about a scheduler's time slice, long next to what
+/// handing the seat over costs, short next to a person's patience.
+pub(crate) const TIME_SLICE: Duration = Duration::from_millis(2);
+
+/// How many items a run pulls between two looks at whether its seat is
+/// wanted elsewhere (two loads of lines that rarely change).
+const ITEMS_BETWEEN_LOOKS: u32 = 64;
+
+/// Where a stage's items go: one by one, or in batches.
+pub(super) enum Out<T> {
+    Items {
+        sender: RingSender<T>,
+        /// Pulled, not yet pushed: the ring was full.
+        pending: Option<T>,
+    },
+    Batches {
+        sender: RingSender<VecDeque<T>>,
+        /// The batch being filled.
+        filling: VecDeque<T>,
+        /// Batches the consumer has emptied and handed back.
+        recycled: Consumer<VecDeque<T>>,
+        batch: usize,
+        /// A whole (or last) batch, not yet pushed: the ring was full.
+        pending: Option<VecDeque<T>>,
+    },
 }
 
-/// Like [`send_items`], in batches of `batch` items; a partial batch is sent
-/// when the source ends or panics. Batches come from `emptied` when the
-/// consumer has handed some back, so that memory is not allocated on one
-/// thread and freed on the other.
-pub(super) fn send_batches<I: Iterator>(
-    mut source: I,
-    mut sender: RingSender<VecDeque<I::Item>>,
-    emptied: &mut Consumer<VecDeque<I::Item>>,
-    batch: usize,
-    stats: &Stats,
-) -> Result<(), PanicPayload> {
-    let mut fresh = || {
-        emptied
-            .pop()
-            .unwrap_or_else(|_| VecDeque::with_capacity(batch))
-    };
-    let mut filling = fresh();
-    let mut first = FirstPanic::default();
-    // After a panic `filling` holds only finished items, which are sent.
-    first.keep(unwind::catch(|| {
-        for item in source.by_ref() {
-            // A hang-up shows only when a batch is sent: look for it at every
-            // item, so that no more are pulled for nobody.
-            if sender.receiver_gone() {
-                return;
-            }
-            filling.push_back(item);
-            if filling.len() == batch {
-                let full = mem::replace(&mut filling, fresh());
-                if sender.send(full, stats).is_err() {
-                    return;
+/// What became of an attempt to push what is pending.
+enum Flush {
+    Done,
+    Full,
+    Gone,
+}
+
+impl<T> Out<T> {
+    fn receiver_gone(&self) -> bool {
+        match self {
+            Out::Items { sender, .. } => sender.receiver_gone(),
+            Out::Batches { sender, .. } => sender.receiver_gone(),
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        match self {
+            Out::Items { sender, .. } => sender.has_room(),
+            Out::Batches { sender, .. } => sender.has_room(),
+        }
+    }
+
+    fn spin_for_room(&self) -> bool {
+        match self {
+            Out::Items { sender, .. } => sender.spin_for_room(),
+            Out::Batches { sender, .. } => sender.spin_for_room(),
+        }
+    }
+
+    /// Pushes what is pending, if anything.
+    fn flush(&mut self) -> Flush {
+        fn push<U>(sender: &mut RingSender<U>, pending: &mut Option<U>) -> Flush {
+            let Some(item) = pending.take() else {
+                return Flush::Done;
+            };
+            match sender.try_send(item) {
+                Ok(()) => Flush::Done,
+                Err(back) => {
+                    *pending = Some(back);
+                    if sender.receiver_gone() {
+                        Flush::Gone
+                    } else {
+                        Flush::Full
+                    }
                 }
             }
         }
-    }));
-    // Sent before the source is dropped, which may take long. If the
-    // consumer has hung up, the batch comes back and is dropped here.
-    if !filling.is_empty()
-        && let Err(unsent) = sender.send(filling, stats)
-    {
-        first.keep(unwind::catch_drop(unsent));
+        match self {
+            Out::Items { sender, pending } => push(sender, pending),
+            Out::Batches {
+                sender, pending, ..
+            } => push(sender, pending),
+        }
     }
-    let_go(source, sender, first)
+
+    /// Takes a freshly pulled item (nothing is pending).
+    fn accept(&mut self, item: T) {
+        match self {
+            Out::Items { pending, .. } => *pending = Some(item),
+            Out::Batches {
+                filling,
+                recycled,
+                batch,
+                pending,
+                ..
+            } => {
+                filling.push_back(item);
+                if filling.len() == *batch {
+                    let fresh = recycled
+                        .pop()
+                        .unwrap_or_else(|_| VecDeque::with_capacity(*batch));
+                    *pending = Some(mem::replace(filling, fresh));
+                }
+            }
+        }
+    }
+
+    /// The source is over: the partial batch, if any, is to be pushed.
+    fn close_batch(&mut self) {
+        if let Out::Batches {
+            filling, pending, ..
+        } = self
+            && !filling.is_empty()
+        {
+            *pending = Some(mem::take(filling));
+        }
+    }
+
+    /// Drops what was pulled and never pushed, and then the sending end
+    /// (which closes the ring), each under a catch; the first panic.
+    fn let_go(self) -> FirstPanic {
+        let mut first = FirstPanic::default();
+        match self {
+            Out::Items { sender, pending } => {
+                first.keep(unwind::catch_drop(pending));
+                first.keep(unwind::catch_drop(sender));
+            }
+            Out::Batches {
+                sender,
+                filling,
+                recycled,
+                pending,
+                ..
+            } => {
+                let leftovers = pending.into_iter().chain([filling]).flatten();
+                leftovers.for_each(|item| first.keep(unwind::catch_drop(item)));
+                first.keep(unwind::catch_drop(recycled));
+                first.keep(unwind::catch_drop(sender));
+            }
+        }
+        first
+    }
 }
 
-/// Drops the source, then the sender, catching their panics: a source whose
-/// `next` panicked may panic again as it is dropped, and the sender, if the
-/// consumer has hung up, drops the items left in the ring. The first panic
-/// of the worker's is the one returned.
-fn let_go<I, T>(
+/// What a run holds while it works: the source, and where its items go.
+pub(super) struct Side<I: Iterator> {
     source: I,
-    sender: RingSender<T>,
-    mut first: FirstPanic,
-) -> Result<(), PanicPayload> {
-    first.keep(unwind::catch_drop(source));
-    first.keep(unwind::catch_drop(sender));
-    first.into_result()
+    out: Out<I::Item>,
+    /// The source has ended (`Ok`) or panicked (`Err`): nothing more is
+    /// pulled, and once what is pending is pushed the stage finishes.
+    ended: Option<Result<(), PanicPayload>>,
+    /// When the last run ended on a full ring, for the profile.
+    parked_since: Option<Instant>,
+}
+
+impl<I: Iterator> Side<I> {
+    pub(super) fn new(source: I, out: Out<I::Item>) -> Self {
+        Side {
+            source,
+            out,
+            ended: None,
+            parked_since: None,
+        }
+    }
+}
+
+/// How a run's pulling stopped.
+enum Stop {
+    /// The ring is full: the run ends, and a report of room asks for another.
+    Full,
+    /// Its seat is wanted elsewhere: another run is queued in its place.
+    Yield,
+    /// Nothing more will be pushed: the stage finishes.
+    Finished,
+}
+
+/// The producing side of one stage, shared by its runs and its consumer.
+pub(super) struct Producer<'scope, I: Iterator> {
+    /// `None` while a run holds it, and once the stage has finished.
+    side: Mutex<Option<Side<I>>>,
+    /// Set under `side`'s lock once the stage has finished.
+    finished: Mutex<Finish<'scope, I::Item>>,
+    pub(super) runs: Runs<'scope>,
+    /// The source's panic, for the consumer; stored before the ring closes.
+    panic: Mutex<Option<PanicPayload>>,
+    name: String,
+    stats: Stats,
+}
+
+/// Whether the stage has finished, and what its consumer left behind.
+pub(super) struct Finish<'scope, T> {
+    done: bool,
+    /// The consumer's end, handed over as it left while a run worked: the
+    /// run that finishes drops its items one by one, under catches.
+    orphan: Option<Orphan<'scope, T>>,
+}
+
+/// The receiving end a consumer leaves behind, hung up.
+pub(super) enum Orphan<'scope, T> {
+    Items(RingReceiver<'scope, T>),
+    Batches(RingReceiver<'scope, VecDeque<T>>),
+}
+
+impl<T> Orphan<'_, T> {
+    /// Drops every item left one by one, each under a catch, then the
+    /// receiver; the first panic. Items stay while the sender is there.
+    fn drain(self) -> Result<(), PanicPayload> {
+        let mut first = FirstPanic::default();
+        match self {
+            Orphan::Items(mut receiver) => {
+                receiver.drain_if_sender_gone(|item| first.keep(unwind::catch_drop(item)));
+                first.keep(unwind::catch_drop(receiver));
+            }
+            Orphan::Batches(mut receiver) => {
+                receiver.drain_if_sender_gone(|batch| {
+                    batch
+                        .into_iter()
+                        .for_each(|item| first.keep(unwind::catch_drop(item)));
+                });
+                first.keep(unwind::catch_drop(receiver));
+            }
+        }
+        first.into_result()
+    }
+}
+
+impl<'scope, I> Producer<'scope, I>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+{
+    pub(super) fn new(side: Side<I>, runs: Runs<'scope>, name: String, stats: Stats) -> Self {
+        Producer {
+            side: Mutex::new(Some(side)),
+            finished: Mutex::new(Finish {
+                done: false,
+                orphan: None,
+            }),
+            runs,
+            panic: Mutex::new(None),
+            name,
+            stats,
+        }
+    }
+
+    /// The source's panic, once the ring has closed.
+    pub(super) fn take_panic(&self) -> Option<PanicPayload> {
+        lock(&self.panic).take()
+    }
+
+    /// The consumer has gone, leaving `receiver` (hung up) with items the
+    /// producer may still push: the stage finishes on a thread of the set,
+    /// which drops the items, the source and both ends there. A parked
+    /// stage is finished by a job; a running one by its run.
+    /// A panic of an item dropped here (the stage had finished, so the
+    /// consumer drops what is left) is returned.
+    pub(super) fn abandon(
+        self: &Arc<Self>,
+        receiver: Orphan<'scope, I::Item>,
+    ) -> Result<(), PanicPayload> {
+        let parked = lock(&self.side).take();
+        let mut finish = lock(&self.finished);
+        if finish.done {
+            drop(finish);
+            // The sender is gone: drop what is left here, one by one.
+            return receiver.drain();
+        }
+        match parked {
+            Some(side) => {
+                drop(finish);
+                let producer = Arc::clone(self);
+                self.runs.submit_job(Box::new(move || {
+                    let _ = producer.finish(side, None);
+                    let _ = receiver.drain();
+                }));
+            }
+            None => finish.orphan = Some(receiver),
+        }
+        Ok(())
+    }
+
+    /// Whether a run would find something to do: the side is parked and
+    /// there is room, or the consumer has gone.
+    fn has_work(&self) -> bool {
+        lock(&self.side)
+            .as_ref()
+            .is_some_and(|side| side.out.has_room() || side.out.receiver_gone())
+    }
+
+    /// Drops the source, stores its panic for the consumer, and lets go of
+    /// the sending end, which closes the ring, in that order, so the
+    /// consumer that sees the close sees the panic; then drops what a
+    /// consumer that left handed over. The first panic of these drops.
+    /// `since` is when the run that finishes began, for the profile, which
+    /// must have its time before the consumer can see the end.
+    fn finish(&self, side: Side<I>, since: Option<Instant>) -> Option<PanicPayload> {
+        let Side {
+            source, out, ended, ..
+        } = side;
+        // The source's panic: of its `next`, else of its drop.
+        let mut source_panic = FirstPanic::default();
+        if let Some(Err(payload)) = ended {
+            source_panic.keep(Err(payload));
+        }
+        source_panic.keep(unwind::catch_drop(source));
+        if let Err(payload) = source_panic.into_result() {
+            *lock(&self.panic) = Some(payload);
+        }
+        self.stats.worker_done(since);
+        let mut first = FirstPanic::default();
+        let mut finish = lock(&self.finished);
+        finish.done = true;
+        let orphan = finish.orphan.take();
+        drop(finish);
+        // Closes the ring: the consumer may return from its last `next` now.
+        first.keep(out.let_go().into_result());
+        // Nothing of the stage's runs on this thread from here on: once no
+        // thread carries the stage's name, the ring is closed.
+        thread_name::set_idle();
+        if let Some(receiver) = orphan {
+            first.keep(receiver.drain());
+        }
+        first.into_result().err()
+    }
+}
+
+impl<'scope, I> Work for Producer<'scope, I>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+{
+    fn run(self: Arc<Self>) {
+        self.runs.begin();
+        let Some(mut side) = lock(&self.side).take() else {
+            // Another run holds it, or the stage has finished.
+            self.runs.end(|| false);
+            return;
+        };
+        thread_name::set(&self.name);
+        let since = self.stats.clock();
+        self.stats.waited_output_full(side.parked_since.take());
+        let stop = pull_and_push(&mut side);
+        match stop {
+            Stop::Full => {
+                side.parked_since = self.stats.clock();
+                *lock(&self.side) = Some(side);
+                self.stats.worker_done(since);
+                self.runs.end(|| self.has_work());
+            }
+            Stop::Yield => {
+                *lock(&self.side) = Some(side);
+                self.stats.worker_done(since);
+                self.runs.requeue();
+            }
+            Stop::Finished => {
+                // A later panic of a drop, after the stream's end or its
+                // first panic, has nobody to go to.
+                let _ = self.finish(side, since);
+                self.runs.end(|| false);
+            }
+        }
+    }
+}
+
+impl<'scope, I> RoomMade for Producer<'scope, I>
+where
+    I: Iterator + Send + 'scope,
+    I::Item: Send + 'scope,
+{
+    fn room_made(&self) {
+        self.runs.notify();
+    }
+}
+
+/// Pulls the source and pushes its items until the ring is full, the seat
+/// is wanted elsewhere, or nothing more will be pushed.
+fn pull_and_push<I: Iterator>(side: &mut Side<I>) -> Stop {
+    let seat = cores::current_seat();
+    let budget = seat.as_ref().map(|(_, budget)| *budget);
+    let started = Instant::now();
+    let mut until_look = ITEMS_BETWEEN_LOOKS;
+    loop {
+        match side.out.flush() {
+            Flush::Done => {}
+            Flush::Gone => return Stop::Finished,
+            Flush::Full => {
+                if side.out.spin_for_room() {
+                    continue;
+                }
+                return Stop::Full;
+            }
+        }
+        if side.ended.is_some() || side.out.receiver_gone() {
+            return Stop::Finished;
+        }
+        until_look -= 1;
+        if until_look == 0 {
+            until_look = ITEMS_BETWEEN_LOOKS;
+            if budget.is_some_and(|budget| {
+                budget.over() || (budget.anyone_waiting() && started.elapsed() >= TIME_SLICE)
+            }) {
+                return Stop::Yield;
+            }
+        }
+        let pulled = unwind::catch(|| {
+            let _user = UserCode::enter(seat.as_ref());
+            side.source.next()
+        });
+        match pulled {
+            Ok(Some(item)) => side.out.accept(item),
+            Ok(None) => {
+                side.out.close_batch();
+                side.ended = Some(Ok(()));
+            }
+            Err(payload) => {
+                // Every item made before the panic is pushed first.
+                side.out.close_batch();
+                side.ended = Some(Err(payload));
+            }
+        }
+    }
 }

@@ -7,9 +7,9 @@ use std::thread::Scope;
 
 pub use self::options::{DEFAULT_WINDOW, ParallelMapOptions};
 use crate::bounds::{SendItem, SendSource, SharedFn, SharedStateFn};
-use crate::launch::{Detached, Launch};
 use crate::lazy::{Lazy, Running, lazy_adapter};
 use crate::pool::{self, InlineMap, Pool, Settings};
+use crate::scheduler::{self, Spawner};
 
 /// Spreads one stage of an iterator chain over several threads.
 ///
@@ -216,7 +216,16 @@ pub trait ParallelMapExt: Iterator + Sized {
         F: SharedFn<Self::Item, U> + 'static,
         U: SendItem + 'static,
     {
-        self.parallel_map_init_with(options, || (), move |(), item| f(item))
+        ParallelMap {
+            stage: lazy_stage(
+                self,
+                options,
+                false,
+                || (),
+                move |(), item| f(item),
+                scheduler::global,
+            ),
+        }
     }
 
     /// Like [`parallel_map`](ParallelMapExt::parallel_map), with a state of
@@ -312,7 +321,7 @@ pub trait ParallelMapExt: Iterator + Sized {
         U: SendItem + 'static,
     {
         ParallelMap {
-            stage: lazy_stage(self, options, init, f, Detached),
+            stage: lazy_stage(self, options, true, init, f, scheduler::global),
         }
     }
 
@@ -383,7 +392,17 @@ pub trait ParallelMapExt: Iterator + Sized {
         F: SharedFn<Self::Item, U> + 'scope,
         U: SendItem + 'scope,
     {
-        self.parallel_map_init_scoped_with(scope, options, || (), move |(), item| f(item))
+        ParallelMapScoped {
+            stage: lazy_stage(
+                self,
+                options,
+                false,
+                || (),
+                move |(), item| f(item),
+                move || scheduler::scoped(scope),
+            ),
+            scope: PhantomData,
+        }
     }
 
     /// Like [`parallel_map_init`](ParallelMapExt::parallel_map_init), inside
@@ -476,7 +495,9 @@ pub trait ParallelMapExt: Iterator + Sized {
         U: SendItem + 'scope,
     {
         ParallelMapScoped {
-            stage: lazy_stage(self, options, init, f, scope),
+            stage: lazy_stage(self, options, true, init, f, move || {
+                scheduler::scoped(scope)
+            }),
             scope: PhantomData,
         }
     }
@@ -488,12 +509,15 @@ impl<I: Iterator> ParallelMapExt for I {}
 type Stage<'scope, I, U> =
     Lazy<'scope, I, Settings, Running<Pool<'scope, U>, InlineMap<'scope, U>>>;
 
-fn lazy_stage<'scope, I, Init, S, F, U, L>(
+/// An idle stage that will run on the threads `threads` gives it; `sticky`
+/// for a stage with per-thread states, whose runs keep their threads.
+fn lazy_stage<'scope, I, Init, S, F, U>(
     source: I,
     options: ParallelMapOptions,
+    sticky: bool,
     init: Init,
     f: F,
-    launcher: L,
+    threads: impl FnOnce() -> Spawner<'scope> + Send + 'scope,
 ) -> Stage<'scope, I, U>
 where
     I: Iterator + Send + 'scope,
@@ -502,12 +526,11 @@ where
     S: Send + 'scope,
     F: Fn(&mut S, I::Item) -> U + Send + Sync + 'scope,
     U: Send + 'scope,
-    L: Launch<'scope> + Send + 'scope,
 {
     Lazy::new(
         source,
-        options.into_settings(),
-        Box::new(move |source, settings| pool::start(launcher, source, f, init, settings)),
+        options.into_settings(sticky),
+        Box::new(move |source, settings| pool::start(threads(), source, f, init, settings)),
     )
 }
 

@@ -1,10 +1,10 @@
 //! The options of a `parallel_map` stage, and the settings the engine gets.
 
 use std::num::NonZeroUsize;
-use std::thread;
 
 use crate::pool::{Order, Settings};
 use crate::profile::Profile;
+use crate::scheduler;
 use crate::stats::Stats;
 
 /// How many items may be pulled and not yet delivered by default.
@@ -125,7 +125,12 @@ impl ParallelMapOptions {
         self
     }
 
-    /// Names the worker threads `name-0`, `name-1`, ...
+    /// Names the stage: a thread that runs it carries the name `name-<n>`
+    /// while it does (`n` counts from 0 up to the stage's
+    /// [`threads`](ParallelMapOptions::threads)), as
+    /// [`current_stage_name`](crate::current_stage_name) tells, and as
+    /// debuggers and `top -H` show where the operating system lets a thread
+    /// rename itself.
     ///
     /// # Examples
     ///
@@ -134,11 +139,12 @@ impl ParallelMapOptions {
     /// use threadpipe::ParallelMapOptions;
     ///
     /// let options = ParallelMapOptions::new().threads(1).name("resize");
-    /// let names: Vec<String> = (0..3)
-    ///     .parallel_map_with(options, |_| std::thread::current().name().unwrap().to_owned())
+    /// let names: Vec<Option<String>> = (0..3)
+    ///     .parallel_map_with(options, |_| threadpipe::current_stage_name())
     ///     .collect();
-    /// // The consumer may run an item itself when it would otherwise wait.
-    /// assert!(names.iter().all(|name| name == "resize-0" || name == "main"));
+    /// // The consumer may run an item itself when it would otherwise wait:
+    /// // it runs no stage of its own, so it has no stage name.
+    /// assert!(names.iter().all(|name| matches!(name.as_deref(), Some("resize-0") | None)));
     /// ```
     #[must_use]
     pub fn name(mut self, name: impl Into<String>) -> Self {
@@ -230,21 +236,22 @@ impl ParallelMapOptions {
         self
     }
 
-    /// The number of workers to spawn.
+    /// How many threads may run the stage's `f` at once.
     fn thread_count(&self) -> usize {
         if let Some(threads) = self.threads {
             return threads.get();
         }
-        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let busy = scheduler::busy_threads();
         match self.order {
-            Order::Input => (cores - 1).max(1),
-            Order::Completion => cores,
+            Order::Input => (busy - 1).max(1),
+            Order::Completion => busy,
         }
     }
 
     /// What the engine needs. A profile registers the stage now, so that it
     /// lists stages in the order the chain is written, upstream first.
-    pub(super) fn into_settings(self) -> Settings {
+    /// `sticky` asks for runs that keep their thread (per-thread states).
+    pub(super) fn into_settings(self, sticky: bool) -> Settings {
         let threads = self.thread_count();
         let stats = match &self.profile {
             Some(profile) => profile.register(&self.name, if self.inline { 0 } else { threads }),
@@ -257,6 +264,7 @@ impl ParallelMapOptions {
             name: self.name,
             stats,
             inline: self.inline,
+            sticky,
         }
     }
 }

@@ -1,106 +1,140 @@
 //! What every thread of a pool reads to decide what to do next: the
 //! counters, flags and bells, none of which depends on the item types.
+//!
+//! Entries are numbered with `u64`, never `usize`: a stream of 2^32 items
+//! (minutes, at a tenth of a microsecond each) must not wrap on a 32-bit
+//! target.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crossbeam_utils::CachePadded;
 
 use super::Order;
 use crate::stats::Stats;
-use crate::wake::{ConsumerBell, FencePair, WorkersBell};
+use crate::wake::{ConsumerBell, FencePair};
 
-/// Not known yet, or never happened: the value of [`Control::end`] and
-/// [`Control::poisoned_at`] until then.
-const NONE: usize = usize::MAX;
+/// Not known yet, or never happened: the value of [`Control::end`],
+/// [`Control::poisoned_at`] and [`Control::room_wanted_at`] until then.
+const UNSET: u64 = u64::MAX;
 
-/// Where one worker stands, for a consumer that waits for the workers to
-/// leave.
+/// Where one slot's run stands, for a consumer that waits for the runs to
+/// end.
 #[derive(Debug, Default)]
-struct WorkerState {
-    /// Inside the source's `next` or drop, where nothing can interrupt it.
-    in_source: AtomicBool,
-    /// The worker has left its loop and let go of everything but its thread.
-    exited: AtomicBool,
+struct SlotState {
+    /// A run holds the slot.
+    busy: AtomicBool,
+    /// Its run is inside the source's `next`, where nothing can interrupt
+    /// it (and not in the source's drop, which the consumer waits for).
+    in_next: AtomicBool,
 }
 
 /// The shared, type-free state of one pool.
 #[derive(Debug)]
 pub(super) struct Control {
-    pub(super) window: usize,
+    pub(super) window: u64,
     pub(super) order: Order,
-    /// Threads that claim entries: the running workers, and the consumer in
-    /// input order. Zero until every worker has been started, so that until
-    /// then a worker runs what it pulls before it pulls more.
-    takers: AtomicUsize,
+    /// Threads that may claim entries: the stage's runs at most, and the
+    /// consumer in input order.
+    takers: usize,
     /// Results the consumer has handed over; written by it alone.
-    delivered: CachePadded<AtomicUsize>,
+    delivered: CachePadded<AtomicU64>,
+    /// A run stopped because the window was full: the consumer asks for a
+    /// run again once it has delivered this many (a quarter of the window
+    /// later, so that pullers do not restart for every result).
+    room_wanted_at: CachePadded<AtomicU64>,
     /// How many entries there are, once the source has ended.
-    end: AtomicUsize,
+    end: AtomicU64,
     /// The index of the first entry whose outcome is a panic: nothing is
     /// pulled after it, and nothing after it is run.
-    poisoned_at: AtomicUsize,
-    /// The consumer has ended or dropped the stream: every worker leaves.
+    poisoned_at: AtomicU64,
+    /// The consumer has ended or dropped the stream: every run leaves.
     cancelled: AtomicBool,
-    /// A worker holds the source (a hint for the others, which wait).
+    /// A run holds the source (a hint for the others, which do not wait).
     feed_busy: AtomicBool,
-    workers: Box<[CachePadded<WorkerState>]>,
-    pub(super) workers_bell: WorkersBell,
-    pub(super) consumer_bell: ConsumerBell,
-    /// Orders a worker's entering the source against the consumer's cancel.
+    /// The source has been dropped, and its drop has run.
+    source_gone: AtomicBool,
+    slots: Box<[CachePadded<SlotState>]>,
+    /// Where the consumer sleeps; shared, so that a run can ring it after
+    /// it has let go of the stage.
+    pub(super) consumer_bell: Arc<ConsumerBell>,
+    /// Orders a run's entering the source against the consumer's cancel,
+    /// and a run's stopping at the window against the consumer's delivery.
     fences: FencePair,
     pub(super) stats: Stats,
 }
 
 impl Control {
-    pub(super) fn new(workers: usize, window: usize, order: Order, stats: Stats) -> Self {
+    /// The control of a pool of `slots` runs at most, which the consumer
+    /// helps (`consumer_takes`) or not.
+    pub(super) fn new(
+        slots: usize,
+        consumer_takes: bool,
+        window: usize,
+        order: Order,
+        stats: Stats,
+    ) -> Self {
         Control {
-            window,
+            window: window as u64,
             order,
-            takers: AtomicUsize::new(0),
-            delivered: CachePadded::new(AtomicUsize::new(0)),
-            end: AtomicUsize::new(NONE),
-            poisoned_at: AtomicUsize::new(NONE),
+            takers: slots + usize::from(consumer_takes),
+            delivered: CachePadded::new(AtomicU64::new(0)),
+            room_wanted_at: CachePadded::new(AtomicU64::new(UNSET)),
+            end: AtomicU64::new(UNSET),
+            poisoned_at: AtomicU64::new(UNSET),
             cancelled: AtomicBool::new(false),
             feed_busy: AtomicBool::new(false),
-            workers: (0..workers).map(|_| CachePadded::default()).collect(),
-            workers_bell: WorkersBell::new(),
-            consumer_bell: ConsumerBell::new(),
+            source_gone: AtomicBool::new(false),
+            slots: (0..slots).map(|_| CachePadded::default()).collect(),
+            consumer_bell: Arc::new(ConsumerBell::new()),
             fences: FencePair::new(),
             stats,
         }
     }
 
-    /// Every worker has been started: `workers` of them, plus the consumer
-    /// if it runs entries too.
-    pub(super) fn set_takers(&self, takers: usize) {
-        self.takers.store(takers, Ordering::Release);
-        self.workers_bell.ring();
-    }
-
     #[inline]
     pub(super) fn takers(&self) -> usize {
-        self.takers.load(Ordering::Acquire)
+        self.takers
     }
 
     /// Whether what a puller publishes can be taken by another thread while
     /// it pulls on; if not, it runs each entry before it pulls the next.
     #[inline]
     pub(super) fn others_take(&self) -> bool {
-        self.takers() > 1
+        self.takers > 1
     }
 
-    /// Records that `delivered` results have been handed over, and wakes
-    /// workers that wait for the window (or for room for their results).
+    /// Records that `delivered` results have been handed over; whether a
+    /// run that stopped at the window should be asked for now.
     #[inline]
-    pub(super) fn delivered(&self, delivered: usize) {
+    pub(super) fn delivered(&self, delivered: u64) -> bool {
         self.delivered.store(delivered, Ordering::Release);
-        self.workers_bell.ring();
+        // Paired with the heavy fence a run that stops at the window runs
+        // after it says so (see `Runs::end`).
+        self.fences.light();
+        delivered >= self.room_wanted_at.load(Ordering::Relaxed)
+            && self.room_wanted_at.swap(UNSET, Ordering::AcqRel) != UNSET
+    }
+
+    /// A run stops because the window is full at `next_index`: it wants
+    /// another once a quarter of the window is free.
+    pub(super) fn want_room(&self, next_index: u64) {
+        let quarter = (self.window / 4).max(1);
+        let at = (next_index + quarter).saturating_sub(self.window);
+        self.room_wanted_at.store(at, Ordering::Release);
+    }
+
+    /// Whether the room a run stopping at the window wants is there: the
+    /// last look, after its heavy fence.
+    pub(super) fn room_came(&self) -> bool {
+        let at = self.room_wanted_at.load(Ordering::Acquire);
+        at != UNSET && self.delivered.load(Ordering::Acquire) >= at
     }
 
     /// The first index the window does not reach yet: an entry is pulled
     /// only below it.
     #[inline]
-    pub(super) fn window_limit(&self) -> usize {
+    pub(super) fn window_limit(&self) -> u64 {
         self.delivered
             .load(Ordering::Acquire)
             .saturating_add(self.window)
@@ -108,26 +142,26 @@ impl Control {
 
     /// The number of entries, once the source has ended.
     #[inline]
-    pub(super) fn end(&self) -> Option<usize> {
-        Some(self.end.load(Ordering::Acquire)).filter(|&end| end != NONE)
+    pub(super) fn end(&self) -> Option<u64> {
+        Some(self.end.load(Ordering::Acquire)).filter(|&end| end != UNSET)
     }
 
     /// The source has ended: there are `entries` entries, all published,
     /// and the source has been dropped ([`cancel`](Control::cancel) relies
     /// on it).
-    pub(super) fn set_end(&self, entries: usize) {
+    pub(super) fn set_end(&self, entries: u64) {
         self.end.store(entries, Ordering::Release);
     }
 
     /// The entry at `index` holds a panic: stop pulling, and skip what
     /// follows it.
-    pub(super) fn poison(&self, index: usize) {
+    pub(super) fn poison(&self, index: u64) {
         self.poisoned_at.fetch_min(index, Ordering::AcqRel);
     }
 
     #[inline]
     pub(super) fn is_poisoned(&self) -> bool {
-        self.poisoned_at.load(Ordering::Acquire) != NONE
+        self.poisoned_at.load(Ordering::Acquire) != UNSET
     }
 
     #[inline]
@@ -146,13 +180,24 @@ impl Control {
     /// entries behind it (their results would never be delivered), and in
     /// completion order every other entry.
     #[inline]
-    pub(super) fn skips(&self, index: usize) -> bool {
+    pub(super) fn skips(&self, index: u64) -> bool {
         let poisoned_at = self.poisoned_at.load(Ordering::Acquire);
         self.is_cancelled()
             || match self.order {
                 Order::Input => index > poisoned_at,
-                Order::Completion => poisoned_at != NONE && index != poisoned_at,
+                Order::Completion => poisoned_at != UNSET && index != poisoned_at,
             }
+    }
+
+    /// The source has been dropped: wakes a consumer that waits for it.
+    pub(super) fn source_dropped(&self) {
+        self.source_gone.store(true, Ordering::Release);
+        self.consumer_bell.ring();
+    }
+
+    #[inline]
+    pub(super) fn source_gone(&self) -> bool {
+        self.source_gone.load(Ordering::Acquire)
     }
 
     /// Says a worker holds the source, or has let go of it.
@@ -160,81 +205,78 @@ impl Control {
         self.feed_busy.store(busy, Ordering::Release);
     }
 
-    /// Whether a worker could pull the entry at `next_index` now.
+    /// Whether a run could pull the entry at `next_index` now.
     #[inline]
-    pub(super) fn could_pull(&self, next_index: usize) -> bool {
+    pub(super) fn could_pull(&self, next_index: u64) -> bool {
         !self.feed_busy.load(Ordering::Acquire)
             && !self.pulling_stopped()
             && next_index < self.window_limit()
     }
 
-    /// Worker `me` is about to call the source's `next`; `false` if the
-    /// stream is cancelled, and then it must not, and must drop the source
-    /// instead (it stays marked as inside it). Paired with the fence in
-    /// [`cancel`](Control::cancel): either the worker sees the cancel, or
-    /// the consumer sees the worker inside the source and does not wait
-    /// for it.
-    #[inline]
-    pub(super) fn enter_source(&self, me: usize) -> bool {
-        self.workers[me].in_source.store(true, Ordering::Relaxed);
+    /// A run takes slot `me`; `false` if the stream is cancelled, and then
+    /// it must run nothing, only drop the source if it is left. Paired with
+    /// the fence in [`cancel`](Control::cancel): either the run sees the
+    /// cancel, or the consumer sees the slot taken and waits for the run.
+    pub(super) fn slot_taken(&self, me: usize) -> bool {
+        self.slots[me].busy.store(true, Ordering::Relaxed);
         self.fences.light();
-        // On a cancel the mark stays: had it been cleared here, the consumer
-        // could have seen it set for a moment and taken this worker for
-        // one stuck inside the source, though it was on its way out.
         !self.cancelled.load(Ordering::Relaxed)
     }
 
-    /// Worker `me` is about to drop the source, which nothing can interrupt
-    /// either: the consumer, if it waits for the workers, stops waiting for
-    /// this one.
-    pub(super) fn enter_source_to_drop_it(&self, me: usize) {
-        self.workers[me].in_source.store(true, Ordering::Release);
+    /// The run in slot `me` has let go of everything it held of the stage.
+    pub(super) fn slot_freed(&self, me: usize) {
+        self.slots[me].busy.store(false, Ordering::Release);
         self.consumer_bell.ring();
+    }
+
+    /// The run in slot `me` is about to call the source's `next`; `false`
+    /// if the stream is cancelled, and then it must not.
+    #[inline]
+    pub(super) fn enter_next(&self, me: usize) -> bool {
+        if self.is_cancelled() {
+            return false;
+        }
+        self.slots[me].in_next.store(true, Ordering::Release);
+        self.consumer_bell.ring();
+        true
     }
 
     #[inline]
-    pub(super) fn leave_source(&self, me: usize) {
-        self.workers[me].in_source.store(false, Ordering::Release);
+    pub(super) fn leave_next(&self, me: usize) {
+        self.slots[me].in_next.store(false, Ordering::Release);
     }
 
-    /// Worker `me` has let go of everything; its thread is about to end.
-    pub(super) fn exited(&self, me: usize) {
-        self.workers[me].exited.store(true, Ordering::Release);
-        self.consumer_bell.ring();
+    /// Whether a consumer that finishes the stream may stop waiting for
+    /// slot `me`: no run holds it, or its run is inside the source's
+    /// `next`, which nothing can interrupt.
+    pub(super) fn slot_settled(&self, me: usize) -> bool {
+        let slot = &self.slots[me];
+        !slot.busy.load(Ordering::Acquire) || slot.in_next.load(Ordering::Acquire)
     }
 
-    pub(super) fn has_exited(&self, worker: usize) -> bool {
-        self.workers[worker].exited.load(Ordering::Acquire)
+    /// Whether slot `me`'s run is inside the source's `next`.
+    pub(super) fn slot_in_next(&self, me: usize) -> bool {
+        self.slots[me].in_next.load(Ordering::Acquire)
     }
 
-    /// Whether waiting for `worker` to leave could wait for ever: it is
-    /// inside the source.
-    pub(super) fn is_in_source(&self, worker: usize) -> bool {
-        self.workers[worker].in_source.load(Ordering::Acquire)
+    pub(super) fn slots(&self) -> usize {
+        self.slots.len()
     }
 
-    /// Every worker has left (a pool whose workers all exited while the
-    /// consumer still waits has a bug; this lets the consumer see it).
-    pub(super) fn all_exited(&self) -> bool {
-        (0..self.workers.len()).all(|worker| self.has_exited(worker))
-    }
-
-    /// Tells every worker to leave, and wakes those asleep. After this, no
-    /// worker enters the source's `next` unseen (see
-    /// [`enter_source`](Control::enter_source)).
+    /// Tells every run to leave. After this, no run takes a slot unseen (see
+    /// [`slot_taken`](Control::slot_taken)); the caller then wakes the runs.
     pub(super) fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
-        // Once the end is known the source has been dropped, so no worker
-        // can enter it again and the fence (a system call that interrupts
-        // every running thread of the process) has nothing to order: every
+        // Once the end is known the source has been dropped, so no run can
+        // enter it again and the fence (a system call that interrupts every
+        // running thread of the process) has nothing to order: every
         // stream that runs to its end skips it.
         if self.end().is_none() {
             // If the heavy fence fails, the consumer may for a moment not
-            // see a worker that has just entered the source; it looks again
-            // while it waits, and at worst waits until that `next` returns.
+            // see a run that has just taken a slot; that run sees the
+            // cancel at its next step.
             self.fences.heavy();
         }
-        self.workers_bell.ring();
     }
 }
 
@@ -243,14 +285,14 @@ mod tests {
     use super::*;
 
     fn control(order: Order) -> Control {
-        Control::new(2, 8, order, Stats::off())
+        Control::new(2, true, 8, order, Stats::off())
     }
 
     #[test]
     fn the_window_moves_with_deliveries() {
         let control = control(Order::Input);
         assert_eq!(control.window_limit(), 8);
-        control.delivered(5);
+        let _ = control.delivered(5);
         assert_eq!(control.window_limit(), 13);
         assert!(control.could_pull(12));
         assert!(!control.could_pull(13));
@@ -278,14 +320,58 @@ mod tests {
     #[test]
     fn after_a_cancel_nothing_runs_and_nobody_enters_the_source() {
         let control = control(Order::Input);
-        assert!(control.enter_source(0));
-        control.leave_source(0);
+        assert!(control.slot_taken(0));
+        assert!(control.enter_next(0));
+        control.leave_next(0);
+        control.slot_freed(0);
         control.cancel();
         assert!(control.skips(0));
-        assert!(!control.enter_source(1));
-        // Turned away, it drops the source next: the consumer must not wait
-        // for it, so it stays marked as inside.
-        assert!(control.is_in_source(1));
+        assert!(
+            !control.slot_taken(1),
+            "a run that comes after the cancel sees it"
+        );
+        assert!(!control.enter_next(1));
+        // Turned away, it drops the source next, which the consumer waits
+        // for: a run is settled only once it has let go.
+        assert!(!control.slot_settled(1));
+        control.slot_freed(1);
+        assert!(control.slot_settled(1));
+    }
+
+    #[test]
+    fn a_run_inside_next_is_not_waited_for() {
+        let control = control(Order::Input);
+        assert!(control.slot_taken(0));
+        assert!(!control.slot_settled(0));
+        assert!(control.enter_next(0));
+        assert!(
+            control.slot_settled(0),
+            "nothing can interrupt a call of next"
+        );
+        control.leave_next(0);
+        assert!(!control.slot_settled(0));
+    }
+
+    #[test]
+    fn room_is_wanted_a_quarter_of_the_window_later() {
+        let control = control(Order::Input);
+        // Window 8, stopped at index 8 with nothing delivered.
+        control.want_room(8);
+        assert!(!control.room_came());
+        assert!(!control.delivered(1));
+        assert!(control.delivered(2), "a quarter of the window is free");
+        assert!(!control.delivered(3), "asked for once");
+    }
+
+    #[test]
+    fn indices_go_past_32_bits() {
+        let control = control(Order::Input);
+        let far = u64::from(u32::MAX) + 10;
+        let _ = control.delivered(far);
+        assert!(control.could_pull(far + 7));
+        assert!(!control.could_pull(far + 8));
+        control.set_end(far + 3);
+        assert_eq!(control.end(), Some(far + 3));
     }
 
     #[test]

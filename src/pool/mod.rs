@@ -1,11 +1,11 @@
-//! The engine of `parallel_map`: worker threads pull items from one source,
-//! run `f` on them, and hand the results to the consumer, which puts them
-//! back in order and runs `f` itself on pulled items when it would
-//! otherwise wait. This module is the consumer's end.
+//! The engine of `parallel_map`: runs on threads of the scheduler's set
+//! pull items from one source, run `f` on them, and hand the results to the
+//! consumer, which puts them back in order and runs `f` itself on pulled
+//! items when it would otherwise wait. This module is the consumer's end.
 //!
 //! The rules everything else rests on:
 //!
-//! - **Only workers call the source.** One worker at a time holds it
+//! - **Only runs call the source.** One run at a time holds it
 //!   ([`worker`]), gives each pulled item the next index and publishes it at
 //!   once in the [`queue`], before it calls the source again; so an item
 //!   never waits on a thread that is blocked inside the source, however
@@ -14,23 +14,33 @@
 //!   while the index is inside the window, and only while the queue has
 //!   room (it holds at most [`MAX_QUEUE`] entries: a full queue leaves
 //!   every thread that runs `f` plenty to claim, so nobody waits on it).
+//! - **Runs come and go.** A stage has at most `threads` runs at once,
+//!   each in a slot of its own, with the slot's results ring. A run that
+//!   finds more work than it takes asks for one more; a run that finds
+//!   nothing to do ends, and gives its thread back to the set; the events
+//!   that give it work again (an item published, a quarter of the window
+//!   freed by the consumer, the stream's end or cancel) ask for another
+//!   (see [`crate::scheduler`]). A `parallel_map_init` stage's runs wait in
+//!   place instead of ending, so that each thread's state is made once and
+//!   dropped there, when the stage ends.
 //! - **The window bounds everything.** An entry is pulled only while its
 //!   index is below `delivered + window`, so at most `window` items are
 //!   pulled and not yet delivered, wherever they are.
 //! - **Every entry ends exactly once**: as a result (or the panic it
 //!   caused) in its runner's results ring or in the consumer's own list,
 //!   or dropped unrun once the stream no longer needs it (after a cancel,
-//!   or behind a panic). Each runner claims entries in index order and
-//!   produces results in that order, so in input order the result the
-//!   consumer waits for is always at the front of one ring, in its own
-//!   list, in the queue, in a runner's hands, or not yet pulled but inside
-//!   the window: it never waits behind a full ring.
+//!   or behind a panic). Each run claims entries in index order and
+//!   produces results in that order into its slot's ring, and a slot is
+//!   held by one run at a time, so in input order the result the consumer
+//!   waits for is always at the front of one ring, in its own list, in the
+//!   queue, in a run's hands, or not yet pulled but inside the window: it
+//!   never waits behind a full ring.
 //! - **A panic is an outcome.** The source's panic (in `next`, or in its
 //!   drop after the last item) takes the next index; `f`'s takes its
 //!   item's. Either stops pulling, and is raised by the consumer in its
-//!   turn, once every worker has left but one that may be stuck inside the
-//!   source.
-//! - **Runners claim in chunks** of about [`CHUNK_WORK`] of work (see
+//!   turn, once every run has let go but one that may be stuck inside the
+//!   source's `next`, and once the source is dropped (or is being called).
+//! - **Runs claim in chunks** of about [`CHUNK_WORK`] of work (see
 //!   [`crate::pace`]), so that claiming costs little next to cheap items,
 //!   while a slow item is claimed on its own; never more than half of what
 //!   waits per taker, so that uneven items still spread over every thread.
@@ -41,7 +51,7 @@ mod worker;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
@@ -49,9 +59,10 @@ use rtrb::{Consumer, RingBuffer};
 
 use self::control::Control;
 use self::worker::{Core, Shared};
-use crate::launch::{self, Launch, WorkerThread};
+use crate::launch;
 use crate::lazy::{DebugFields, Engine, Inline, Running};
 use crate::pace::Pace;
+use crate::scheduler::{PullingForAStage, Runs, Spawner, Unmarked, Work};
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
 use crate::unwind::{self, FirstPanic, PanicPayload};
@@ -60,8 +71,8 @@ use crate::wake::spin::spin_before_sleep;
 /// What became of one item: `f`'s result, or the panic of the source or of `f`.
 type Outcome<U> = Result<U, PanicPayload>;
 
-/// An outcome and the index of its item, as a worker sends it.
-type Sent<U> = (usize, Outcome<U>);
+/// An outcome and the index of its item, as a run sends it.
+type Sent<U> = (u64, Outcome<U>);
 
 /// About how long one claimed chunk takes to run. It bounds how long a
 /// result whose turn has come can wait for a consumer that is running a
@@ -80,9 +91,11 @@ fn claim_size(pace: &Pace, unclaimed: usize, takers: usize) -> usize {
     pace.items_in(CHUNK_WORK, MAX_CHUNK).min(fair_share)
 }
 
-/// The most results a worker's ring holds, whatever the window: a worker
-/// whose ring is full waits for the consumer, which is never waiting for
-/// that worker's later results (see the module docs).
+/// The most results a slot's ring holds, whatever the window. With a
+/// window no larger, a ring never fills: all it could hold is every item
+/// in flight. With a larger one, a run whose ring is full waits in place
+/// for the consumer, which is never waiting for that run's later results
+/// (see the module docs).
 const MAX_RING: usize = 4096;
 
 /// The most unclaimed entries the queue holds, whatever the window: while
@@ -101,13 +114,16 @@ pub(crate) enum Order {
 /// engine needs.
 #[derive(Debug)]
 pub(crate) struct Settings {
+    /// At most this many runs at once.
     pub(crate) threads: usize,
     pub(crate) window: usize,
     pub(crate) order: Order,
     pub(crate) name: String,
     pub(crate) stats: Stats,
-    /// Run on the consumer's thread instead of workers.
+    /// Run on the consumer's thread instead of the set's threads.
     pub(crate) inline: bool,
+    /// Runs keep their thread until the stage ends (per-thread states).
+    pub(crate) sticky: bool,
 }
 
 impl DebugFields for Settings {
@@ -130,32 +146,35 @@ type Help<'scope, U> = Box<dyn FnMut(&mut VecDeque<Sent<U>>) -> bool + Send + 's
 
 /// The consumer's end of a running pool.
 pub(crate) struct Pool<'scope, U> {
-    core: Arc<dyn Core + 'scope>,
+    core: Arc<dyn Core<'scope> + 'scope>,
     help: Help<'scope, U>,
-    /// One per worker, each in the order that worker ran its entries.
+    /// One per slot, each in the order its runs ran their entries.
     rings: Vec<Consumer<Sent<U>>>,
+    /// Whether a ring can fill (a window larger than a ring): then a pop
+    /// wakes the runs that wait for room.
+    rings_can_fill: bool,
     /// The ring the last result came from, looked at first next time.
     last_ring: usize,
     /// Results of entries the consumer ran itself, in index order.
     own: VecDeque<Sent<U>>,
     /// Results handed over so far.
-    delivered: usize,
-    threads: Vec<WorkerThread<'scope>>,
+    delivered: u64,
     remaining: SizeHint,
     finished: bool,
+    spawner: Spawner<'scope>,
 }
 
 /// A stage run inline, on the consumer's thread: the source with `f`
 /// chained on, its types hidden as a pool's are.
 pub(crate) type InlineMap<'scope, U> = Box<dyn Iterator<Item = U> + Send + 'scope>;
 
-/// Starts the stage `settings` describe: `threads` workers, named `name-0`,
-/// `name-1`, ..., that run `f` with a state of their own, made by `init`
-/// before their first item; or inline, on the consumer's thread, if it was
-/// asked to be (or the whole program was) or no thread could be started.
-/// If only some workers start, the pool runs with those.
-pub(crate) fn start<'scope, I, F, Init, S, U, L>(
-    launcher: L,
+/// Starts the stage `settings` describe: at most `threads` runs at once on
+/// `spawner`'s threads, each running `f` with a state of its thread's own,
+/// made by `init` before its first item there; or inline, on the
+/// consumer's thread, if it was asked to be (or the whole program was) or
+/// no thread could be had.
+pub(crate) fn start<'scope, I, F, Init, S, U>(
+    spawner: Spawner<'scope>,
     source: I,
     f: F,
     init: Init,
@@ -168,7 +187,6 @@ where
     Init: Fn() -> S + Send + Sync + 'scope,
     S: Send + 'scope,
     U: Send + 'scope,
-    L: Launch<'scope>,
 {
     let Settings {
         threads,
@@ -177,64 +195,48 @@ where
         name,
         stats,
         inline,
+        sticky,
     } = settings;
-    if inline || launch::inline_everywhere() {
+    if inline || launch::inline_everywhere() || !spawner.stage_started() {
         return run_inline(source, f, init, stats);
     }
     let remaining = source.size_hint();
-    let control = Control::new(threads, window, order, stats.clone());
-    let queue_capacity = window.min(MAX_QUEUE);
-    let shared = Arc::new(Shared::new(source, f, init, control, queue_capacity));
-    let mut started = Vec::with_capacity(threads);
-    let mut rings = Vec::with_capacity(threads);
-    for me in 0..threads {
-        let (results, ring) = RingBuffer::new(window.min(MAX_RING));
-        let worker = (Arc::clone(&shared), results);
-        let spawned = launcher.spawn_with(format!("{name}-{me}"), worker, move |worker| {
-            let (shared, mut results) = worker;
-            let since = shared.control.stats.clock();
-            shared.work(me, &mut results);
-            shared.control.stats.worker_done(since);
-            // A result pushed as the consumer cancelled may still be in the
-            // ring; if the consumer has let go of its end, it is dropped
-            // here.
-            let _ = unwind::catch_drop(results);
-            // The last one out drops what the stream left behind.
-            let _ = unwind::catch_drop(shared);
-        });
-        match spawned {
-            Ok(thread) => {
-                started.push(thread);
-                rings.push(ring);
-            }
-            Err(_) => {
-                // This worker and those after it never run: nobody waits
-                // for them to leave.
-                (me..threads).for_each(|absent| shared.control.exited(absent));
-                break;
-            }
-        }
-    }
-    if started.is_empty() {
-        let Some(shared) = Arc::into_inner(shared) else {
-            unreachable!("no worker started, so no worker holds the pool")
-        };
-        let (source, f, init) = shared.into_parts();
-        return run_inline(source, f, init, stats);
-    }
+    // No more can be in flight than the window, nor than the source holds.
+    let in_flight = window.min(remaining.1.unwrap_or(usize::MAX)).max(1);
+    let ring_capacity = in_flight.min(MAX_RING);
+    let (producers, rings): (Vec<_>, Vec<_>) =
+        (0..threads).map(|_| RingBuffer::new(ring_capacity)).unzip();
+    let consumer_takes = order == Order::Input;
+    let control = Control::new(threads, consumer_takes, window, order, stats.clone());
+    let shared = Arc::new_cyclic(|me: &Weak<Shared<'scope, I, F, Init, U>>| {
+        let work: Weak<dyn Work + 'scope> = me.clone();
+        let runs = Runs::new(work, threads, Arc::clone(&spawner));
+        let queue_capacity = in_flight.min(MAX_QUEUE);
+        Shared::new(
+            source,
+            f,
+            init,
+            control,
+            queue_capacity,
+            producers,
+            runs,
+            sticky,
+            name,
+        )
+    });
     stats.start();
-    let consumer_takes = usize::from(order == Order::Input);
-    shared.control.set_takers(started.len() + consumer_takes);
+    shared.runs.request();
     Running::Threads(Pool {
-        core: Arc::clone(&shared) as Arc<dyn Core + 'scope>,
+        core: Arc::clone(&shared) as Arc<dyn Core<'scope> + 'scope>,
         help: consumer_help(shared),
         rings,
+        rings_can_fill: ring_capacity < window,
         last_ring: 0,
         own: VecDeque::new(),
         delivered: 0,
-        threads: started,
         remaining,
         finished: false,
+        spawner,
     })
 }
 
@@ -254,13 +256,15 @@ where
 {
     let mut state = None;
     let mapped = source.map(move |item| f(state.get_or_insert_with(&init), item));
-    Running::Inline(Inline::new(Box::new(mapped), stats))
+    Running::Inline(Inline::new(Box::new(Unmarked(mapped)), stats))
 }
 
 /// The consumer's share of the work: entries it claims run here, with a
 /// state of this thread's own (made by `init` when it first runs one, and
 /// again if the adapter moves to another thread).
-fn consumer_help<'scope, I, F, Init, S, U>(shared: Arc<Shared<I, F, Init>>) -> Help<'scope, U>
+fn consumer_help<'scope, I, F, Init, S, U>(
+    shared: Arc<Shared<'scope, I, F, Init, U>>,
+) -> Help<'scope, U>
 where
     I: Iterator + Send + 'scope,
     I::Item: Send + 'scope,
@@ -287,10 +291,13 @@ where
             }
         };
         let since = control.stats.clock();
+        // A consumer on one of the set's threads is inside user code of
+        // the stage it serves already; the monitor watches that call.
         shared.run_claimed(
             &mut claimed,
             &mut states[at].1,
             &mut pace,
+            None,
             |index, outcome| {
                 own.push_back((index, outcome));
             },
@@ -345,7 +352,7 @@ impl<U> Pool<'_, U> {
             let at = (self.last_ring + offset) % rings;
             if matches!(self.rings[at].peek(), Ok((index, _)) if *index == wanted) {
                 self.last_ring = at;
-                return self.rings[at].pop().ok().map(|(_, outcome)| outcome);
+                return self.pop(at);
             }
         }
         None
@@ -356,12 +363,22 @@ impl<U> Pool<'_, U> {
         let rings = self.rings.len();
         for offset in 0..rings {
             let at = (self.last_ring + offset) % rings;
-            if let Ok((_, outcome)) = self.rings[at].pop() {
+            if let Some(outcome) = self.pop(at) {
                 self.last_ring = (at + 1) % rings;
                 return Some(outcome);
             }
         }
         None
+    }
+
+    /// The front result of ring `at`, if any; a run waiting for room in a
+    /// full ring is told there is.
+    fn pop(&mut self, at: usize) -> Option<Outcome<U>> {
+        let (_, outcome) = self.rings[at].pop().ok()?;
+        if self.rings_can_fill {
+            self.core.runs().wake_waiting();
+        }
+        Some(outcome)
     }
 
     /// Whether the consumer has something to do: a result to take, an
@@ -378,11 +395,11 @@ impl<U> Pool<'_, U> {
             }
             Order::Completion => self.rings.iter().any(|ring| !ring.is_empty()),
         };
-        result_ready || control.end() == Some(self.delivered) || control.all_exited()
+        result_ready || control.end() == Some(self.delivered)
     }
 
     /// Waits until [`anything_new`](Self::anything_new) says so: spinning
-    /// first, then asleep until a worker rings.
+    /// first, then asleep until a run rings.
     fn wait_for_results(&self) {
         let control = self.control();
         let since = control.stats.clock();
@@ -390,32 +407,6 @@ impl<U> Pool<'_, U> {
             control.consumer_bell.sleep_while(|| !self.anything_new());
         }
         control.stats.waited_input_empty(since);
-        if control.all_exited() && !self.anything_but_exits() {
-            self.lost_track();
-        }
-    }
-
-    /// Like [`anything_new`](Self::anything_new), leaving out that every
-    /// worker has exited.
-    fn anything_but_exits(&self) -> bool {
-        let wanted = self.delivered;
-        let control = self.control();
-        control.end() == Some(wanted)
-            || self.core.unclaimed() > 0
-            || self
-                .rings
-                .iter()
-                .any(|ring| matches!(ring.peek(), Ok((index, _)) if control.order == Order::Completion || *index == wanted))
-    }
-
-    /// Every worker has left, yet the stream is not over and nothing is
-    /// left to take: only a bug of threadpipe's can lead here.
-    #[cold]
-    fn lost_track(&self) -> ! {
-        panic!(
-            "threadpipe: parallel_map lost track of item {} (a bug; please report it)",
-            self.delivered
-        )
     }
 
     /// Hands one outcome over and moves the window on; a panic ends the
@@ -425,38 +416,52 @@ impl<U> Pool<'_, U> {
         self.remaining = size_hint::after_one(self.remaining);
         let control = self.core.control();
         control.stats.delivered(1);
-        control.delivered(self.delivered);
+        if control.delivered(self.delivered) {
+            self.core.runs().notify();
+        }
         match outcome {
             Ok(value) => Some(value),
             Err(payload) => self.finish(Some(payload)),
         }
     }
 
-    /// The stream is over, at its end or at a panic: tells the workers to
-    /// leave and joins them, all but any stuck inside the source (which
-    /// leaves when the source returns, as after an early drop); then raises
-    /// the panic, if there is one.
-    fn finish(&mut self, panic: Option<PanicPayload>) -> Option<U> {
-        self.finished = true;
-        self.remaining = size_hint::EMPTY;
+    /// Tells the runs to leave and wakes them.
+    fn cancel(&mut self) {
         let control = self.core.control();
         control.stats.end();
         control.cancel();
-        for (worker, thread) in std::mem::take(&mut self.threads).into_iter().enumerate() {
-            // Each worker is looked at afresh when it is decided on: a
-            // worker seen inside the source a moment ago may have left it
-            // since, and is then waited for like the others.
-            let settled = || control.has_exited(worker) || control.is_in_source(worker);
-            if !spin_before_sleep(settled) {
-                while !settled() {
-                    control.consumer_bell.sleep_while(|| !settled());
-                }
+        self.core.runs().notify_all();
+        if !self.finished {
+            self.finished = true;
+            self.spawner.stage_ended();
+        }
+    }
+
+    /// The stream is over, at its end or at a panic: tells the runs to
+    /// leave and waits until every one has let go, all but one stuck
+    /// inside the source's `next` (which drops the source when the call
+    /// returns, as after an early drop), and until the source has been
+    /// dropped, on one of the set's threads; then raises the panic, if
+    /// there is one.
+    fn finish(&mut self, panic: Option<PanicPayload>) -> Option<U> {
+        self.remaining = size_hint::EMPTY;
+        self.cancel();
+        let core = &self.core;
+        let control = core.control();
+        // Every run has let go of its slot (and renamed its thread), and of
+        // the stage itself (only the adapter holds it then: `core` and the
+        // consumer's help), and the source is gone; a run inside `next` is
+        // the one exception, which nothing can interrupt.
+        let in_next = || (0..control.slots()).any(|me| control.slot_in_next(me));
+        let settled = || {
+            (0..control.slots()).all(|me| control.slot_settled(me))
+                && (!core.source_left() || in_next())
+                && (Arc::strong_count(core) <= 2 || in_next())
+        };
+        if !spin_before_sleep(settled) {
+            while !settled() {
+                control.consumer_bell.sleep_while(|| !settled());
             }
-            if control.has_exited(worker) {
-                thread.join();
-            }
-            // Otherwise it is inside the source: dropping its handle
-            // detaches it, and it leaves when the source returns.
         }
         // Results left behind a panic; their own panics come after it.
         let _ = self.drop_leftovers();
@@ -496,6 +501,9 @@ impl<U> Engine for Pool<'_, U> {
         if self.finished {
             return None;
         }
+        // The consumer runs `f` here: a stage `f` starts is its own, not
+        // part of a source some puller is pulling.
+        let _unmarked = PullingForAStage::suspend();
         match self.control().order {
             Order::Input => self.next_in_order(),
             Order::Completion => self.next_to_finish(),
@@ -512,18 +520,23 @@ impl<U> Engine for Pool<'_, U> {
 }
 
 impl<U> Drop for Pool<'_, U> {
-    /// Tells the workers to leave, without waiting for them, and drops the
-    /// results waiting here. A panic of one of those drops is raised once
-    /// everything is dropped, unless this thread is already panicking.
+    /// Tells the runs to leave, without waiting for them, and drops the
+    /// results waiting here; a source no run holds is dropped by a job on
+    /// one of the set's threads. A panic of one of those drops is raised
+    /// once everything is dropped, unless this thread is already panicking.
     fn drop(&mut self) {
         if !self.finished {
-            let control = self.control();
-            control.stats.end();
-            control.cancel();
+            self.cancel();
+            if self.core.source_left() {
+                let core = Arc::clone(&self.core);
+                self.core
+                    .runs()
+                    .submit_job(Box::new(move || core.drop_source_if_left()));
+            }
         }
         let mut first = self.drop_leftovers();
-        // A worker may still push a result it made before it saw the cancel;
-        // if it has let go of its end already, the result is dropped here.
+        // A run may still push a result it made before it saw the cancel;
+        // if it has let go of its slot already, the result is dropped here.
         for ring in std::mem::take(&mut self.rings) {
             first.keep(unwind::catch_drop(ring));
         }
@@ -539,7 +552,7 @@ impl<U> Drop for Pool<'_, U> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::launch::refusing::Refusing;
+    use crate::scheduler::refusing_after;
 
     fn settings(threads: usize, order: Order) -> Settings {
         Settings {
@@ -549,10 +562,11 @@ mod tests {
             name: "pool-test".to_owned(),
             stats: Stats::off(),
             inline: false,
+            sticky: false,
         }
     }
 
-    fn squares(launcher: Refusing, threads: usize, order: Order) -> (Vec<u64>, bool) {
+    fn squares(launcher: Spawner<'static>, threads: usize, order: Order) -> (Vec<u64>, bool) {
         let mut running = start(
             launcher,
             0..100u64,
@@ -569,7 +583,7 @@ mod tests {
     #[test]
     fn with_no_thread_to_be_had_it_runs_inline() {
         for order in [Order::Input, Order::Completion] {
-            let (got, inline) = squares(Refusing::after(0), 3, order);
+            let (got, inline) = squares(refusing_after(0), 3, order);
             assert!(inline);
             assert_eq!(got, (0..100u64).map(|n| n * n).collect::<Vec<_>>());
         }
@@ -578,7 +592,7 @@ mod tests {
     #[test]
     fn with_some_threads_it_runs_with_those() {
         for order in [Order::Input, Order::Completion] {
-            let (got, inline) = squares(Refusing::after(1), 3, order);
+            let (got, inline) = squares(refusing_after(1), 3, order);
             assert!(!inline);
             assert_eq!(got, (0..100u64).map(|n| n * n).collect::<Vec<_>>());
         }
@@ -589,7 +603,7 @@ mod tests {
         let mut settings = settings(4, Order::Input);
         settings.inline = true;
         let mut running = start(
-            Refusing::after(4),
+            refusing_after(4),
             0..5u32,
             |count: &mut u32, n| {
                 *count += 1;

@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_utils::CachePadded;
 use rtrb::{Consumer, Producer, RingBuffer};
@@ -29,17 +29,17 @@ pub(super) enum Entry<T> {
 }
 
 /// An entry with its index, as it waits in a claimer's hands.
-pub(super) type Indexed<T> = (usize, Entry<T>);
+pub(super) type Indexed<T> = (u64, Entry<T>);
 
 /// The claimers' side of the queue, shared by every thread that runs `f`.
 pub(super) struct Queue<T> {
     /// The oldest entries, taken under the lock: one claimer at a time.
     entries: CachePadded<Mutex<Consumer<Entry<T>>>>,
     /// Entries published so far, which is also the next entry's index.
-    published: CachePadded<AtomicUsize>,
+    published: CachePadded<AtomicU64>,
     /// Entries claimed so far, which is also the oldest entry's index;
     /// written under the lock only.
-    claimed: CachePadded<AtomicUsize>,
+    claimed: CachePadded<AtomicU64>,
 }
 
 /// The publishing side of the queue, owned by whoever holds the source.
@@ -52,8 +52,8 @@ pub(super) fn queue<T>(capacity: usize) -> (Queue<T>, Publisher<T>) {
     let (slots, entries) = RingBuffer::new(capacity.max(1));
     let queue = Queue {
         entries: CachePadded::new(Mutex::new(entries)),
-        published: CachePadded::new(AtomicUsize::new(0)),
-        claimed: CachePadded::new(AtomicUsize::new(0)),
+        published: CachePadded::new(AtomicU64::new(0)),
+        claimed: CachePadded::new(AtomicU64::new(0)),
     };
     (queue, Publisher { slots })
 }
@@ -72,7 +72,7 @@ impl<T> Queue<T> {
     /// Adds the entry numbered `index`, which must be the next one, through
     /// the queue's only `publisher`; the caller has seen
     /// [`has_room`](Publisher::has_room).
-    pub(super) fn publish(&self, publisher: &mut Publisher<T>, index: usize, entry: Entry<T>) {
+    pub(super) fn publish(&self, publisher: &mut Publisher<T>, index: u64, entry: Entry<T>) {
         if publisher.slots.push(entry).is_err() {
             unreachable!("threadpipe: an entry was pulled without room to publish it");
         }
@@ -83,11 +83,13 @@ impl<T> Queue<T> {
     #[inline]
     pub(super) fn unclaimed(&self) -> usize {
         let published = self.published.load(Ordering::Acquire);
-        published.saturating_sub(self.claimed.load(Ordering::Acquire))
+        let unclaimed = published.saturating_sub(self.claimed.load(Ordering::Acquire));
+        // At most the queue's capacity, itself a `usize`.
+        usize::try_from(unclaimed).unwrap_or(usize::MAX)
     }
 
     /// Entries published so far; may be stale.
-    pub(super) fn published(&self) -> usize {
+    pub(super) fn published(&self) -> u64 {
         self.published.load(Ordering::Acquire)
     }
 
@@ -108,7 +110,7 @@ impl<T> Queue<T> {
             .expect("threadpipe: the queue shrank under its only claimer");
         into.extend((first..).zip(chunk));
         // Under the lock, so the count follows the queue exactly.
-        self.claimed.store(first + taken, Ordering::Release);
+        self.claimed.store(first + taken as u64, Ordering::Release);
         taken
     }
 }
@@ -121,7 +123,7 @@ impl<T> Queue<T> {
     pub(super) fn drop_unclaimed(&self) -> FirstPanic {
         let mut first = FirstPanic::default();
         let mut entries = lock(&self.entries);
-        let mut dropped = 0;
+        let mut dropped: u64 = 0;
         while let Ok(entry) = entries.pop() {
             first.keep(unwind::catch_drop(entry));
             dropped += 1;
@@ -149,7 +151,7 @@ impl<T> Drop for Queue<T> {
 mod tests {
     use super::*;
 
-    fn item(entry: &Indexed<char>) -> (usize, char) {
+    fn item(entry: &Indexed<char>) -> (u64, char) {
         match entry {
             (index, Entry::Item(c)) => (*index, *c),
             (index, Entry::Panicked(_)) => (*index, '!'),
@@ -161,7 +163,7 @@ mod tests {
         let (queue, mut publisher) = queue(8);
         for (index, c) in "abcde".chars().enumerate() {
             assert!(publisher.has_room());
-            queue.publish(&mut publisher, index, Entry::Item(c));
+            queue.publish(&mut publisher, index as u64, Entry::Item(c));
         }
         assert_eq!((queue.published(), queue.unclaimed()), (5, 5));
         let mut claimed = VecDeque::new();

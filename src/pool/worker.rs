@@ -1,9 +1,11 @@
-//! What a pool's threads run: the worker loop (claim, run, pull, wait),
-//! the pulling, and the running of claimed entries, which the consumer
+//! What a pool's runs do on the threads of the set: claim and run entries,
+//! pull when nothing is left to claim, end (or wait in place) when neither
+//! can be done; and the running of claimed entries, which the consumer
 //! shares when it helps.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 use rtrb::Producer;
@@ -11,45 +13,78 @@ use rtrb::Producer;
 use super::control::Control;
 use super::queue::{self, Entry, Indexed, Publisher, Queue};
 use super::{Outcome, Sent, claim_size};
+use crate::handoff::TIME_SLICE;
 use crate::pace::Pace;
-use crate::unwind::{self, FirstPanic};
+use crate::scheduler::{PullingForAStage, Runs, Work};
+use crate::sync::lock;
+use crate::thread_name;
+use crate::unwind::{self, FirstPanic, PanicPayload};
+use crate::wake::cores::{self, CoreBudget, Seat, UserCode};
 use crate::wake::spin::spin_before_sleep;
 
-/// The source and where it stands; held by one worker at a time.
+/// The source and where it stands; held by one run at a time.
 struct Feed<I: Iterator> {
     /// `None` once it has ended, panicked or been dropped.
     source: Option<I>,
     /// The queue's publishing end, which goes with the source.
     publisher: Publisher<I::Item>,
     /// The index the next pulled entry gets.
-    next_index: usize,
+    next_index: u64,
     /// Below this index the window certainly has room: the limit as last
     /// read, so the consumer's counter is read only when it is reached.
-    room_below: usize,
+    room_below: u64,
 }
 
-/// Everything a pool's threads share.
-pub(super) struct Shared<I: Iterator, F, Init> {
+/// One slot: the results ring of the run that holds it. A slot is held by
+/// one run at a time, so each ring keeps one producer; runs claim entries
+/// in index order, so each ring holds its results in index order.
+type Slot<U> = Mutex<Option<Producer<Sent<U>>>>;
+
+/// How a run's work stopped.
+enum Stop {
+    /// Nothing to do for now: the run ends; an event asks for another.
+    Idle,
+    /// Its seat is wanted elsewhere: another run is queued in its place.
+    Yield,
+    /// The stream is over for the runs: nothing more will ever be run.
+    Over,
+}
+
+/// Everything a pool's runs share.
+pub(super) struct Shared<'scope, I: Iterator, F, Init, U> {
     pub(super) control: Control,
     /// Written at every pull: on a cache line of its own, away from `f`
     /// and `init`, which every thread reads for every item.
     feed: CachePadded<Mutex<Feed<I>>>,
     pub(super) queue: Queue<I::Item>,
-    /// Workers pull more when fewer than this many entries are unclaimed.
+    /// Runs pull more when fewer than this many entries are unclaimed.
     refill_below: usize,
+    slots: Box<[Slot<U>]>,
+    pub(super) runs: Runs<'scope>,
+    /// Each run keeps its thread until the stage ends, waiting in place
+    /// when it has nothing to do, so that a `parallel_map_init` state is
+    /// made once on each thread and dropped there when the stage ends.
+    sticky: bool,
+    /// The stage's name; runs carry `name-<slot>` as their thread's name.
+    name: String,
     f: F,
     init: Init,
 }
 
-impl<I: Iterator, F, Init> Shared<I, F, Init> {
+impl<'scope, I: Iterator, F, Init, U> Shared<'scope, I, F, Init, U> {
     /// A pool's shared state, whose queue holds at most `queue_capacity`
-    /// unclaimed entries.
+    /// unclaimed entries, with a slot for each of `rings`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         source: I,
         f: F,
         init: Init,
         control: Control,
         queue_capacity: usize,
+        rings: Vec<Producer<Sent<U>>>,
+        runs: Runs<'scope>,
+        sticky: bool,
+        name: String,
     ) -> Self {
         let (queue, publisher) = queue::queue(queue_capacity);
         Shared {
@@ -62,40 +97,75 @@ impl<I: Iterator, F, Init> Shared<I, F, Init> {
             })),
             queue,
             refill_below: queue_capacity / 2,
+            slots: rings
+                .into_iter()
+                .map(|ring| Mutex::new(Some(ring)))
+                .collect(),
+            runs,
+            sticky,
+            name,
             f,
             init,
         }
     }
-}
 
-impl<I: Iterator, F, Init> Shared<I, F, Init> {
-    /// The source (if no worker has taken it), `f` and `init` back, for a
-    /// pool that could start no worker.
-    pub(super) fn into_parts(self) -> (I, F, Init) {
-        let feed = CachePadded::into_inner(self.feed)
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let source = feed.source.expect("no worker ever pulled");
-        (source, self.f, self.init)
+    /// Takes a free slot: its index and its ring.
+    fn take_slot(&self) -> Option<(usize, Producer<Sent<U>>)> {
+        self.slots.iter().enumerate().find_map(|(me, slot)| {
+            slot.try_lock()
+                .ok()
+                .and_then(|mut ring| ring.take())
+                .map(|ring| (me, ring))
+        })
+    }
+
+    fn give_slot_back(&self, me: usize, ring: Producer<Sent<U>>) {
+        *lock(&self.slots[me]) = Some(ring);
+    }
+
+    /// Whether the source has not been dropped yet. (Read without the
+    /// feed's lock: a consumer that took the lock to look would keep a run
+    /// that wants to drop the source from doing so.)
+    pub(super) fn source_left(&self) -> bool {
+        !self.control.source_gone()
+    }
+
+    /// Whether the stream no longer wants the source and no run holds it:
+    /// a run must come to drop it. (A run that holds it drops it itself,
+    /// once it sees the stream stopped.)
+    fn source_needs_drop(&self) -> bool {
+        (self.control.is_cancelled() || self.control.is_poisoned())
+            && self.source_left()
+            && self.feed.try_lock().is_ok()
+    }
+
+    /// Drops the source, if no run holds it, here: for a job on one of the
+    /// set's threads, after the consumer has gone.
+    pub(super) fn drop_source_if_left(&self) {
+        if let Ok(mut feed) = self.feed.try_lock() {
+            let _ = drop_source(&mut feed, &self.control);
+        }
     }
 }
 
-impl<I, F, Init, S, U> Shared<I, F, Init>
+impl<'scope, I, F, Init, S, U> Shared<'scope, I, F, Init, U>
 where
     I: Iterator,
     F: Fn(&mut S, I::Item) -> U,
     Init: Fn() -> S,
 {
-    /// A worker's life: claim and run entries, pull when nothing is left to
-    /// claim, wait when neither can be done, until nothing more will come
-    /// or the consumer has gone. Results go to `results`, in the order run.
-    pub(super) fn work(&self, me: usize, results: &mut Producer<Sent<U>>) {
-        let mut state = None;
+    /// A run's work, in slot `me`: claim and run entries, pull when nothing
+    /// is left to claim, stop when neither can be done (or wait in place,
+    /// for a sticky stage), until the stream is over. Results go to
+    /// `results`, in the order run.
+    fn work(&self, me: usize, results: &mut Producer<Sent<U>>, state: &mut Option<S>) -> Stop {
+        let seat = cores::current_seat();
         let mut pace = Pace::default();
         let mut claimed = VecDeque::new();
-        loop {
+        let started = Instant::now();
+        let stop = loop {
             if self.control.is_cancelled() {
-                break;
+                break Stop::Over;
             }
             // Refill before the queue runs dry, so that the other threads
             // never wait for this one to finish its chunk and pull.
@@ -106,23 +176,46 @@ where
             }
             let chunk = claim_size(&pace, self.queue.unclaimed(), self.control.takers());
             if self.queue.claim(chunk, &mut claimed) > 0 {
-                self.run_claimed(&mut claimed, &mut state, &mut pace, |index, outcome| {
-                    self.send(results, index, outcome);
-                });
+                // More than this run takes: one more thread may help.
+                if self.queue.unclaimed() > 0 {
+                    self.runs.request_helper();
+                }
+                self.run_claimed(
+                    &mut claimed,
+                    state,
+                    &mut pace,
+                    seat.as_ref(),
+                    |index, outcome| {
+                        self.send(results, index, outcome);
+                    },
+                );
+                if let Some((seat, budget)) = &seat
+                    && seat_wanted(budget, started)
+                {
+                    if !self.sticky {
+                        break Stop::Yield;
+                    }
+                    give_seat_a_turn(seat, budget);
+                }
                 continue;
             }
             if self.control.pulling_stopped() {
                 // Whatever was published before the stop is visible now.
                 if self.queue.unclaimed() == 0 {
-                    break;
+                    break Stop::Over;
                 }
                 continue;
             }
-            if !self.try_pull(me) {
-                self.wait_for_work();
+            if self.try_pull(me) {
+                continue;
             }
-        }
-        self.leave(me, claimed, state);
+            if !self.wait_for_work(seat.as_ref().map(|(_, budget)| *budget)) {
+                break Stop::Idle;
+            }
+        };
+        // Entries claimed and not run (after a cancel) are dropped here.
+        let _ = unwind::catch_drop(claimed);
+        stop
     }
 
     /// Runs `f` on each claimed entry, in order, handing each outcome to
@@ -133,7 +226,8 @@ where
         claimed: &mut VecDeque<Indexed<I::Item>>,
         state: &mut Option<S>,
         pace: &mut Pace,
-        mut deliver: impl FnMut(usize, Outcome<U>),
+        seat: Option<&(Arc<Seat>, &'static CoreBudget)>,
+        mut deliver: impl FnMut(u64, Outcome<U>),
     ) {
         let started = pace.start();
         let mut ran = 0;
@@ -146,9 +240,10 @@ where
             }
             let outcome = match entry {
                 // `init` runs here, on this thread, before its first item.
-                Entry::Item(item) => {
-                    unwind::catch(|| (self.f)(state.get_or_insert_with(&self.init), item))
-                }
+                Entry::Item(item) => unwind::catch(|| {
+                    let _user = UserCode::enter(seat);
+                    (self.f)(state.get_or_insert_with(&self.init), item)
+                }),
                 Entry::Panicked(payload) => Err(payload),
             };
             if outcome.is_err() {
@@ -160,9 +255,10 @@ where
         pace.ran(ran, started);
     }
 
-    /// Hands one outcome to the consumer, waiting while the worker's results
-    /// ring is full; drops it if the consumer has gone.
-    fn send(&self, results: &mut Producer<Sent<U>>, index: usize, outcome: Outcome<U>) {
+    /// Hands one outcome to the consumer, waiting in place while the slot's
+    /// ring is full (only a window larger than the ring lets it fill);
+    /// drops it if the consumer has gone.
+    fn send(&self, results: &mut Producer<Sent<U>>, index: u64, outcome: Outcome<U>) {
         let mut sent = (index, outcome);
         let mut waiting_since = None;
         loop {
@@ -180,14 +276,14 @@ where
             waiting_since = waiting_since.or_else(|| self.control.stats.clock());
             let full = || results.is_full() && !self.control.is_cancelled();
             if !spin_before_sleep(|| !full()) {
-                self.control.workers_bell.sleep_while(full);
+                self.runs.wait_in_place(full);
             }
         }
         self.control.stats.waited_output_full(waiting_since);
         self.control.consumer_bell.ring();
     }
 
-    /// Pulls from the source if no other worker holds it; whether anything
+    /// Pulls from the source if no other run holds it; whether anything
     /// was pulled (or learnt about its end).
     fn try_pull(&self, me: usize) -> bool {
         let mut feed = match self.feed.try_lock() {
@@ -201,19 +297,24 @@ where
         let pulled = self.pull(&mut feed, me);
         self.control.set_feed_busy(false);
         drop(feed);
-        // Another worker may pull now, or see that nothing more will come.
-        self.control.workers_bell.ring();
+        // A run that wanted to drop the source while this one held it left
+        // it to this one.
+        if self.control.is_cancelled() || self.control.is_poisoned() {
+            self.drop_source_if_left();
+        }
         pulled
     }
 
     /// Pulls entries and publishes each at once, while the window has room
     /// and another thread could take them; one entry if none could, so that
-    /// no entry waits on a worker stuck inside the source.
+    /// no entry waits on a run stuck inside the source.
     fn pull(&self, feed: &mut Feed<I>, me: usize) -> bool {
+        let seat = cores::current_seat();
         let mut progressed = false;
         while feed.source.is_some() {
             if self.control.is_cancelled() || self.control.is_poisoned() {
-                self.drop_source(feed, me);
+                // Its panic, if any, is dropped: the stream has ended.
+                let _ = drop_source(feed, &self.control);
                 return true;
             }
             let index = feed.next_index;
@@ -224,18 +325,23 @@ where
                 }
             }
             // Whatever the call leaves is published at once, so there must
-            // be room for it; claimers make room, and nobody sleeps while
-            // the queue is full, since there is so much to claim.
+            // be room for it; claimers make room, and nobody waits while the
+            // queue is full, since there is so much to claim.
             if !feed.publisher.has_room() {
                 break;
             }
-            if !self.control.enter_source(me) {
+            if !self.control.enter_next(me) {
                 continue; // cancelled: dropped at the top of the loop
             }
             let source = feed.source.as_mut().expect("looked at above");
-            match unwind::catch(|| source.next()) {
+            let pulled = unwind::catch(|| {
+                let _user = UserCode::enter(seat.as_ref());
+                let _pulling = PullingForAStage::enter();
+                source.next()
+            });
+            self.control.leave_next(me);
+            match pulled {
                 Ok(Some(item)) => {
-                    self.control.leave_source(me);
                     if self.control.is_cancelled() || self.control.is_poisoned() {
                         let _ = unwind::catch_drop(item);
                         continue;
@@ -246,8 +352,7 @@ where
                 }
                 Ok(None) => {
                     // Its drop may panic too; that panic is the last entry.
-                    let dropped = unwind::catch_drop(feed.source.take());
-                    self.control.leave_source(me);
+                    let dropped = drop_source(feed, &self.control);
                     let entries = match dropped {
                         Ok(()) => index,
                         Err(payload) => {
@@ -259,88 +364,198 @@ where
                 }
                 Err(payload) => {
                     // A second panic, from its drop, is dropped: the first wins.
-                    let _ = unwind::catch_drop(feed.source.take());
-                    self.control.leave_source(me);
+                    let _ = drop_source(feed, &self.control);
                     self.publish_panic(feed, index, payload);
                     self.control.set_end(index + 1);
                 }
             }
             progressed = true;
-            self.control.workers_bell.ring();
             self.control.consumer_bell.ring();
             if !self.control.others_take() {
                 break;
+            }
+            // It pulls on, perhaps into a long wait: what it published must
+            // not wait for it. Another run, or the consumer, takes it.
+            if self.queue.unclaimed() > 0 {
+                self.runs.request_helper();
             }
         }
         progressed
     }
 
-    fn publish_panic(&self, feed: &mut Feed<I>, index: usize, payload: unwind::PanicPayload) {
+    fn publish_panic(&self, feed: &mut Feed<I>, index: u64, payload: PanicPayload) {
         self.control.poison(index);
         self.queue
             .publish(&mut feed.publisher, index, Entry::Panicked(payload));
     }
 
-    /// Drops the source here, on a worker thread: the stream no longer
-    /// wants it. Its panic, if any, is dropped: the stream has ended.
-    fn drop_source(&self, feed: &mut Feed<I>, me: usize) {
-        if let Some(source) = feed.source.take() {
-            self.control.enter_source_to_drop_it(me);
-            let _ = unwind::catch_drop(source);
-            self.control.leave_source(me);
-        }
+    /// Whether the run could do something now: claim, pull, or see the end.
+    fn has_work(&self) -> bool {
+        self.queue.unclaimed() > 0
+            || self.control.pulling_stopped()
+            || self.control.could_pull(self.queue.published())
     }
 
-    /// Waits until there is something to claim, or to pull, or the stream
-    /// is over: spinning first, then asleep.
-    fn wait_for_work(&self) {
-        let nothing_to_do = || {
-            self.queue.unclaimed() == 0
-                && !self.control.is_cancelled()
-                && !self.control.pulling_stopped()
-                && !self.control.could_pull(self.queue.published())
-        };
-        if !spin_before_sleep(|| !nothing_to_do()) {
-            self.control.workers_bell.sleep_while(nothing_to_do);
+    /// Waits a moment for work; `true` if some came. A sticky run then
+    /// waits in place until some comes (or the stream is over); another
+    /// ends, saying first whether it stopped at the window, so that the
+    /// consumer asks for a run once it has made room.
+    fn wait_for_work(&self, budget: Option<&'static CoreBudget>) -> bool {
+        let nothing_to_do = || !self.has_work() && !self.control.is_cancelled();
+        // A thread waiting for a seat would rather have this one's.
+        let others_wait = budget.is_some_and(CoreBudget::anyone_waiting);
+        if !others_wait && spin_before_sleep(|| !nothing_to_do()) {
+            return true;
         }
+        let next = self.queue.published();
+        if !self.control.pulling_stopped() && next >= self.control.window_limit() {
+            self.control.want_room(next);
+        }
+        if self.sticky {
+            self.runs.wait_in_place(nothing_to_do);
+            return true;
+        }
+        false
     }
 
-    /// A worker leaves: what it holds is dropped here, the source too if
-    /// the stream no longer wants it and no other worker is inside it.
-    fn leave(&self, me: usize, claimed: VecDeque<Indexed<I::Item>>, state: Option<S>) {
+    /// The run in slot `me` leaves: its state is dropped here, on its
+    /// thread; so is the source, if the stream no longer wants it and no
+    /// other run holds it.
+    fn leave(&self, state: Option<S>) {
         // Panics here come after the stream's end or its first panic.
-        let _ = unwind::catch_drop(claimed);
         let _ = unwind::catch_drop(state);
         if self.control.is_cancelled() || self.control.is_poisoned() {
-            // Another worker inside the source drops it when it comes back.
+            // Another run inside the source drops it when it comes back.
             if let Ok(mut feed) = self.feed.try_lock() {
-                self.drop_source(&mut feed, me);
+                let _ = drop_source(&mut feed, &self.control);
             }
         }
-        self.control.exited(me);
     }
 }
 
-/// The consumer's view of what a pool's threads share, with the item types
+/// Drops the source here, on one of the set's threads, and says so once
+/// its drop has run; the panic of that drop, if any.
+fn drop_source<I: Iterator>(feed: &mut Feed<I>, control: &Control) -> Result<(), PanicPayload> {
+    let Some(source) = feed.source.take() else {
+        return Ok(());
+    };
+    let dropped = unwind::catch_drop(source);
+    control.source_dropped();
+    dropped
+}
+
+/// Whether a run should give its seat up: more threads count than the
+/// budget allows, or others wait for a seat and it has had its slice.
+fn seat_wanted(budget: &CoreBudget, started: Instant) -> bool {
+    budget.over() || (budget.anyone_waiting() && started.elapsed() >= TIME_SLICE)
+}
+
+/// Lets a sticky run's seat go to a waiting thread for a turn, then takes
+/// it back: the run keeps its thread, and its state, meanwhile.
+fn give_seat_a_turn(seat: &Seat, budget: &CoreBudget) {
+    if budget.lend(seat) {
+        budget.wait_for_room(|| true);
+        budget.take_back(seat);
+    }
+}
+
+impl<'scope, I, F, Init, S, U> Work for Shared<'scope, I, F, Init, U>
+where
+    I: Iterator + Send,
+    I::Item: Send,
+    F: Fn(&mut S, I::Item) -> U + Send + Sync,
+    Init: Fn() -> S + Send + Sync,
+    U: Send,
+{
+    fn run(self: Arc<Self>) {
+        let bell = Arc::clone(&self.control.consumer_bell);
+        self.run_once();
+        // A consumer finishing the stream waits until no run holds the
+        // stage: tell it once this one does not.
+        drop(self);
+        bell.ring();
+    }
+}
+
+impl<'scope, I, F, Init, S, U> Shared<'scope, I, F, Init, U>
+where
+    I: Iterator + Send,
+    I::Item: Send,
+    F: Fn(&mut S, I::Item) -> U + Send + Sync,
+    Init: Fn() -> S + Send + Sync,
+    U: Send,
+{
+    /// One run, from its begin to its end.
+    fn run_once(&self) {
+        self.runs.begin();
+        let Some((me, mut results)) = self.take_slot() else {
+            // Every slot is held: the runs holding them do the work.
+            self.runs.end(|| self.source_needs_drop());
+            return;
+        };
+        if !self.control.slot_taken(me) {
+            // Cancelled: at most, the source is left to drop, here.
+            self.leave(None);
+            self.control.slot_freed(me);
+            self.give_slot_back(me, results);
+            self.runs.end(|| self.source_needs_drop());
+            return;
+        }
+        thread_name::set(&format!("{}-{me}", self.name));
+        let since = self.control.stats.clock();
+        let mut state = None;
+        let stop = self.work(me, &mut results, &mut state);
+        self.leave(state);
+        self.control.stats.worker_done(since);
+        thread_name::set_idle();
+        // Freed before it is given back: the next run to take the slot
+        // marks it taken only after this.
+        self.control.slot_freed(me);
+        // A result pushed as the consumer cancelled may still be in the
+        // ring; the consumer drops it, or the ring's last owner does.
+        self.give_slot_back(me, results);
+        match stop {
+            Stop::Yield => self.runs.requeue(),
+            // The last look of each covers a source left behind by a run
+            // that held it as this one tried to drop it.
+            Stop::Idle => self
+                .runs
+                .end(|| self.has_work() || self.control.room_came()),
+            Stop::Over => self.runs.end(|| self.source_needs_drop()),
+        }
+    }
+}
+
+/// The consumer's view of what a pool's runs share, with the item types
 /// hidden.
-pub(super) trait Core: Send + Sync {
+pub(super) trait Core<'scope>: Send + Sync {
     fn control(&self) -> &Control;
+    fn runs(&self) -> &Runs<'scope>;
     /// How many entries are published and not yet claimed; may be stale.
     fn unclaimed(&self) -> usize;
     /// Drops the entries nobody claimed, each under a catch; the first
     /// panic of those drops.
     fn drop_unclaimed(&self) -> FirstPanic;
+    /// Whether the source is left for nobody: see [`Shared::source_left`].
+    fn source_left(&self) -> bool;
+    /// See [`Shared::drop_source_if_left`].
+    fn drop_source_if_left(&self);
 }
 
-impl<I, F, Init> Core for Shared<I, F, Init>
+impl<'scope, I, F, Init, U> Core<'scope> for Shared<'scope, I, F, Init, U>
 where
     I: Iterator + Send,
     I::Item: Send,
     F: Send + Sync,
     Init: Send + Sync,
+    U: Send,
 {
     fn control(&self) -> &Control {
         &self.control
+    }
+
+    fn runs(&self) -> &Runs<'scope> {
+        &self.runs
     }
 
     fn unclaimed(&self) -> usize {
@@ -349,5 +564,13 @@ where
 
     fn drop_unclaimed(&self) -> FirstPanic {
         self.queue.drop_unclaimed()
+    }
+
+    fn source_left(&self) -> bool {
+        Shared::source_left(self)
+    }
+
+    fn drop_source_if_left(&self) {
+        Shared::drop_source_if_left(self);
     }
 }

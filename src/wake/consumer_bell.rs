@@ -2,7 +2,7 @@
 //! no locked instruction. See [the protocol](super#waking-a-consumer-a-flag-and-an-asymmetric-fence-pair).
 
 use super::Sleeper;
-use super::crowding::Asleep;
+use super::cores::Asleep;
 use super::fence::FencePair;
 use crate::sync::shim::{AtomicUsize, Ordering, fence, thread};
 

@@ -11,7 +11,7 @@
 //! amounts on different CPUs. It yields its core only when the process has
 //! more busy threads than the machine has cores: two threads that yield to
 //! each other on one core otherwise stay there (see [`spin::spin_for`] and
-//! [`crowding`]). A side that could go on with only a few items lingers up
+//! [`cores::crowded`]). A side that could go on with only a few items lingers up
 //! to [`LINGER`](spin::LINGER) for more, so that the two sides do not chase
 //! each other slot by slot (each cache line that crosses between two cores
 //! costs tens of nanoseconds).
@@ -42,12 +42,26 @@
 //! it looks at the ring, so a pop it missed there changes the count and it
 //! does not sleep.
 //!
-//! # Waking a pool's workers: many sleepers
+//! # Waking one of many sleepers
 //!
-//! [`WorkersBell`]: any number of threads sleep on it, under a mutex and a
-//! condition variable, and announce themselves in a counter; ringers pay
-//! the same compiler fence and plain load as for a [`ConsumerBell`], and
-//! take the mutex only when someone sleeps.
+//! [`Sleepers`]: any number of threads sleep on it (idle threads of the
+//! [scheduler](crate::scheduler), threads waiting for a core, stage runs
+//! that wait in place), each listed by its handle; ringers pay the same
+//! compiler fence and plain load as for a [`ConsumerBell`], and when someone
+//! sleeps they take the most recent sleeper off the list and unpark it:
+//! one thread per event, never all of them (ringing all is for events
+//! every sleeper must see: an end, a cancel). The list's lock is never held
+//! across the heavy fence. A sleeper taken off the list learns that it was
+//! chosen ([`Woke::Rung`]), so that one that will not act on the event can
+//! pass the ring on instead of losing it.
+//!
+//! # The budget of busy threads
+//!
+//! [`cores`]: a thread takes a seat before it runs a stage's work, lends it
+//! while it sleeps on any bell here (so a consumer or a run waiting for
+//! another costs no core), and takes it back when it wakes. Threads waiting
+//! for a seat sleep on the budget's [`Sleepers`], rung when one is given up
+//! or lent.
 //!
 //! # Checked by loom
 //!
@@ -58,16 +72,14 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- wake`.
 
 mod consumer_bell;
-pub(crate) mod crowding;
+pub(crate) mod cores;
 mod fence;
-mod producer_bell;
+mod sleepers;
 pub(crate) mod spin;
-mod workers_bell;
 
 pub(crate) use consumer_bell::ConsumerBell;
 pub(crate) use fence::FencePair;
-pub(crate) use producer_bell::ProducerBell;
-pub(crate) use workers_bell::WorkersBell;
+pub(crate) use sleepers::{Sleepers, Woke};
 
 use crate::sync::shim::{Mutex, Thread, lock, thread};
 

@@ -18,7 +18,7 @@ pub(crate) const SPIN_WHEN_CROWDED: Duration = Duration::from_micros(2);
 /// side that cannot go on sleeps; whether `done` said so.
 ///
 /// While every awake worker (and a consumer) can have a core of its own, it
-/// only spins (see [`crowded`](super::crowding::crowded)): yielding would
+/// only spins (see [`crowded`](super::cores::crowded)): yielding would
 /// not help the thread it waits for, which runs on another core, and a
 /// thread that yields to the very thread it waits for, when both sit on one
 /// core (a new thread is often placed on its spawner's), keeps the two
@@ -28,7 +28,7 @@ pub(crate) const SPIN_WHEN_CROWDED: Duration = Duration::from_micros(2);
 /// yields after [`SPIN_WHEN_CROWDED`]: the thread it waits for may be
 /// waiting for this very core.
 pub(crate) fn spin_before_sleep(mut done: impl FnMut() -> bool) -> bool {
-    let crowded = super::crowding::crowded();
+    let crowded = super::cores::crowded();
     let start = Instant::now();
     loop {
         if done() {

@@ -124,6 +124,7 @@ pub fn threads_named(prefix: &str) -> Vec<ThreadInfo> {
                 .and_then(|rest| rest.trim_start().chars().next());
             found.push(ThreadInfo {
                 state: state.unwrap_or('?'),
+                name: comm.trim_end().to_owned(),
             });
         }
     }
@@ -135,6 +136,7 @@ pub fn threads_named(prefix: &str) -> Vec<ThreadInfo> {
 pub struct ThreadInfo {
     /// `R` running, `S` sleeping, ... (proc(5)).
     pub state: char,
+    pub name: String,
 }
 
 /// Drops `value` on another thread and fails, naming `what`, unless the
@@ -160,47 +162,45 @@ pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
-/// Counts threads that have registered with it and, separately, those of
-/// them that have finished exiting: each registers a thread-local guard,
-/// dropped last as its thread exits, which lingers a little before it counts,
-/// so that code which returned without joining the thread would be caught.
+/// Tells when a stage has let go of what it held: hand a [`LetGo::token`]
+/// to the code the stage runs (a closure's capture, a source's field); the
+/// token notes, as it is dropped, that it was and on which thread.
 #[derive(Clone, Default)]
-pub struct ExitWatch {
-    registered: Arc<AtomicUsize>,
-    exited: Arc<AtomicUsize>,
+pub struct LetGo {
+    dropped_on: Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>,
 }
 
-struct ExitGuard(Arc<AtomicUsize>);
+/// Held by a stage; see [`LetGo`].
+pub struct Token(Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>);
 
-impl Drop for ExitGuard {
+impl Drop for Token {
     fn drop(&mut self) {
-        std::thread::sleep(Duration::from_millis(20));
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(std::thread::current().id());
     }
 }
 
-thread_local! {
-    static EXIT_GUARD: std::cell::RefCell<Option<ExitGuard>> = const { std::cell::RefCell::new(None) };
+impl LetGo {
+    pub fn token(&self) -> Token {
+        Token(Arc::clone(&self.dropped_on))
+    }
+
+    /// How many tokens have been dropped so far.
+    pub fn dropped(&self) -> usize {
+        self.dropped_on.lock().unwrap().len()
+    }
+
+    /// The threads the tokens were dropped on.
+    pub fn dropped_on(&self) -> Vec<std::thread::ThreadId> {
+        self.dropped_on.lock().unwrap().clone()
+    }
 }
 
-impl ExitWatch {
-    /// Watches the calling thread (once; later calls do nothing).
-    pub fn register(&self) {
-        EXIT_GUARD.with(|slot| {
-            slot.borrow_mut().get_or_insert_with(|| {
-                self.registered.fetch_add(1, Ordering::SeqCst);
-                ExitGuard(Arc::clone(&self.exited))
-            });
-        });
-    }
-
-    pub fn registered(&self) -> usize {
-        self.registered.load(Ordering::SeqCst)
-    }
-
-    pub fn exited(&self) -> usize {
-        self.exited.load(Ordering::SeqCst)
-    }
+/// The name of the stage the calling thread runs, as threadpipe tells it.
+pub fn stage_name() -> Option<String> {
+    threadpipe::current_stage_name()
 }
 
 /// A source that answers a consumer: it yields item `k + 1` only once the

@@ -1,0 +1,166 @@
+//! A stage's runs: how many are running or queued, at most the stage's
+//! cap; who asks for another, and how a run that ends never strands work
+//! that came as it was ending. See `README.md`, "A stage's runs".
+
+use std::sync::Weak;
+
+use super::{Spawner, Ticket, Work};
+use crate::sync::shim::{AtomicUsize, Ordering};
+use crate::wake::{FencePair, Sleepers};
+
+/// Runs queued are counted in the low half of the word, runs running in
+/// the high half, so that "is there room for one more?" and "one more
+/// queued" are one compare-and-swap.
+const HALF: u32 = usize::BITS / 2;
+const ONE_QUEUED: usize = 1;
+const ONE_RUNNING: usize = 1 << HALF;
+const QUEUED_MASK: usize = ONE_RUNNING - 1;
+
+/// The runs of one stage.
+pub(crate) struct Runs<'scope> {
+    /// `running << HALF | queued`
+    counts: AtomicUsize,
+    cap: usize,
+    /// Runs that wait in place for work rather than end (see
+    /// [`wait_in_place`](Runs::wait_in_place)).
+    waiting: Sleepers,
+    /// Orders a run's end against the events that would have kept it going.
+    fences: FencePair,
+    work: Weak<dyn Work + 'scope>,
+    spawner: Spawner<'scope>,
+}
+
+impl<'scope> Runs<'scope> {
+    /// The runs of the stage `work` (the stage itself, while it is being
+    /// built), at most `cap` at a time, made by `spawner`'s threads.
+    pub(crate) fn new(work: Weak<dyn Work + 'scope>, cap: usize, spawner: Spawner<'scope>) -> Self {
+        Runs {
+            counts: AtomicUsize::new(0),
+            cap: cap.clamp(1, QUEUED_MASK),
+            waiting: Sleepers::new(),
+            fences: FencePair::new(),
+            work,
+            spawner,
+        }
+    }
+
+    /// Runs running now (those waiting in place included).
+    pub(crate) fn running(&self) -> usize {
+        self.counts.load(Ordering::Acquire) >> HALF
+    }
+
+    /// Runs asked for and not yet begun.
+    pub(crate) fn queued(&self) -> usize {
+        self.counts.load(Ordering::Acquire) & QUEUED_MASK
+    }
+
+    /// Asks for one more run, if the stage has fewer than its cap running
+    /// or queued; whether it asked.
+    pub(crate) fn request(&self) -> bool {
+        let asked = self
+            .counts
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |counts| {
+                let total = (counts >> HALF) + (counts & QUEUED_MASK);
+                (total < self.cap).then_some(counts + ONE_QUEUED)
+            })
+            .is_ok();
+        if asked {
+            self.spawner.submit(Ticket::Run(self.work.clone()));
+        }
+        asked
+    }
+
+    /// Asks for a helper: one more run, unless one is already queued. A
+    /// run that finds more work than it takes calls this, so that threads
+    /// join a stage one at a time, each as the last finds work for it.
+    pub(crate) fn request_helper(&self) {
+        if self.waiting.count() > 0 {
+            self.waiting.ring_one();
+        } else if self.queued() == 0 {
+            self.request();
+        }
+    }
+
+    /// A queued run begins (the stage's [`Work::run`] calls this first).
+    pub(crate) fn begin(&self) {
+        self.counts
+            .fetch_add(ONE_RUNNING - ONE_QUEUED, Ordering::AcqRel);
+    }
+
+    /// A run ends: it found nothing to do. `has_work` is asked once more
+    /// after the run stops counting, so that an event that came as it was
+    /// ending, whose maker saw the run still running and so asked for no
+    /// other, gets a run all the same.
+    pub(crate) fn end(&self, has_work: impl Fn() -> bool) {
+        self.counts.fetch_sub(ONE_RUNNING, Ordering::AcqRel);
+        // Paired with the light fence in `notify`: either the maker of an
+        // event sees this run gone, or this look sees the event.
+        self.fences.heavy();
+        if has_work() {
+            self.request();
+        }
+    }
+
+    /// A run gives its thread back without having run out of work (its
+    /// seat is wanted elsewhere): it ends, and another is queued in its
+    /// place, behind the tickets already waiting.
+    pub(crate) fn requeue(&self) {
+        self.counts
+            .fetch_sub(ONE_RUNNING - ONE_QUEUED, Ordering::AcqRel);
+        self.spawner.submit(Ticket::Run(self.work.clone()));
+    }
+
+    /// Call after every event that gives the stage something to do (an
+    /// item published, the window moved on, room made): wakes a run that
+    /// waits in place, or asks for a run if none is running or queued.
+    /// Costs a compiler fence and two plain loads while runs are going.
+    #[inline]
+    pub(crate) fn notify(&self) {
+        self.fences.light();
+        if self.waiting.count() > 0 {
+            self.waiting.ring_one();
+        } else if self.counts.load(Ordering::Relaxed) == 0 {
+            self.request();
+        }
+    }
+
+    /// Like [`notify`](Runs::notify), for an event every run that waits in
+    /// place must see (the stream's end, a cancel, room in one run's ring).
+    pub(crate) fn notify_all(&self) {
+        self.fences.light();
+        self.waiting.ring_all();
+        if self.counts.load(Ordering::Relaxed) == 0 {
+            self.request();
+        }
+    }
+
+    /// Wakes every run that waits in place, asking for no new one: for
+    /// room made in a results ring, which only one of them may want.
+    pub(crate) fn wake_waiting(&self) {
+        self.waiting.ring_all();
+    }
+
+    /// Waits, instead of ending the run, until [`notify`](Runs::notify)
+    /// says there may be work, unless `nothing_new` says there is already:
+    /// for a run that keeps something of its thread's own (a
+    /// `parallel_map_init` state). Its seat is lent out while it sleeps.
+    pub(crate) fn wait_in_place(&self, nothing_new: impl Fn() -> bool) {
+        self.waiting.sleep_while(nothing_new, None);
+    }
+
+    /// Hands `job` to a thread of the stage's set, to run there whatever
+    /// becomes of the stage.
+    pub(crate) fn submit_job(&self, job: Box<dyn FnOnce() + Send + 'scope>) {
+        self.spawner.submit(Ticket::Job(job));
+    }
+}
+
+impl std::fmt::Debug for Runs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runs")
+            .field("running", &self.running())
+            .field("queued", &self.queued())
+            .field("cap", &self.cap)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,290 @@
+//! A set of threads that run tickets: the process-wide one, whose threads
+//! leave after a keepalive, or one inside a scope, whose threads leave when
+//! its stage has ended. See `README.md`, "Threads" and "Parking and waking".
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::thread::Scope;
+use std::time::{Duration, Instant};
+
+use super::{Spawner, Submit, Ticket, monitor};
+use crate::launch::{Detached, Launch};
+use crate::sync::lock;
+use crate::thread_name;
+use crate::wake::cores::{self, CoreBudget, Seat};
+use crate::wake::spin::spin_for;
+use crate::wake::{Sleepers, Woke};
+
+/// How long a thread that has run out of tickets keeps looking for more
+/// before it sleeps. Waking a sleeping thread costs tens of microseconds
+/// here (a futex call, then a core to run on), so a thread that finishes a
+/// short pipeline is still awake for the next one a moment later; a
+/// thread that finds nothing in this while costs no more than the wake-up
+/// it saves.
+const IDLE_SPIN: Duration = Duration::from_micros(50);
+
+/// A set of threads, and the tickets waiting for them.
+pub(crate) struct Workers<'scope, L> {
+    queue: Mutex<VecDeque<Ticket<'scope>>>,
+    /// Tickets in the queue: read without the lock by threads that spin.
+    queued: AtomicUsize,
+    /// Idle threads asleep, waiting for tickets.
+    idle: Sleepers,
+    /// Idle threads awake, looking for tickets before they sleep.
+    spinning: AtomicUsize,
+    /// Threads waiting for a seat, with tickets queued for them.
+    seat_waiting: AtomicUsize,
+    /// Threads alive.
+    threads: AtomicUsize,
+    /// Stages started on this set and not yet ended: while there are any,
+    /// its last thread stays, so that a stage never depends on a thread
+    /// being started later.
+    stages: AtomicUsize,
+    /// The set will get no more tickets: its threads leave once idle.
+    closed: AtomicBool,
+    /// How long an idle thread waits for a ticket before it leaves; `None`
+    /// for a scope's set, whose threads stay until it is closed.
+    keepalive: Option<Duration>,
+    budget: &'static CoreBudget,
+    launcher: L,
+    /// The set itself, for the threads it starts to hold.
+    me: Weak<Self>,
+}
+
+/// The process-wide set, started on first use.
+pub(crate) fn global() -> Spawner<'static> {
+    static GLOBAL: OnceLock<Arc<Workers<'static, Detached>>> = OnceLock::new();
+    let global = GLOBAL.get_or_init(|| {
+        let config = super::config::get();
+        Workers::new(Detached, cores::global(), Some(config.keepalive))
+    });
+    Arc::clone(global) as Spawner<'static>
+}
+
+/// A set of threads inside `scope`, for one stage that borrows: its threads
+/// leave once the stage has ended, and take seats of the process's budget.
+pub(crate) fn scoped<'scope>(scope: &'scope Scope<'scope, '_>) -> Spawner<'scope> {
+    Workers::new(scope, cores::global(), None) as Spawner<'scope>
+}
+
+impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
+    pub(crate) fn new(
+        launcher: L,
+        budget: &'static CoreBudget,
+        keepalive: Option<Duration>,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| Workers {
+            queue: Mutex::new(VecDeque::new()),
+            queued: AtomicUsize::new(0),
+            idle: Sleepers::new(),
+            spinning: AtomicUsize::new(0),
+            seat_waiting: AtomicUsize::new(0),
+            threads: AtomicUsize::new(0),
+            stages: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            keepalive,
+            budget,
+            launcher,
+            me: me.clone(),
+        })
+    }
+
+    /// Threads alive now.
+    pub(crate) fn threads(&self) -> usize {
+        self.threads.load(Ordering::SeqCst)
+    }
+
+    /// No more tickets will come: threads leave once they run out.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.idle.ring_all();
+    }
+
+    fn pop(&self) -> Option<Ticket<'scope>> {
+        let mut queue = lock(&self.queue);
+        let ticket = queue.pop_front();
+        if ticket.is_some() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+        ticket
+    }
+
+    /// Starts one more thread; whether the operating system gave one.
+    fn spawn(&self) -> bool {
+        let Some(workers) = self.me.upgrade() else {
+            return false;
+        };
+        self.threads.fetch_add(1, Ordering::SeqCst);
+        let _idle = thread_name::IdleForAMoment::enter();
+        let started = self
+            .launcher
+            .spawn(thread_name::IDLE.to_owned(), move || workers.thread_main());
+        if started.is_err() {
+            self.threads.fetch_sub(1, Ordering::SeqCst);
+        }
+        started.is_ok()
+    }
+
+    /// What each thread of the set runs until it leaves.
+    fn thread_main(self: Arc<Self>) {
+        let seat = Arc::new(Seat::new());
+        monitor::watch_seat(&seat);
+        cores::attach(Arc::clone(&seat), self.budget);
+        loop {
+            if self.queued.load(Ordering::SeqCst) > 0 {
+                self.run_or_wait_for_a_seat(&seat);
+                continue;
+            }
+            if !self.idle_until_a_ticket() {
+                break;
+            }
+        }
+    }
+
+    /// Runs a queued ticket if a seat is free; otherwise waits for one.
+    fn run_or_wait_for_a_seat(&self, seat: &Seat) {
+        if self.budget.try_take(seat) {
+            if let Some(ticket) = self.pop() {
+                // Wake one sleeper per ticket: the next, if there is more.
+                if self.queued.load(Ordering::SeqCst) > 0 && self.budget.has_room() {
+                    self.wake_one();
+                }
+                ticket.run();
+                thread_name::set_idle();
+            }
+            self.budget.give_up(seat);
+            return;
+        }
+        self.seat_waiting.fetch_add(1, Ordering::SeqCst);
+        let woke = self.budget.wait_for_room(|| {
+            // Announced as a waiter: the monitor, looking now, sees it.
+            monitor::wanted();
+            self.queued.load(Ordering::SeqCst) > 0
+        });
+        self.seat_waiting.fetch_sub(1, Ordering::SeqCst);
+        if woke == Woke::Rung && self.queued.load(Ordering::SeqCst) == 0 {
+            // Chosen for a free seat this set has no ticket for: another
+            // set's thread may want it.
+            self.budget.pass_on();
+        }
+    }
+
+    /// Looks for a ticket for a moment, then sleeps until one comes or the
+    /// keepalive passes; `false` if the thread should leave.
+    fn idle_until_a_ticket(&self) -> bool {
+        self.spinning.fetch_add(1, Ordering::SeqCst);
+        let found = spin_for(IDLE_SPIN, || {
+            self.queued.load(Ordering::SeqCst) > 0 || self.closed.load(Ordering::Relaxed)
+        });
+        self.spinning.fetch_sub(1, Ordering::SeqCst);
+        if found && self.queued.load(Ordering::SeqCst) > 0 {
+            return true;
+        }
+        let deadline = self.keepalive.map(|keepalive| Instant::now() + keepalive);
+        loop {
+            let woke = self.idle.sleep_while(
+                || self.queued.load(Ordering::SeqCst) == 0 && !self.closed.load(Ordering::SeqCst),
+                deadline,
+            );
+            if self.queued.load(Ordering::SeqCst) > 0 {
+                return true;
+            }
+            let expired = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+            if (expired || self.closed.load(Ordering::SeqCst)) && self.may_leave() {
+                return false;
+            }
+            if woke == Woke::Rung && self.queued.load(Ordering::SeqCst) == 0 {
+                // Chosen for a ticket another thread took first: nothing
+                // is owed, but a ring for a ticket still queued is.
+                continue;
+            }
+        }
+    }
+
+    /// Whether an idle thread may leave: never the last one while a stage
+    /// is alive (unless the set is closed), and never with tickets queued.
+    fn may_leave(&self) -> bool {
+        let threads = &self.threads;
+        let left = threads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |alive| {
+            let last_needed = alive == 1
+                && self.stages.load(Ordering::SeqCst) > 0
+                && !self.closed.load(Ordering::SeqCst);
+            (!last_needed).then(|| alive - 1)
+        });
+        if left.is_err() {
+            return false;
+        }
+        // Gone from the count: a ticket queued since must find a thread.
+        if self.queued.load(Ordering::SeqCst) > 0 {
+            self.threads.fetch_add(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Makes sure a thread will pick up a queued ticket: one spinning will,
+    /// or wake a sleeper, or one waiting for a seat will, or start one.
+    fn wake_one(&self) -> bool {
+        self.spinning.load(Ordering::SeqCst) > 0
+            || self.idle.ring_one()
+            || self.seat_waiting.load(Ordering::SeqCst) > 0
+    }
+}
+
+impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Submit<'scope> for Workers<'scope, L> {
+    fn submit(&self, ticket: Ticket<'scope>) {
+        {
+            let mut queue = lock(&self.queue);
+            queue.push_back(ticket);
+            self.queued.fetch_add(1, Ordering::SeqCst);
+        }
+        if !self.wake_one() && !self.spawn() && self.threads() == 0 {
+            // No thread, and none to be had: the ticket would wait for ever.
+            // Run it here rather than hang; see `stage_started`, which makes
+            // this rare.
+            if let Some(ticket) = self.pop() {
+                ticket.run();
+            }
+        }
+    }
+
+    fn stage_started(&self) -> bool {
+        self.stages.fetch_add(1, Ordering::SeqCst);
+        if self.threads() > 0 || self.spawn() {
+            return true;
+        }
+        self.stages.fetch_sub(1, Ordering::SeqCst);
+        false
+    }
+
+    fn stage_ended(&self) {
+        let before = self.stages.fetch_sub(1, Ordering::SeqCst);
+        if before == 1 && self.keepalive.is_none() {
+            // A scope's set serves one stage: its threads may go now.
+            self.close();
+        }
+    }
+}
+
+impl<'scope, L> std::fmt::Debug for Workers<'scope, L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workers")
+            .field("threads", &self.threads.load(Ordering::Relaxed))
+            .field("queued", &self.queued.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A set for tests whose launcher starts `starts` threads and then refuses,
+/// as an operating system out of threads, or a target without them, does.
+#[cfg(all(test, not(loom)))]
+pub(crate) fn refusing_after(starts: usize) -> Spawner<'static> {
+    use crate::launch::refusing::Refusing;
+    let budget = Box::leak(Box::new(CoreBudget::new(cores::cores())));
+    Workers::new(
+        Refusing::after(starts),
+        budget,
+        Some(Duration::from_millis(100)),
+    ) as Spawner<'static>
+}

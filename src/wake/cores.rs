@@ -1,0 +1,333 @@
+//! The budget of busy threads: at most one thread per core runs a stage's
+//! work at any moment, however many stages, pipelines and nesting levels
+//! there are. See [the protocol](super#the-budget-of-busy-threads).
+//!
+//! A thread takes a *seat* before it runs a stage's work and gives it up
+//! after. It lends its seat out while it sleeps on one of threadpipe's
+//! bells (a consumer waiting for results, a stage run waiting in place),
+//! and while the scheduler's monitor finds it blocked inside user code (a
+//! source waiting on a socket); it takes the seat back as soon as it wakes
+//! or returns, even if that puts the budget over its limit for a moment:
+//! it holds work that must not wait. Threads over the limit give their seat
+//! up at their next step (see [`CoreBudget::over`]).
+
+use std::cell::RefCell;
+use std::sync::{Arc, OnceLock};
+
+use super::sleepers::{Sleepers, Woke};
+use crate::sync::shim::{AtomicUsize, Ordering};
+
+/// The thread is seated: it counts towards the budget's busy threads.
+const SEATED: usize = 1;
+/// Its seat is lent out: it does not count while it sleeps or is blocked.
+const LENT: usize = 2;
+
+/// How many threads may run stages' work at once, and how many do.
+#[derive(Debug)]
+pub(crate) struct CoreBudget {
+    limit: usize,
+    /// Seated threads whose seat is not lent out.
+    busy: AtomicUsize,
+    /// Threads that hold work and wait for a seat.
+    waiters: Sleepers,
+}
+
+/// One thread's claim on the budget, shared with the scheduler's monitor,
+/// which reads how long the thread has been inside user code.
+#[derive(Debug)]
+pub(crate) struct Seat {
+    /// `SEATED? | LENT?`
+    state: AtomicUsize,
+    /// Bumped each time the thread enters or leaves user code: unchanged
+    /// between two looks means one call has lasted all that while.
+    calls: AtomicUsize,
+    /// How deep in user code the thread is (0: in threadpipe's own code).
+    depth: AtomicUsize,
+    /// The thread's id for the operating system, to ask it whether the
+    /// thread is running or asleep.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(crate) tid: i32,
+}
+
+impl Seat {
+    pub(crate) fn new() -> Self {
+        Seat {
+            state: AtomicUsize::new(0),
+            calls: AtomicUsize::new(0),
+            depth: AtomicUsize::new(0),
+            #[cfg(all(any(target_os = "linux", target_os = "android"), not(loom)))]
+            tid: rustix::thread::gettid().as_raw_nonzero().get(),
+            #[cfg(all(any(target_os = "linux", target_os = "android"), loom))]
+            tid: 0,
+        }
+    }
+
+    /// Whether the thread holds a seat it has not lent out.
+    pub(crate) fn counts(&self) -> bool {
+        self.state.load(Ordering::Acquire) == SEATED
+    }
+
+    /// Where the thread stands in user code: `(calls, depth)`, for the
+    /// monitor to compare from one look to the next.
+    pub(crate) fn user_code(&self) -> (usize, usize) {
+        (
+            self.calls.load(Ordering::Relaxed),
+            self.depth.load(Ordering::Relaxed),
+        )
+    }
+}
+
+impl CoreBudget {
+    pub(crate) fn new(limit: usize) -> Self {
+        CoreBudget {
+            limit: limit.max(1),
+            busy: AtomicUsize::new(0),
+            waiters: Sleepers::new(),
+        }
+    }
+
+    /// Seated threads that count (their seats not lent out); may be stale.
+    pub(crate) fn busy(&self) -> usize {
+        self.busy.load(Ordering::Relaxed)
+    }
+
+    /// Whether a seat is free.
+    #[inline]
+    pub(crate) fn has_room(&self) -> bool {
+        self.busy.load(Ordering::Acquire) < self.limit
+    }
+
+    /// Whether more threads count than the limit: one of them should give
+    /// its seat up at its next step.
+    #[inline]
+    pub(crate) fn over(&self) -> bool {
+        self.busy.load(Ordering::Relaxed) > self.limit
+    }
+
+    /// Whether threads with work wait for a seat.
+    #[inline]
+    pub(crate) fn anyone_waiting(&self) -> bool {
+        self.waiters.count() > 0
+    }
+
+    /// Seats `seat`'s thread if a seat is free; whether it did.
+    pub(crate) fn try_take(&self, seat: &Seat) -> bool {
+        let taken = self
+            .busy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
+                (busy < self.limit).then_some(busy + 1)
+            })
+            .is_ok();
+        if taken {
+            seat.state.store(SEATED, Ordering::Release);
+        }
+        taken
+    }
+
+    /// The thread leaves its seat, which goes to a thread waiting for one.
+    pub(crate) fn give_up(&self, seat: &Seat) {
+        if seat.state.swap(0, Ordering::AcqRel) == SEATED {
+            self.busy.fetch_sub(1, Ordering::AcqRel);
+            self.waiters.ring_one();
+        }
+    }
+
+    /// Lends the thread's seat out (it sleeps, or is blocked); whether this
+    /// call lent it (it was seated and not lent already).
+    pub(crate) fn lend(&self, seat: &Seat) -> bool {
+        let lent = seat
+            .state
+            .compare_exchange(SEATED, SEATED | LENT, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if lent {
+            self.busy.fetch_sub(1, Ordering::AcqRel);
+            self.waiters.ring_one();
+        }
+        lent
+    }
+
+    /// Takes a lent seat back, whatever the count: the thread has work in
+    /// hand. Whether it had been lent.
+    pub(crate) fn take_back(&self, seat: &Seat) -> bool {
+        let back = seat
+            .state
+            .compare_exchange(SEATED | LENT, SEATED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if back {
+            self.busy.fetch_add(1, Ordering::AcqRel);
+        }
+        back
+    }
+
+    /// Sleeps while no seat is free and `still_wanted` says the caller
+    /// still has work for one; spurious returns are possible. A waiter
+    /// that was chosen ([`Woke::Rung`]) and will not take the seat must
+    /// [`pass_on`](Self::pass_on) the ring.
+    pub(crate) fn wait_for_room(&self, still_wanted: impl Fn() -> bool) -> Woke {
+        self.waiters
+            .sleep_while(|| !self.has_room() && still_wanted(), None)
+    }
+
+    /// Wakes another thread waiting for a seat: for a waiter that was woken
+    /// for a free seat it will not take.
+    pub(crate) fn pass_on(&self) {
+        self.waiters.ring_one();
+    }
+}
+
+/// The budget this process's stages share, sized by [`configure`] or, if
+/// nothing configured it before its first use, one thread per core.
+#[cfg(not(loom))]
+pub(crate) fn global() -> &'static CoreBudget {
+    GLOBAL.get_or_init(|| CoreBudget::new(cores()))
+}
+
+#[cfg(not(loom))]
+static GLOBAL: OnceLock<CoreBudget> = OnceLock::new();
+
+/// Sizes the [`global`] budget; `false` if it was already in use.
+#[cfg(not(loom))]
+pub(crate) fn configure(limit: usize) -> bool {
+    GLOBAL.set(CoreBudget::new(limit)).is_ok()
+}
+
+/// The number of cores the process may use.
+pub(crate) fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+thread_local! {
+    /// The seat of this thread, if it is one of the budget's threads.
+    static CURRENT: RefCell<Option<(Arc<Seat>, &'static CoreBudget)>> = const { RefCell::new(None) };
+}
+
+/// Makes `seat`, in `budget`, the seat of the calling thread, for
+/// [`Asleep`] and [`UserCode`] to find.
+pub(crate) fn attach(seat: Arc<Seat>, budget: &'static CoreBudget) {
+    CURRENT.with(|current| *current.borrow_mut() = Some((seat, budget)));
+}
+
+fn with_current<R>(f: impl FnOnce(&Seat, &'static CoreBudget) -> R) -> Option<R> {
+    CURRENT.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .map(|(seat, budget)| f(seat, budget))
+    })
+}
+
+/// While alive, the calling thread, if it holds a seat, lends it out: it
+/// sleeps on a bell and needs no core.
+#[derive(Debug)]
+pub(crate) struct Asleep(bool);
+
+impl Asleep {
+    pub(crate) fn enter() -> Self {
+        Asleep(with_current(|seat, budget| budget.lend(seat)).unwrap_or(false))
+    }
+}
+
+impl Drop for Asleep {
+    fn drop(&mut self) {
+        if self.0 {
+            with_current(|seat, budget| budget.take_back(seat));
+        }
+    }
+}
+
+/// Marks the calling thread as inside user code (a source's `next`, a
+/// closure) until dropped, so that the monitor can tell a thread blocked
+/// there; on the way out it takes its seat back if the monitor lent it.
+/// Costs two plain stores and a load on the thread's own line.
+#[derive(Debug)]
+pub(crate) struct UserCode<'a>(Option<(&'a Seat, &'static CoreBudget)>);
+
+impl<'a> UserCode<'a> {
+    /// Enters user code on the thread that owns `seat` (if it is one of the
+    /// budget's threads).
+    #[inline]
+    pub(crate) fn enter(seat: Option<&'a (Arc<Seat>, &'static CoreBudget)>) -> Self {
+        if let Some((seat, _)) = seat {
+            seat.depth
+                .store(seat.depth.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            seat.calls
+                .store(seat.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        }
+        UserCode(seat.map(|(seat, budget)| (&**seat, *budget)))
+    }
+}
+
+impl Drop for UserCode<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some((seat, budget)) = self.0 {
+            seat.calls
+                .store(seat.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            seat.depth
+                .store(seat.depth.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
+            if seat.state.load(Ordering::Relaxed) & LENT != 0
+                && seat.depth.load(Ordering::Relaxed) == 0
+            {
+                budget.take_back(seat);
+            }
+        }
+    }
+}
+
+/// The calling thread's seat and budget, if it is one of the budget's
+/// threads: hold it for a run, and pass it to [`UserCode::enter`] for each
+/// call into user code, which saves a thread-local look-up per call.
+pub(crate) fn current_seat() -> Option<(Arc<Seat>, &'static CoreBudget)> {
+    CURRENT.with(|current| current.borrow().clone())
+}
+
+/// Whether the threads that run stages' work (and one consumer) are more
+/// than the cores, so that some of them wait for a core whenever all are
+/// busy. (Consumers are the callers' threads, which the budget does not
+/// count; one is assumed.)
+pub(crate) fn crowded() -> bool {
+    #[cfg(not(loom))]
+    {
+        GLOBAL.get().is_some_and(|budget| budget.busy() >= cores())
+    }
+    #[cfg(loom)]
+    false
+}
+
+/// Exhaustive checks of the protocol: run with
+/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- wake::cores`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+
+    /// A budget of one seat: a thread that holds it lends it while it
+    /// sleeps, then takes it back; a second thread waits for a seat, takes
+    /// it once lent, and gives it up. The waiter never sleeps through the
+    /// moment the seat is free (loom would report a deadlock), and the
+    /// count of busy threads comes back to 0.
+    #[test]
+    fn a_lent_seat_reaches_a_waiter() {
+        loom::model(|| {
+            let budget = Arc::new(CoreBudget::new(1));
+            let holder = Arc::new(Seat::new());
+            assert!(budget.try_take(&holder));
+            let waiter = {
+                let budget = Arc::clone(&budget);
+                loom::thread::spawn(move || {
+                    let seat = Seat::new();
+                    while !budget.try_take(&seat) {
+                        budget.wait_for_room(|| true);
+                    }
+                    budget.give_up(&seat);
+                })
+            };
+            assert!(budget.lend(&holder));
+            waiter.join().unwrap();
+            budget.take_back(&holder);
+            budget.give_up(&holder);
+            assert_eq!(budget.busy(), 0);
+        });
+    }
+}
