@@ -43,6 +43,11 @@ def latest_medians():
     for estimates in sorted(root.glob("**/new/estimates.json")):
         bench = json.loads((estimates.parent / "benchmark.json").read_text())
         group, variant = bench["group_id"], bench["function_id"]
+        # A parameterised bench (`BenchmarkId::new(name, parameter)`) is
+        # a group of its own per parameter, so that its variants compare
+        # with the same parameter's baseline.
+        if bench.get("value_str"):
+            group = f"{group}/{bench['value_str']}"
         if not group.startswith(prefix):
             continue
         median_ns = json.loads(estimates.read_text())["median"]["point_estimate"]

@@ -235,7 +235,7 @@ impl<'scope, T: Send + 'scope> Handoff<'scope, T> {
                 }
             };
             let work: std::sync::Weak<dyn Work + 'scope> = me.clone();
-            let runs = Runs::new(work, 1, Arc::clone(&spawner));
+            let runs = Runs::new(work, 1, false, Arc::clone(&spawner));
             worker::Producer::new(Side::new(source, out), runs, name, stats.clone())
         });
         stats.start();

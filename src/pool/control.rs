@@ -122,6 +122,9 @@ impl Control {
         let quarter = (self.window / 4).max(1);
         let at = (next_index + quarter).saturating_sub(self.window);
         self.room_wanted_at.store(at, Ordering::Release);
+        // The consumer delivers with a compiler fence only (this is rare,
+        // a delivery is not): the heavy half of the pair is here.
+        self.fences.heavy();
     }
 
     /// Whether the room a run stopping at the window wants is there: the
@@ -211,6 +214,12 @@ impl Control {
         !self.feed_busy.load(Ordering::Acquire)
             && !self.pulling_stopped()
             && next_index < self.window_limit()
+    }
+
+    /// Whether the entry at `next_index` is inside the window: for a
+    /// consumer that pulls while no run holds the source.
+    pub(super) fn could_pull_alone(&self, next_index: u64) -> bool {
+        next_index < self.window_limit()
     }
 
     /// A run takes slot `me`; `false` if the stream is cancelled, and then

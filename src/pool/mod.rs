@@ -62,10 +62,11 @@ use self::worker::{Core, Shared};
 use crate::launch;
 use crate::lazy::{DebugFields, Engine, Inline, Running};
 use crate::pace::Pace;
-use crate::scheduler::{PullingForAStage, Runs, Spawner, Unmarked, Work};
+use crate::scheduler::{self, PullingForAStage, Runs, Spawner, Unmarked, Work};
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
 use crate::unwind::{self, FirstPanic, PanicPayload};
+use crate::wake::cores;
 use crate::wake::spin::spin_before_sleep;
 
 /// What became of one item: `f`'s result, or the panic of the source or of `f`.
@@ -139,10 +140,18 @@ impl DebugFields for Settings {
     }
 }
 
-/// The consumer's share of the work, with the item types hidden: claims a
-/// chunk of entries and runs them here, into the consumer's own list;
-/// whether there was anything to claim.
-type Help<'scope, U> = Box<dyn FnMut(&mut VecDeque<Sent<U>>) -> bool + Send + 'scope>;
+/// What the consumer takes on of its stage's work.
+#[derive(Clone, Copy, Debug)]
+enum Share {
+    /// A chunk of the published entries.
+    Claimed,
+    /// The entry with this index, pulled here: see [`Shared::step_alone`].
+    Alone(u64),
+}
+
+/// The consumer's share of the work, with the item types hidden: runs
+/// entries here, into the consumer's own list; whether there was any.
+type Help<'scope, U> = Box<dyn FnMut(Share, &mut VecDeque<Sent<U>>) -> bool + Send + 'scope>;
 
 /// The consumer's end of a running pool.
 pub(crate) struct Pool<'scope, U> {
@@ -210,7 +219,7 @@ where
     let control = Control::new(threads, consumer_takes, window, order, stats.clone());
     let shared = Arc::new_cyclic(|me: &Weak<Shared<'scope, I, F, Init, U>>| {
         let work: Weak<dyn Work + 'scope> = me.clone();
-        let runs = Runs::new(work, threads, Arc::clone(&spawner));
+        let runs = Runs::new(work, threads, sticky, Arc::clone(&spawner));
         let queue_capacity = in_flight.min(MAX_QUEUE);
         Shared::new(
             source,
@@ -276,12 +285,8 @@ where
     let mut states: Vec<(ThreadId, Option<S>)> = Vec::new();
     let mut pace = Pace::default();
     let mut claimed = VecDeque::new();
-    Box::new(move |own| {
+    Box::new(move |share, own| {
         let control = &shared.control;
-        let chunk = claim_size(&pace, shared.queue.unclaimed(), control.takers());
-        if shared.queue.claim(chunk, &mut claimed) == 0 {
-            return false;
-        }
         let here = thread::current().id();
         let at = match states.iter().position(|(thread, _)| *thread == here) {
             Some(at) => at,
@@ -290,14 +295,29 @@ where
                 states.len() - 1
             }
         };
+        // It helps in a seat (see `next_in_order`): the monitor watches its
+        // calls of `f` as it does a run's.
+        let seat = cores::current_seat();
+        if let Share::Alone(wanted) = share {
+            let since = control.stats.clock();
+            let stepped = shared.step_alone(wanted, &mut states[at].1, seat.as_ref());
+            control.stats.helped(since);
+            let Some(outcome) = stepped else {
+                return control.end().is_some();
+            };
+            own.push_back(outcome);
+            return true;
+        }
+        let chunk = claim_size(&pace, shared.queue.unclaimed(), control.takers());
+        if shared.queue.claim(chunk, &mut claimed) == 0 {
+            return false;
+        }
         let since = control.stats.clock();
-        // A consumer on one of the set's threads is inside user code of
-        // the stage it serves already; the monitor watches that call.
         shared.run_claimed(
             &mut claimed,
             &mut states[at].1,
             &mut pace,
-            None,
+            seat.as_ref(),
             |index, outcome| {
                 own.push_back((index, outcome));
             },
@@ -322,8 +342,15 @@ impl<U> Pool<'_, U> {
             if self.control().end() == Some(self.delivered) {
                 return self.finish(None);
             }
-            if !(self.help)(&mut self.own) {
-                self.wait_for_results();
+            // The consumer's help is stage work: it runs in a seat of the
+            // budget, or not at all.
+            let (help, own, delivered) = (&mut self.help, &mut self.own, self.delivered);
+            let helped = scheduler::in_a_seat(|| {
+                help(Share::Claimed, own)
+                    || (cores::inside_a_stage() && help(Share::Alone(delivered), own))
+            });
+            if helped != Some(true) {
+                self.wait_for_results(helped.is_some());
             }
         }
     }
@@ -337,7 +364,7 @@ impl<U> Pool<'_, U> {
             if self.control().end() == Some(self.delivered) {
                 return self.finish(None);
             }
-            self.wait_for_results();
+            self.wait_for_results(true);
         }
     }
 
@@ -382,8 +409,9 @@ impl<U> Pool<'_, U> {
     }
 
     /// Whether the consumer has something to do: a result to take, an
-    /// entry to run (in input order), or the end of the stream to see.
-    fn anything_new(&self) -> bool {
+    /// entry to run (in input order, if it `may_help`), or the end of the
+    /// stream to see.
+    fn anything_new(&self, may_help: bool) -> bool {
         let control = self.control();
         let result_ready = match control.order {
             Order::Input => {
@@ -391,7 +419,7 @@ impl<U> Pool<'_, U> {
                 self.rings
                     .iter()
                     .any(|ring| matches!(ring.peek(), Ok((index, _)) if *index == wanted))
-                    || self.core.unclaimed() > 0
+                    || (may_help && self.core.unclaimed() > 0)
             }
             Order::Completion => self.rings.iter().any(|ring| !ring.is_empty()),
         };
@@ -399,12 +427,17 @@ impl<U> Pool<'_, U> {
     }
 
     /// Waits until [`anything_new`](Self::anything_new) says so: spinning
-    /// first, then asleep until a run rings.
-    fn wait_for_results(&self) {
+    /// first, then asleep until a run rings. A consumer that found no seat
+    /// free to help in does not wake for entries it could run: it waits for
+    /// its result, which the stage's runs make. (Its spin is a consumer's
+    /// wait, as in any hand-off: brief, and yielding when the machine is
+    /// crowded; see [`spin_before_sleep`].)
+    fn wait_for_results(&self, seated: bool) {
         let control = self.control();
         let since = control.stats.clock();
-        if !spin_before_sleep(|| self.anything_new()) {
-            control.consumer_bell.sleep_while(|| !self.anything_new());
+        let anything_new = || self.anything_new(seated);
+        if !spin_before_sleep(anything_new) {
+            control.consumer_bell.sleep_while(|| !anything_new());
         }
         control.stats.waited_input_empty(since);
     }
@@ -541,7 +574,7 @@ impl<U> Drop for Pool<'_, U> {
             first.keep(unwind::catch_drop(ring));
         }
         // The consumer's own states, made by `init`, are dropped here.
-        let help = std::mem::replace(&mut self.help, Box::new(|_| false));
+        let help = std::mem::replace(&mut self.help, Box::new(|_, _| false));
         first.keep(unwind::catch_drop(help));
         if !thread::panicking() {
             first.resume_if_any();

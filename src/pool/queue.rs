@@ -116,6 +116,23 @@ impl<T> Queue<T> {
 }
 
 impl<T> Queue<T> {
+    /// Counts the entry numbered `index`, which the puller runs itself
+    /// rather than publish, as published and claimed at once; `false`, and
+    /// nothing counted, unless every entry before it has been claimed (so
+    /// it is the next to publish and nobody could claim it first).
+    pub(super) fn skip(&self, index: u64) -> bool {
+        let _entries = lock(&self.entries);
+        let claimed = self.claimed.load(Ordering::Relaxed);
+        if claimed != index || self.published.load(Ordering::Acquire) != index {
+            return false;
+        }
+        self.published.store(index + 1, Ordering::Release);
+        self.claimed.store(index + 1, Ordering::Release);
+        true
+    }
+}
+
+impl<T> Queue<T> {
     /// Drops every entry nobody claimed, each under a catch, so that one
     /// whose drop panics keeps none of the others from being dropped; the
     /// first such panic is handed back. For a stream that no longer wants

@@ -146,142 +146,6 @@ impl<'scope, I: Iterator, F, Init, U> Shared<'scope, I, F, Init, U> {
             let _ = drop_source(&mut feed, &self.control);
         }
     }
-}
-
-impl<'scope, I, F, Init, S, U> Shared<'scope, I, F, Init, U>
-where
-    I: Iterator,
-    F: Fn(&mut S, I::Item) -> U,
-    Init: Fn() -> S,
-{
-    /// A run's work, in slot `me`: claim and run entries, pull when nothing
-    /// is left to claim, stop when neither can be done (or wait in place,
-    /// for a sticky stage), until the stream is over. Results go to
-    /// `results`, in the order run.
-    fn work(&self, me: usize, results: &mut Producer<Sent<U>>, state: &mut Option<S>) -> Stop {
-        let seat = cores::current_seat();
-        let mut pace = Pace::default();
-        let mut claimed = VecDeque::new();
-        let started = Instant::now();
-        let stop = loop {
-            if self.control.is_cancelled() {
-                break Stop::Over;
-            }
-            // Refill before the queue runs dry, so that the other threads
-            // never wait for this one to finish its chunk and pull.
-            if self.queue.unclaimed() < self.refill_below
-                && self.control.could_pull(self.queue.published())
-            {
-                self.try_pull(me);
-            }
-            let chunk = claim_size(&pace, self.queue.unclaimed(), self.control.takers());
-            if self.queue.claim(chunk, &mut claimed) > 0 {
-                // More than this run takes: one more thread may help.
-                if self.queue.unclaimed() > 0 {
-                    self.runs.request_helper();
-                }
-                self.run_claimed(
-                    &mut claimed,
-                    state,
-                    &mut pace,
-                    seat.as_ref(),
-                    |index, outcome| {
-                        self.send(results, index, outcome);
-                    },
-                );
-                if let Some((seat, budget)) = &seat
-                    && seat_wanted(budget, started)
-                {
-                    if !self.sticky {
-                        break Stop::Yield;
-                    }
-                    give_seat_a_turn(seat, budget);
-                }
-                continue;
-            }
-            if self.control.pulling_stopped() {
-                // Whatever was published before the stop is visible now.
-                if self.queue.unclaimed() == 0 {
-                    break Stop::Over;
-                }
-                continue;
-            }
-            if self.try_pull(me) {
-                continue;
-            }
-            if !self.wait_for_work(seat.as_ref().map(|(_, budget)| *budget)) {
-                break Stop::Idle;
-            }
-        };
-        // Entries claimed and not run (after a cancel) are dropped here.
-        let _ = unwind::catch_drop(claimed);
-        stop
-    }
-
-    /// Runs `f` on each claimed entry, in order, handing each outcome to
-    /// `deliver` as soon as it is made; entries the stream no longer needs
-    /// are dropped unrun.
-    pub(super) fn run_claimed(
-        &self,
-        claimed: &mut VecDeque<Indexed<I::Item>>,
-        state: &mut Option<S>,
-        pace: &mut Pace,
-        seat: Option<&(Arc<Seat>, &'static CoreBudget)>,
-        mut deliver: impl FnMut(u64, Outcome<U>),
-    ) {
-        let started = pace.start();
-        let mut ran = 0;
-        while let Some((index, entry)) = claimed.pop_front() {
-            if self.control.skips(index) {
-                // A panic here would come after the one that stopped the
-                // stream, which is the one the consumer gets.
-                let _ = unwind::catch_drop(entry);
-                continue;
-            }
-            let outcome = match entry {
-                // `init` runs here, on this thread, before its first item.
-                Entry::Item(item) => unwind::catch(|| {
-                    let _user = UserCode::enter(seat);
-                    (self.f)(state.get_or_insert_with(&self.init), item)
-                }),
-                Entry::Panicked(payload) => Err(payload),
-            };
-            if outcome.is_err() {
-                self.control.poison(index);
-            }
-            ran += 1;
-            deliver(index, outcome);
-        }
-        pace.ran(ran, started);
-    }
-
-    /// Hands one outcome to the consumer, waiting in place while the slot's
-    /// ring is full (only a window larger than the ring lets it fill);
-    /// drops it if the consumer has gone.
-    fn send(&self, results: &mut Producer<Sent<U>>, index: u64, outcome: Outcome<U>) {
-        let mut sent = (index, outcome);
-        let mut waiting_since = None;
-        loop {
-            // After a cancel the consumer may have emptied the ring for the
-            // last time: a result pushed now would be dropped with the ring,
-            // on whichever thread lets go of it last, outside any catch.
-            if self.control.is_cancelled() {
-                let _ = unwind::catch_drop(sent);
-                return;
-            }
-            match results.push(sent) {
-                Ok(()) => break,
-                Err(rtrb::PushError::Full(back)) => sent = back,
-            }
-            waiting_since = waiting_since.or_else(|| self.control.stats.clock());
-            let full = || results.is_full() && !self.control.is_cancelled();
-            if !spin_before_sleep(|| !full()) {
-                self.runs.wait_in_place(full);
-            }
-        }
-        self.control.stats.waited_output_full(waiting_since);
-        self.control.consumer_bell.ring();
-    }
 
     /// Pulls from the source if no other run holds it; whether anything
     /// was pulled (or learnt about its end).
@@ -388,6 +252,208 @@ where
         self.queue
             .publish(&mut feed.publisher, index, Entry::Panicked(payload));
     }
+}
+
+impl<'scope, I, F, Init, S, U> Shared<'scope, I, F, Init, U>
+where
+    I: Iterator,
+    F: Fn(&mut S, I::Item) -> U,
+    Init: Fn() -> S,
+{
+    /// A run's work, in slot `me`: claim and run entries, pull when nothing
+    /// is left to claim, stop when neither can be done (or wait in place,
+    /// for a sticky stage), until the stream is over. Results go to
+    /// `results`, in the order run.
+    fn work(&self, me: usize, results: &mut Producer<Sent<U>>, state: &mut Option<S>) -> Stop {
+        let seat = cores::current_seat();
+        let mut pace = Pace::default();
+        let mut claimed = VecDeque::new();
+        let started = Instant::now();
+        let stop = loop {
+            if self.control.is_cancelled() {
+                break Stop::Over;
+            }
+            // Refill before the queue runs dry, so that the other threads
+            // never wait for this one to finish its chunk and pull.
+            if self.queue.unclaimed() < self.refill_below
+                && self.control.could_pull(self.queue.published())
+            {
+                self.try_pull(me);
+            }
+            let chunk = claim_size(&pace, self.queue.unclaimed(), self.control.takers());
+            if self.queue.claim(chunk, &mut claimed) > 0 {
+                // More than this run takes: one more thread may help.
+                if self.queue.unclaimed() > 0 {
+                    self.runs.request_helper();
+                }
+                self.run_claimed(
+                    &mut claimed,
+                    state,
+                    &mut pace,
+                    seat.as_ref(),
+                    |index, outcome| {
+                        self.send(results, index, outcome);
+                    },
+                );
+                if let Some((seat, budget)) = &seat
+                    && seat_wanted(budget, started)
+                {
+                    if !self.sticky {
+                        break Stop::Yield;
+                    }
+                    give_seat_a_turn(seat, budget);
+                }
+                continue;
+            }
+            if self.control.pulling_stopped() {
+                // Whatever was published before the stop is visible now.
+                if self.queue.unclaimed() == 0 {
+                    break Stop::Over;
+                }
+                continue;
+            }
+            if self.try_pull(me) {
+                continue;
+            }
+            if !self.wait_for_work(seat.as_ref().map(|(_, budget)| *budget)) {
+                break Stop::Idle;
+            }
+        };
+        // Entries claimed and not run (after a cancel) are dropped here.
+        let _ = unwind::catch_drop(claimed);
+        stop
+    }
+
+    /// For a consumer inside another stage's work (see
+    /// [`cores::inside_a_stage`]) that waits for result `wanted` while no run
+    /// of its stage is going and nothing of it is in flight: pulls that
+    /// entry and runs it here, as a sequential chain would, rather than
+    /// wait for a run to get a seat. No other thread holds work of the
+    /// stage, so no result can wait on this thread while it is inside the
+    /// source; a run that comes meanwhile finds the source held and
+    /// nothing to claim. The outcome, with its index; `None` if another
+    /// thread has work of the stage, or the source ended (then the end is
+    /// set).
+    pub(super) fn step_alone(
+        &self,
+        wanted: u64,
+        state: &mut Option<S>,
+        seat: Option<&(Arc<Seat>, &'static CoreBudget)>,
+    ) -> Option<(u64, Outcome<U>)> {
+        if self.runs.running() != 0 || self.queue.published() != wanted {
+            return None;
+        }
+        let mut feed = self.feed.try_lock().ok()?;
+        if feed.next_index != wanted
+            || feed.source.is_none()
+            || self.control.pulling_stopped()
+            || !self.control.could_pull_alone(wanted)
+        {
+            return None;
+        }
+        let source = feed.source.as_mut().expect("looked at above");
+        let pulled = unwind::catch(|| {
+            let _user = UserCode::enter(seat);
+            source.next()
+        });
+        let item = match pulled {
+            Ok(Some(item)) => item,
+            Ok(None) => {
+                let entries = match drop_source(&mut feed, &self.control) {
+                    Ok(()) => wanted,
+                    Err(payload) => {
+                        self.publish_panic(&mut feed, wanted, payload);
+                        wanted + 1
+                    }
+                };
+                self.control.set_end(entries);
+                return None;
+            }
+            Err(payload) => {
+                let _ = drop_source(&mut feed, &self.control);
+                self.publish_panic(&mut feed, wanted, payload);
+                self.control.set_end(wanted + 1);
+                return None;
+            }
+        };
+        let skipped = self.queue.skip(wanted);
+        debug_assert!(skipped, "the puller publishes in order");
+        feed.next_index += 1;
+        drop(feed);
+        let outcome = unwind::catch(|| {
+            let _user = UserCode::enter(seat);
+            (self.f)(state.get_or_insert_with(&self.init), item)
+        });
+        if outcome.is_err() {
+            self.control.poison(wanted);
+        }
+        Some((wanted, outcome))
+    }
+
+    /// Runs `f` on each claimed entry, in order, handing each outcome to
+    /// `deliver` as soon as it is made; entries the stream no longer needs
+    /// are dropped unrun.
+    pub(super) fn run_claimed(
+        &self,
+        claimed: &mut VecDeque<Indexed<I::Item>>,
+        state: &mut Option<S>,
+        pace: &mut Pace,
+        seat: Option<&(Arc<Seat>, &'static CoreBudget)>,
+        mut deliver: impl FnMut(u64, Outcome<U>),
+    ) {
+        let started = pace.start();
+        let mut ran = 0;
+        while let Some((index, entry)) = claimed.pop_front() {
+            if self.control.skips(index) {
+                // A panic here would come after the one that stopped the
+                // stream, which is the one the consumer gets.
+                let _ = unwind::catch_drop(entry);
+                continue;
+            }
+            let outcome = match entry {
+                // `init` runs here, on this thread, before its first item.
+                Entry::Item(item) => unwind::catch(|| {
+                    let _user = UserCode::enter(seat);
+                    (self.f)(state.get_or_insert_with(&self.init), item)
+                }),
+                Entry::Panicked(payload) => Err(payload),
+            };
+            if outcome.is_err() {
+                self.control.poison(index);
+            }
+            ran += 1;
+            deliver(index, outcome);
+        }
+        pace.ran(ran, started);
+    }
+
+    /// Hands one outcome to the consumer, waiting in place while the slot's
+    /// ring is full (only a window larger than the ring lets it fill);
+    /// drops it if the consumer has gone.
+    fn send(&self, results: &mut Producer<Sent<U>>, index: u64, outcome: Outcome<U>) {
+        let mut sent = (index, outcome);
+        let mut waiting_since = None;
+        loop {
+            // After a cancel the consumer may have emptied the ring for the
+            // last time: a result pushed now would be dropped with the ring,
+            // on whichever thread lets go of it last, outside any catch.
+            if self.control.is_cancelled() {
+                let _ = unwind::catch_drop(sent);
+                return;
+            }
+            match results.push(sent) {
+                Ok(()) => break,
+                Err(rtrb::PushError::Full(back)) => sent = back,
+            }
+            waiting_since = waiting_since.or_else(|| self.control.stats.clock());
+            let full = || results.is_full() && !self.control.is_cancelled();
+            if !spin_before_sleep(|| !full()) {
+                self.runs.wait_in_place(full);
+            }
+        }
+        self.control.stats.waited_output_full(waiting_since);
+        self.control.consumer_bell.ring();
+    }
 
     /// Whether the run could do something now: claim, pull, or see the end.
     fn has_work(&self) -> bool {
@@ -409,6 +475,8 @@ where
         }
         let next = self.queue.published();
         if !self.control.pulling_stopped() && next >= self.control.window_limit() {
+            // Paired with the consumer's delivery: either it sees the wish,
+            // or the run's last look (`room_came`) sees the delivery.
             self.control.want_room(next);
         }
         if self.sticky {

@@ -18,11 +18,38 @@ mod workers;
 
 use std::sync::{Arc, Weak};
 
+use crate::wake::cores::{self, CoreBudget, Seat};
+
 pub(crate) use self::config::{Config, DEFAULT_KEEPALIVE, configure, default_threads};
 pub(crate) use self::runs::Runs;
 #[cfg(all(test, not(loom)))]
 pub(crate) use self::workers::refusing_after;
 pub(crate) use self::workers::{global, scoped};
+
+/// Runs `work` (a share of a stage's work the consumer takes on) as the
+/// budget allows: a thread of the set runs it in the seat it holds, or in
+/// a free one, taken for the while (`None`, and nothing run, if there is
+/// none: the stage's runs, in their seats, do it); a program's own thread
+/// runs it with no seat, as it would run the chain without threadpipe.
+pub(crate) fn in_a_seat<R>(work: impl FnOnce() -> R) -> Option<R> {
+    let Some((seat, budget)) = cores::current_seat() else {
+        return Some(work());
+    };
+    if seat.counts() {
+        return Some(work());
+    }
+    if budget.anyone_waiting() || !budget.try_take(&seat) {
+        return None;
+    }
+    struct GiveUp<'a>(&'a Seat, &'a CoreBudget);
+    impl Drop for GiveUp<'_> {
+        fn drop(&mut self) {
+            self.1.give_up(self.0);
+        }
+    }
+    let _give_up = GiveUp(&seat, budget);
+    Some(work())
+}
 
 /// How many threads may run stages' work at once: the budget of the
 /// process-wide set, fixed at its first use.

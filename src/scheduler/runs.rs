@@ -6,7 +6,7 @@ use std::sync::Weak;
 
 use super::{Spawner, Ticket, Work};
 use crate::sync::shim::{AtomicUsize, Ordering};
-use crate::wake::{FencePair, Sleepers};
+use crate::wake::Sleepers;
 
 /// Runs queued are counted in the low half of the word, runs running in
 /// the high half, so that "is there room for one more?" and "one more
@@ -24,21 +24,27 @@ pub(crate) struct Runs<'scope> {
     /// Runs that wait in place for work rather than end (see
     /// [`wait_in_place`](Runs::wait_in_place)).
     waiting: Sleepers,
-    /// Orders a run's end against the events that would have kept it going.
-    fences: FencePair,
+    /// Whether the stage's runs wait in place for work.
+    wait_for_work: bool,
     work: Weak<dyn Work + 'scope>,
     spawner: Spawner<'scope>,
 }
 
 impl<'scope> Runs<'scope> {
     /// The runs of the stage `work` (the stage itself, while it is being
-    /// built), at most `cap` at a time, made by `spawner`'s threads.
-    pub(crate) fn new(work: Weak<dyn Work + 'scope>, cap: usize, spawner: Spawner<'scope>) -> Self {
+    /// built), at most `cap` at a time, made by `spawner`'s threads;
+    /// `wait_for_work` if they wait in place for work rather than end.
+    pub(crate) fn new(
+        work: Weak<dyn Work + 'scope>,
+        cap: usize,
+        wait_for_work: bool,
+        spawner: Spawner<'scope>,
+    ) -> Self {
         Runs {
             counts: AtomicUsize::new(0),
             cap: cap.clamp(1, QUEUED_MASK),
             waiting: Sleepers::new(),
-            fences: FencePair::new(),
+            wait_for_work,
             work,
             spawner,
         }
@@ -74,9 +80,13 @@ impl<'scope> Runs<'scope> {
     /// run that finds more work than it takes calls this, so that threads
     /// join a stage one at a time, each as the last finds work for it.
     pub(crate) fn request_helper(&self) {
-        if self.waiting.count() > 0 {
-            self.waiting.ring_one();
-        } else if self.queued() == 0 {
+        // A stage whose runs wait in place for work wakes one of those (the
+        // ring orders the new work before its look at the sleepers); runs
+        // of other stages never wait for work, so a look costs nothing.
+        if self.wait_for_work && self.waiting.ring_one() {
+            return;
+        }
+        if self.queued() == 0 {
             self.request();
         }
     }
@@ -90,12 +100,12 @@ impl<'scope> Runs<'scope> {
     /// A run ends: it found nothing to do. `has_work` is asked once more
     /// after the run stops counting, so that an event that came as it was
     /// ending, whose maker saw the run still running and so asked for no
-    /// other, gets a run all the same.
+    /// other, gets a run all the same. (Both this and
+    /// [`notify`](Runs::notify) read-modify-write the counts, which orders
+    /// them: either the maker of an event sees this run gone, or this look
+    /// sees the event.)
     pub(crate) fn end(&self, has_work: impl Fn() -> bool) {
         self.counts.fetch_sub(ONE_RUNNING, Ordering::AcqRel);
-        // Paired with the light fence in `notify`: either the maker of an
-        // event sees this run gone, or this look sees the event.
-        self.fences.heavy();
         if has_work() {
             self.request();
         }
@@ -110,16 +120,14 @@ impl<'scope> Runs<'scope> {
         self.spawner.submit(Ticket::Run(self.work.clone()));
     }
 
-    /// Call after every event that gives the stage something to do (an
-    /// item published, the window moved on, room made): wakes a run that
-    /// waits in place, or asks for a run if none is running or queued.
-    /// Costs a compiler fence and two plain loads while runs are going.
+    /// Call after every event that gives the stage something to do (room
+    /// made, the window moved on, a cancel): wakes a run that waits in
+    /// place, or asks for a run if none is running or queued. Costs two
+    /// read-modify-writes while runs are going.
     #[inline]
     pub(crate) fn notify(&self) {
-        self.fences.light();
-        if self.waiting.count() > 0 {
-            self.waiting.ring_one();
-        } else if self.counts.load(Ordering::Relaxed) == 0 {
+        let counts = self.counts.fetch_add(0, Ordering::AcqRel);
+        if !self.waiting.ring_one() && counts == 0 {
             self.request();
         }
     }
@@ -127,9 +135,9 @@ impl<'scope> Runs<'scope> {
     /// Like [`notify`](Runs::notify), for an event every run that waits in
     /// place must see (the stream's end, a cancel, room in one run's ring).
     pub(crate) fn notify_all(&self) {
-        self.fences.light();
+        let counts = self.counts.fetch_add(0, Ordering::AcqRel);
         self.waiting.ring_all();
-        if self.counts.load(Ordering::Relaxed) == 0 {
+        if counts == 0 {
             self.request();
         }
     }

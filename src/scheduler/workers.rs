@@ -13,7 +13,7 @@ use crate::launch::{Detached, Launch};
 use crate::sync::lock;
 use crate::thread_name;
 use crate::wake::cores::{self, CoreBudget, Seat};
-use crate::wake::spin::spin_for;
+use crate::wake::spin::yield_for;
 use crate::wake::{Sleepers, Woke};
 
 /// How long a thread that has run out of tickets keeps looking for more
@@ -21,7 +21,8 @@ use crate::wake::{Sleepers, Woke};
 /// here (a futex call, then a core to run on), so a thread that finishes a
 /// short pipeline is still awake for the next one a moment later; a
 /// thread that finds nothing in this while costs no more than the wake-up
-/// it saves.
+/// it saves. Only one idle thread looks at a time, and it yields its core
+/// between looks, so that it takes nothing from threads with work.
 const IDLE_SPIN: Duration = Duration::from_micros(50);
 
 /// A set of threads, and the tickets waiting for them.
@@ -173,13 +174,18 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
     /// Looks for a ticket for a moment, then sleeps until one comes or the
     /// keepalive passes; `false` if the thread should leave.
     fn idle_until_a_ticket(&self) -> bool {
-        self.spinning.fetch_add(1, Ordering::SeqCst);
-        let found = spin_for(IDLE_SPIN, || {
-            self.queued.load(Ordering::SeqCst) > 0 || self.closed.load(Ordering::Relaxed)
-        });
-        self.spinning.fetch_sub(1, Ordering::SeqCst);
-        if found && self.queued.load(Ordering::SeqCst) > 0 {
-            return true;
+        if self
+            .spinning
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            let found = yield_for(IDLE_SPIN, || {
+                self.queued.load(Ordering::SeqCst) > 0 || self.closed.load(Ordering::Relaxed)
+            });
+            self.spinning.fetch_sub(1, Ordering::SeqCst);
+            if found && self.queued.load(Ordering::SeqCst) > 0 {
+                return true;
+            }
         }
         let deadline = self.keepalive.map(|keepalive| Instant::now() + keepalive);
         loop {

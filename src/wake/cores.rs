@@ -11,7 +11,7 @@
 //! it holds work that must not wait. Threads over the limit give their seat
 //! up at their next step (see [`CoreBudget::over`]).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
 
 use super::sleepers::{Sleepers, Woke};
@@ -236,23 +236,33 @@ impl Drop for Asleep {
     }
 }
 
-/// Marks the calling thread as inside user code (a source's `next`, a
-/// closure) until dropped, so that the monitor can tell a thread blocked
-/// there; on the way out it takes its seat back if the monitor lent it.
-/// Costs two plain stores and a load on the thread's own line.
+thread_local! {
+    /// How deep in a stage's user code a thread without a seat is (a
+    /// program's own thread, helping a stage it consumes).
+    static DEPTH_WITHOUT_A_SEAT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks the calling thread as inside a stage's user code (a source's
+/// `next`, a closure) until dropped, so that the monitor can tell a thread
+/// blocked there; on the way out it takes its seat back if the monitor
+/// lent it. Costs two plain stores and a load on the thread's own line (a
+/// thread-local counter, for a thread without a seat).
 #[derive(Debug)]
 pub(crate) struct UserCode<'a>(Option<(&'a Seat, &'static CoreBudget)>);
 
 impl<'a> UserCode<'a> {
-    /// Enters user code on the thread that owns `seat` (if it is one of the
-    /// budget's threads).
+    /// Enters user code on the thread that owns `seat`, or on a thread
+    /// without one (`None`).
     #[inline]
     pub(crate) fn enter(seat: Option<&'a (Arc<Seat>, &'static CoreBudget)>) -> Self {
-        if let Some((seat, _)) = seat {
-            seat.depth
-                .store(seat.depth.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-            seat.calls
-                .store(seat.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        match seat {
+            Some((seat, _)) => {
+                seat.depth
+                    .store(seat.depth.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                seat.calls
+                    .store(seat.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            }
+            None => DEPTH_WITHOUT_A_SEAT.with(|depth| depth.set(depth.get() + 1)),
         }
         UserCode(seat.map(|(seat, budget)| (&**seat, *budget)))
     }
@@ -261,16 +271,19 @@ impl<'a> UserCode<'a> {
 impl Drop for UserCode<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some((seat, budget)) = self.0 {
-            seat.calls
-                .store(seat.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-            seat.depth
-                .store(seat.depth.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
-            if seat.state.load(Ordering::Relaxed) & LENT != 0
-                && seat.depth.load(Ordering::Relaxed) == 0
-            {
-                budget.take_back(seat);
+        match self.0 {
+            Some((seat, budget)) => {
+                seat.calls
+                    .store(seat.calls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                seat.depth
+                    .store(seat.depth.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
+                // Lent while the thread was inside: it was blocked, and is
+                // back with work in hand.
+                if seat.state.load(Ordering::Relaxed) & LENT != 0 {
+                    budget.take_back(seat);
+                }
             }
+            None => DEPTH_WITHOUT_A_SEAT.with(|depth| depth.set(depth.get() - 1)),
         }
     }
 }
@@ -280,6 +293,17 @@ impl Drop for UserCode<'_> {
 /// call into user code, which saves a thread-local look-up per call.
 pub(crate) fn current_seat() -> Option<(Arc<Seat>, &'static CoreBudget)> {
     CURRENT.with(|current| current.borrow().clone())
+}
+
+/// Whether the calling thread is inside user code a stage runs (a
+/// closure, a source), in a seat that counts if it has one: a consumer
+/// there serves a stage nested in another stage's work, not the
+/// program's own consuming loop.
+pub(crate) fn inside_a_stage() -> bool {
+    CURRENT.with(|current| match current.borrow().as_ref() {
+        Some((seat, _)) => seat.counts() && seat.depth.load(Ordering::Relaxed) > 0,
+        None => DEPTH_WITHOUT_A_SEAT.with(Cell::get) > 0,
+    })
 }
 
 /// Whether the threads that run stages' work (and one consumer) are more

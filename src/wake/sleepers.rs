@@ -1,12 +1,11 @@
 //! The bell any number of threads sleep on, woken one at a time: idle
 //! threads of the shared set, threads waiting for a core, and stage runs
-//! that wait in place. Rung with a plain load while nobody sleeps. See
-//! [the protocol](super#waking-one-of-many-sleepers).
+//! that wait in place. Rung with one read-modify-write while nobody sleeps.
+//! See [the protocol](super#waking-one-of-many-sleepers).
 
 use std::time::Instant;
 
 use super::cores::Asleep;
-use super::fence::FencePair;
 use crate::sync::shim::{AtomicUsize, Mutex, Ordering, Thread, lock, thread};
 
 /// Where threads sleep until one of them is needed.
@@ -17,7 +16,6 @@ pub(crate) struct Sleepers {
     /// Who to wake, in the order they went to sleep; a ringer takes the
     /// most recent (its cache is the warmest).
     waiting: Mutex<Vec<Thread>>,
-    fences: FencePair,
 }
 
 /// How a [`Sleepers::sleep_while`] ended.
@@ -36,24 +34,24 @@ impl Sleepers {
         Sleepers {
             count: AtomicUsize::new(0),
             waiting: Mutex::new(Vec::new()),
-            fences: FencePair::new(),
         }
     }
 
     /// Wakes one sleeper, if there is one; call after every event a sleeper
-    /// may be waiting for. Costs a compiler fence and a plain load while
-    /// nobody sleeps. Whether it woke a thread.
+    /// may be waiting for. Costs one read-modify-write of the count while
+    /// nobody sleeps: it orders the event before the look at the count, as
+    /// the sleeper's own read-modify-write of it orders its announcement
+    /// before its look at the events, so one of the two sees the other.
+    /// Whether it woke a thread.
     #[inline]
     pub(crate) fn ring_one(&self) -> bool {
-        self.fences.light();
-        self.count.load(Ordering::Relaxed) != 0 && self.wake(1)
+        self.count.fetch_add(0, Ordering::AcqRel) != 0 && self.wake(1)
     }
 
     /// Wakes every sleeper: for events every one of them must see (a
     /// stream's end, a cancel).
     pub(crate) fn ring_all(&self) {
-        self.fences.light();
-        if self.count.load(Ordering::Relaxed) != 0 {
+        if self.count.fetch_add(0, Ordering::AcqRel) != 0 {
             self.wake(usize::MAX);
         }
     }
@@ -76,15 +74,9 @@ impl Sleepers {
         let me = thread::current();
         lock(&self.waiting).push(me.clone());
         self.count.fetch_add(1, Ordering::AcqRel);
-        let ordered = self.fences.heavy();
         if nothing_new() {
             let _asleep = Asleep::enter();
-            if !ordered {
-                // Without the fence a ring may miss us: look again soon.
-                super::fence::nap_unfenced();
-            } else {
-                park_until(deadline);
-            }
+            park_until(deadline);
         }
         // Still listed: nobody chose this thread. Gone: a ringer took it, and
         // its unpark (perhaps still to come) makes some later park return

@@ -73,3 +73,20 @@ pub(crate) fn spin_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool 
         }
     }
 }
+
+/// Looks until `done` says so, for at most `limit`, yielding the core
+/// between looks: for a thread with nothing to do that would rather stay
+/// awake a moment, without taking a core from a thread that has work.
+/// Whether `done` said so.
+pub(crate) fn yield_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if done() {
+            return true;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+}
