@@ -171,43 +171,70 @@ pub(crate) trait DebugFields {
     fn debug_fields(&self, debug: &mut fmt::DebugStruct<'_, '_>);
 }
 
+/// An idle stage: what it holds until its first `next()` starts it.
+pub(crate) trait Idle<E> {
+    /// The source's hint, while nothing has been pulled.
+    fn size_hint(&self) -> SizeHint;
+    /// What `Debug` shows of the stage's settings.
+    fn debug_fields(&self, debug: &mut fmt::DebugStruct<'_, '_>);
+    /// Starts the engine.
+    fn start(self) -> E;
+}
+
 /// Starts an engine from a source and its settings.
 pub(crate) type Start<'scope, I, S, E> = Box<dyn FnOnce(I, S) -> E + Send + 'scope>;
 
-/// A stage that starts its engine on the first `next()`.
-pub(crate) struct Lazy<'scope, I, S, E> {
-    state: State<'scope, I, S, E>,
+/// The idle form most stages take: a source, settings, and how to start.
+pub(crate) struct Waiting<'scope, I, S, E> {
+    pub(crate) source: I,
+    pub(crate) settings: S,
+    pub(crate) start: Start<'scope, I, S, E>,
 }
 
-enum State<'scope, I, S, E> {
+impl<I: Iterator, S: DebugFields, E> Idle<E> for Waiting<'_, I, S, E> {
+    fn size_hint(&self) -> SizeHint {
+        self.source.size_hint()
+    }
+
+    fn debug_fields(&self, debug: &mut fmt::DebugStruct<'_, '_>) {
+        self.settings.debug_fields(debug);
+    }
+
+    fn start(self) -> E {
+        (self.start)(self.source, self.settings)
+    }
+}
+
+/// A stage that starts its engine on the first `next()`.
+pub(crate) struct Lazy<D, E> {
+    state: State<D, E>,
+}
+
+enum State<D, E> {
     /// Nothing pulled, no thread.
-    Idle {
-        source: I,
-        settings: S,
-        start: Start<'scope, I, S, E>,
-    },
+    Idle(D),
     Running(E),
     /// Starting panicked: the stream stays ended.
     Broken,
 }
 
-impl<'scope, I, S, E> Lazy<'scope, I, S, E> {
-    pub(crate) fn new(source: I, settings: S, start: Start<'scope, I, S, E>) -> Self {
+impl<D, E> Lazy<D, E> {
+    pub(crate) fn new(idle: D) -> Self {
         Lazy {
-            state: State::Idle {
-                source,
-                settings,
-                start,
-            },
+            state: State::Idle(idle),
+        }
+    }
+
+    /// The idle stage, if it has not started; the stage itself otherwise.
+    pub(crate) fn into_idle(self) -> Result<D, Self> {
+        match self.state {
+            State::Idle(idle) => Ok(idle),
+            state => Err(Lazy { state }),
         }
     }
 }
 
-impl<I, S, E> Lazy<'_, I, S, E>
-where
-    I: Iterator,
-    E: Engine,
-{
+impl<D: Idle<E>, E: Engine> Lazy<D, E> {
     #[inline]
     pub(crate) fn next(&mut self) -> Option<E::Item> {
         self.running()?.next()
@@ -222,7 +249,7 @@ where
 
     pub(crate) fn size_hint(&self) -> SizeHint {
         match &self.state {
-            State::Idle { source, .. } => source.size_hint(),
+            State::Idle(idle) => idle.size_hint(),
             State::Running(engine) => engine.size_hint(),
             State::Broken => size_hint::EMPTY,
         }
@@ -231,32 +258,25 @@ where
     /// The engine, started now if it was idle; `None` if starting failed.
     #[inline]
     fn running(&mut self) -> Option<&mut E> {
-        if let State::Idle { .. } = self.state {
+        if let State::Idle(_) = self.state {
             // If `start` panics, the stage stays broken rather than half-built.
-            if let State::Idle {
-                source,
-                settings,
-                start,
-            } = std::mem::replace(&mut self.state, State::Broken)
-            {
-                self.state = State::Running(start(source, settings));
+            if let State::Idle(idle) = std::mem::replace(&mut self.state, State::Broken) {
+                self.state = State::Running(idle.start());
             }
         }
         match &mut self.state {
             State::Running(engine) => Some(engine),
-            State::Idle { .. } | State::Broken => None,
+            State::Idle(_) | State::Broken => None,
         }
     }
-}
 
-impl<I, S: DebugFields, E: Engine> Lazy<'_, I, S, E> {
     /// Writes an adapter's `Debug`: its state and settings, never its items.
     pub(crate) fn debug(&self, adapter: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct(adapter);
         match &self.state {
-            State::Idle { settings, .. } => {
+            State::Idle(idle) => {
                 debug.field("state", &"idle");
-                settings.debug_fields(&mut debug);
+                idle.debug_fields(&mut debug);
                 &mut debug
             }
             State::Running(engine) if !engine.is_finished() => debug

@@ -5,7 +5,7 @@ use std::thread::Scope;
 
 use crate::bounds::{SendItem, SendSource};
 use crate::handoff::{self, Handoff, Settings};
-use crate::lazy::{Lazy, Running, lazy_adapter};
+use crate::lazy::{Lazy, Running, Waiting, lazy_adapter};
 use crate::profile::Profile;
 use crate::scheduler::{self, Spawner, Unmarked};
 use crate::stats::Stats;
@@ -241,8 +241,10 @@ pub trait OffThreadExt: Iterator + Sized {
 impl<I: Iterator> OffThreadExt for I {}
 
 /// The stage an `off_thread` adapter runs: idle until its first `next()`.
-type Stage<'scope, I> =
-    Lazy<'scope, I, Settings, Running<Handoff<'scope, <I as Iterator>::Item>, Unmarked<I>>>;
+type Stage<'scope, I> = Lazy<Waiting<'scope, I, Settings, Engine<'scope, I>>, Engine<'scope, I>>;
+
+/// What an `off_thread` adapter runs once started.
+type Engine<'scope, I> = Running<Handoff<'scope, <I as Iterator>::Item>, Unmarked<I>>;
 
 /// An idle stage that will run on the threads `threads` gives it.
 fn lazy_stage<'scope, I>(
@@ -254,12 +256,11 @@ where
     I: Iterator + Send + 'scope,
     I::Item: Send + 'scope,
 {
-    let settings = options.into_settings();
-    Lazy::new(
+    Lazy::new(Waiting {
         source,
-        settings,
-        Box::new(move |source, settings| handoff::start(threads(), source, settings)),
-    )
+        settings: options.into_settings(),
+        start: Box::new(move |source, settings| handoff::start(threads(), source, settings)),
+    })
 }
 
 /// Settings for one [`off_thread`](OffThreadExt::off_thread_with) stage:

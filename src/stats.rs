@@ -86,7 +86,16 @@ fn now() -> Option<Instant> {
 /// A stage's handle on its figures: every method does nothing when the
 /// stage is not profiled.
 #[derive(Clone, Default)]
-pub(crate) struct Stats(Option<Arc<StageStats>>);
+pub(crate) struct Stats(Option<Arc<Rows>>);
+
+/// The rows a stage records to: its own, if profiled, and those of the
+/// stages fused into it (see [`Stats::with_upstream`]).
+struct Rows {
+    own: Option<Arc<StageStats>>,
+    /// Rows that count the stage's items, its start and its end, and no
+    /// time: a fused stage's items each passed through them.
+    upstream: Vec<Arc<StageStats>>,
+}
 
 impl std::fmt::Debug for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,27 +110,66 @@ impl Stats {
     }
 
     pub(crate) fn recording_to(stats: Arc<StageStats>) -> Self {
-        Stats(Some(stats))
+        Stats(Some(Arc::new(Rows {
+            own: Some(stats),
+            upstream: Vec::new(),
+        })))
+    }
+
+    /// This stage's handle, also counting items, start and end in the rows
+    /// of `upstream`: stages fused into this one, whose items all pass
+    /// through it.
+    pub(crate) fn with_upstream(self, upstream: Stats) -> Self {
+        let mut rows: Vec<Arc<StageStats>> = Vec::new();
+        if let Some(up) = upstream.0 {
+            rows.extend(up.upstream.iter().cloned());
+            rows.extend(up.own.clone());
+        }
+        let own = self.0.and_then(|mine| {
+            rows.extend(mine.upstream.iter().cloned());
+            mine.own.clone()
+        });
+        if own.is_none() && rows.is_empty() {
+            return Stats::off();
+        }
+        Stats(Some(Arc::new(Rows {
+            own,
+            upstream: rows,
+        })))
+    }
+
+    fn own(&self) -> Option<&StageStats> {
+        self.0.as_ref().and_then(|rows| rows.own.as_deref())
+    }
+
+    fn each(&self, mut f: impl FnMut(&StageStats)) {
+        if let Some(rows) = &self.0 {
+            rows.own.iter().chain(&rows.upstream).for_each(|row| f(row));
+        }
     }
 
     /// The current time, if anything will be timed: pass it back to one of
     /// the `waited_*` methods once the wait is over.
     #[inline]
     pub(crate) fn clock(&self) -> Option<Instant> {
-        self.0.as_ref().and_then(|_| now())
+        self.own().and_then(|_| now())
     }
 
     /// The stage's first `next()`.
     pub(crate) fn start(&self) {
-        if let (Some(stats), Some(now)) = (&self.0, now()) {
-            let _ = stats.started.set(now);
+        if let Some(now) = now() {
+            self.each(|stats| {
+                let _ = stats.started.set(now);
+            });
         }
     }
 
     /// The stage has ended or been dropped; later calls change nothing.
     pub(crate) fn end(&self) {
-        if let (Some(stats), Some(now)) = (&self.0, now()) {
-            let _ = stats.ended.set(now);
+        if let Some(now) = now() {
+            self.each(|stats| {
+                let _ = stats.ended.set(now);
+            });
         }
     }
 
@@ -129,11 +177,13 @@ impl Stats {
     /// at a time, so a load and a store do: no locked add on every item.
     #[inline]
     pub(crate) fn delivered(&self, items: usize) {
-        if let Some(stats) = &self.0 {
-            let counted = stats.items.load(Ordering::Relaxed);
-            stats
-                .items
-                .store(counted.wrapping_add(items as u64), Ordering::Relaxed);
+        if self.0.is_some() {
+            self.each(|stats| {
+                let counted = stats.items.load(Ordering::Relaxed);
+                stats
+                    .items
+                    .store(counted.wrapping_add(items as u64), Ordering::Relaxed);
+            });
         }
     }
 
@@ -163,7 +213,7 @@ impl Stats {
 
     #[inline]
     fn add_since(&self, since: Option<Instant>, total: impl Fn(&StageStats) -> &AtomicU64) {
-        if let (Some(stats), Some(since)) = (&self.0, since) {
+        if let (Some(stats), Some(since)) = (self.own(), since) {
             let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
             total(stats).fetch_add(nanos, Ordering::Relaxed);
         }

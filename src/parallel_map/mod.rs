@@ -1,14 +1,16 @@
 //! `parallel_map`: one stage of the chain spread over a pool of threads.
 
+mod chain;
 mod options;
+mod stage;
 
 use std::marker::PhantomData;
 use std::thread::Scope;
 
 pub use self::options::{DEFAULT_WINDOW, ParallelMapOptions};
+use self::stage::Stage;
 use crate::bounds::{SendItem, SendSource, SharedFn, SharedStateFn};
-use crate::lazy::{Lazy, Running, lazy_adapter};
-use crate::pool::{self, InlineMap, Pool, Settings};
+use crate::lazy::lazy_adapter;
 use crate::scheduler::{self, Spawner};
 
 /// Spreads one stage of an iterator chain over several threads.
@@ -505,12 +507,9 @@ pub trait ParallelMapExt: Iterator + Sized {
 
 impl<I: Iterator> ParallelMapExt for I {}
 
-/// The stage a `parallel_map` adapter runs: idle until its first `next()`.
-type Stage<'scope, I, U> =
-    Lazy<'scope, I, Settings, Running<Pool<'scope, U>, InlineMap<'scope, U>>>;
-
-/// An idle stage that will run on the threads `threads` gives it; `sticky`
-/// for a stage with per-thread states, whose runs keep their threads.
+/// An idle stage over its own `source` that will run on the threads
+/// `threads` gives it; `sticky` for a stage with per-thread states, whose
+/// runs keep their threads.
 fn lazy_stage<'scope, I, Init, S, F, U>(
     source: I,
     options: ParallelMapOptions,
@@ -527,10 +526,12 @@ where
     F: Fn(&mut S, I::Item) -> U + Send + Sync + 'scope,
     U: Send + 'scope,
 {
-    Lazy::new(
+    stage::fresh(
         source,
         options.into_settings(sticky),
-        Box::new(move |source, settings| pool::start(threads(), source, f, init, settings)),
+        init,
+        f,
+        Box::new(threads),
     )
 }
 
@@ -546,7 +547,7 @@ where
 /// It is `Send` when the source and the results are, never `Sync` (one
 /// consumer at a time), always `Unpin`, and not `Clone`.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
-pub struct ParallelMap<I, U> {
+pub struct ParallelMap<I: Iterator, U> {
     stage: Stage<'static, I, U>,
 }
 
@@ -562,7 +563,7 @@ lazy_adapter!("ParallelMap", [I: Iterator, U] ParallelMap<I, U>, item = U);
 /// It is `Send` when the source and the results are, never `Sync`, always
 /// `Unpin`, and not `Clone`.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
-pub struct ParallelMapScoped<'scope, 'env, I, U> {
+pub struct ParallelMapScoped<'scope, 'env, I: Iterator, U> {
     stage: Stage<'scope, I, U>,
     scope: PhantomData<&'scope Scope<'scope, 'env>>,
 }

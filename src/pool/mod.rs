@@ -120,6 +120,7 @@ pub(crate) struct Settings {
     pub(crate) window: usize,
     pub(crate) order: Order,
     pub(crate) name: String,
+    /// The stage's profile rows, those of stages fused into it included.
     pub(crate) stats: Stats,
     /// Run on the consumer's thread instead of the set's threads.
     pub(crate) inline: bool,

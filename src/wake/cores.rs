@@ -159,6 +159,25 @@ impl CoreBudget {
         back
     }
 
+    /// Takes a lent seat back once one is free (waiting for it, asleep, if
+    /// none is): for a thread that wakes from a bell, which may wait a
+    /// little longer, so that the busy threads never outnumber the seats.
+    pub(crate) fn take_back_when_free(&self, seat: &Seat) {
+        loop {
+            let room = self
+                .busy
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
+                    (busy < self.limit).then_some(busy + 1)
+                })
+                .is_ok();
+            if room {
+                seat.state.store(SEATED, Ordering::Release);
+                return;
+            }
+            self.waiters.sleep_while(|| !self.has_room(), None);
+        }
+    }
+
     /// Sleeps while no seat is free and `still_wanted` says the caller
     /// still has work for one; spurious returns are possible. A waiter
     /// that was chosen ([`Woke::Rung`]) and will not take the seat must
@@ -231,7 +250,7 @@ impl Asleep {
 impl Drop for Asleep {
     fn drop(&mut self) {
         if self.0 {
-            with_current(|seat, budget| budget.take_back(seat));
+            with_current(|seat, budget| budget.take_back_when_free(seat));
         }
     }
 }
