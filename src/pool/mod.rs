@@ -235,7 +235,13 @@ where
         )
     });
     stats.start();
-    shared.runs.request();
+    // A stage nested in another's work runs on its consumer, which steps
+    // through it alone (see `Shared::step_alone`), until a core is free
+    // for a run: asking for one now would only queue it behind the work
+    // that holds every seat.
+    if !cores::inside_a_stage() || cores::global().has_room() {
+        shared.runs.request();
+    }
     Running::Threads(Pool {
         core: Arc::clone(&shared) as Arc<dyn Core<'scope> + 'scope>,
         help: consumer_help(shared),
@@ -288,7 +294,7 @@ where
     let mut claimed = VecDeque::new();
     Box::new(move |share, own| {
         let control = &shared.control;
-        let here = thread::current().id();
+        let here = THIS_THREAD.with(|here| *here);
         let at = match states.iter().position(|(thread, _)| *thread == here) {
             Some(at) => at,
             None => {
@@ -298,34 +304,41 @@ where
         };
         // It helps in a seat (see `next_in_order`): the monitor watches its
         // calls of `f` as it does a run's.
-        let seat = cores::current_seat();
-        if let Share::Alone(wanted) = share {
+        cores::with_seat(|seat| {
+            if let Share::Alone(wanted) = share {
+                let since = control.stats.clock();
+                let stepped = shared.step_alone(wanted, &mut states[at].1, seat);
+                control.stats.helped(since);
+                let Some(outcome) = stepped else {
+                    return control.end().is_some();
+                };
+                own.push_back(outcome);
+                return true;
+            }
+            let chunk = claim_size(&pace, shared.queue.unclaimed(), control.takers());
+            if shared.queue.claim(chunk, &mut claimed) == 0 {
+                return false;
+            }
             let since = control.stats.clock();
-            let stepped = shared.step_alone(wanted, &mut states[at].1, seat.as_ref());
+            shared.run_claimed(
+                &mut claimed,
+                &mut states[at].1,
+                &mut pace,
+                seat,
+                |index, outcome| {
+                    own.push_back((index, outcome));
+                },
+            );
             control.stats.helped(since);
-            let Some(outcome) = stepped else {
-                return control.end().is_some();
-            };
-            own.push_back(outcome);
-            return true;
-        }
-        let chunk = claim_size(&pace, shared.queue.unclaimed(), control.takers());
-        if shared.queue.claim(chunk, &mut claimed) == 0 {
-            return false;
-        }
-        let since = control.stats.clock();
-        shared.run_claimed(
-            &mut claimed,
-            &mut states[at].1,
-            &mut pace,
-            seat.as_ref(),
-            |index, outcome| {
-                own.push_back((index, outcome));
-            },
-        );
-        control.stats.helped(since);
-        true
+            true
+        })
     })
+}
+
+thread_local! {
+    /// The calling thread's id, without the reference count `thread::current`
+    /// costs: the consumer's help looks it up at every chunk.
+    static THIS_THREAD: ThreadId = thread::current().id();
 }
 
 impl<U> Pool<'_, U> {

@@ -22,6 +22,10 @@ use crate::unwind::{self, FirstPanic, PanicPayload};
 use crate::wake::cores::{self, CoreBudget, Seat, UserCode};
 use crate::wake::spin::spin_before_sleep;
 
+/// How many entries a consumer steps through alone between two looks for
+/// a free core (see [`Shared::step_alone`]).
+const ALONE_LOOKS_EVERY: u64 = 16;
+
 /// The source and where it stands; held by one run at a time.
 struct Feed<I: Iterator> {
     /// `None` once it has ended, panicked or been dropped.
@@ -380,6 +384,13 @@ where
         debug_assert!(skipped, "the puller publishes in order");
         feed.next_index += 1;
         drop(feed);
+        // Now and then, a look for a free core, which a run could use to
+        // share the stage's work.
+        if wanted.is_multiple_of(ALONE_LOOKS_EVERY)
+            && seat.is_some_and(|(_, budget)| budget.has_room())
+        {
+            self.runs.request_helper();
+        }
         let outcome = unwind::catch(|| {
             let _user = UserCode::enter(seat);
             (self.f)(state.get_or_insert_with(&self.init), item)

@@ -32,23 +32,25 @@ pub(crate) use self::workers::{global, scoped};
 /// none: the stage's runs, in their seats, do it); a program's own thread
 /// runs it with no seat, as it would run the chain without threadpipe.
 pub(crate) fn in_a_seat<R>(work: impl FnOnce() -> R) -> Option<R> {
-    let Some((seat, budget)) = cores::current_seat() else {
-        return Some(work());
-    };
-    if seat.counts() {
-        return Some(work());
-    }
-    if budget.anyone_waiting() || !budget.try_take(&seat) {
-        return None;
-    }
-    struct GiveUp<'a>(&'a Seat, &'a CoreBudget);
-    impl Drop for GiveUp<'_> {
-        fn drop(&mut self) {
-            self.1.give_up(self.0);
+    cores::with_seat(|seat| {
+        let Some((seat, budget)) = seat else {
+            return Some(work());
+        };
+        if seat.counts() {
+            return Some(work());
         }
-    }
-    let _give_up = GiveUp(&seat, budget);
-    Some(work())
+        if budget.anyone_waiting() || !budget.try_take(seat) {
+            return None;
+        }
+        struct GiveUp<'a>(&'a Seat, &'a CoreBudget);
+        impl Drop for GiveUp<'_> {
+            fn drop(&mut self) {
+                self.1.give_up(self.0);
+            }
+        }
+        let _give_up = GiveUp(seat, budget);
+        Some(work())
+    })
 }
 
 /// How many threads may run stages' work at once: the budget of the

@@ -314,6 +314,13 @@ pub(crate) fn current_seat() -> Option<(Arc<Seat>, &'static CoreBudget)> {
     CURRENT.with(|current| current.borrow().clone())
 }
 
+/// Runs `f` with the calling thread's seat and budget, if it is one of
+/// the budget's threads, without cloning them: for paths taken once per
+/// chunk of items.
+pub(crate) fn with_seat<R>(f: impl FnOnce(Option<&(Arc<Seat>, &'static CoreBudget)>) -> R) -> R {
+    CURRENT.with(|current| f(current.borrow().as_ref()))
+}
+
 /// Whether the calling thread is inside user code a stage runs (a
 /// closure, a source), in a seat that counts if it has one: a consumer
 /// there serves a stage nested in another stage's work, not the
