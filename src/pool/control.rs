@@ -54,6 +54,8 @@ pub(super) struct Control {
     feed_busy: AtomicBool,
     /// The source has been dropped, and its drop has run.
     source_gone: AtomicBool,
+    /// The consumer waits for a result (see `consumer_takes`).
+    consumer_waiting: CachePadded<AtomicBool>,
     slots: Box<[CachePadded<SlotState>]>,
     /// Where the consumer sleeps; shared, so that a run can ring it after
     /// it has let go of the stage.
@@ -85,6 +87,7 @@ impl Control {
             cancelled: AtomicBool::new(false),
             feed_busy: AtomicBool::new(false),
             source_gone: AtomicBool::new(false),
+            consumer_waiting: CachePadded::new(AtomicBool::new(false)),
             slots: (0..slots).map(|_| CachePadded::default()).collect(),
             consumer_bell: Arc::new(ConsumerBell::new()),
             fences: FencePair::new(),
@@ -95,6 +98,21 @@ impl Control {
     #[inline]
     pub(super) fn takers(&self) -> usize {
         self.takers
+    }
+
+    /// How many published entries the consumer will take on itself: one,
+    /// if it helps (input order) and waits for a result now (it wakes for
+    /// the entry), else none (it is busy with its own work, and a run
+    /// should take the entry meanwhile).
+    #[inline]
+    pub(super) fn consumer_takes(&self) -> usize {
+        usize::from(self.order == Order::Input && self.consumer_waiting.load(Ordering::Relaxed))
+    }
+
+    /// Says whether the consumer waits for a result.
+    #[inline]
+    pub(super) fn set_consumer_waiting(&self, waiting: bool) {
+        self.consumer_waiting.store(waiting, Ordering::Relaxed);
     }
 
     /// Whether what a puller publishes can be taken by another thread while

@@ -450,9 +450,11 @@ impl<U> Pool<'_, U> {
         let control = self.control();
         let since = control.stats.clock();
         let anything_new = || self.anything_new(seated);
+        control.set_consumer_waiting(seated);
         if !spin_before_sleep(anything_new) {
             control.consumer_bell.sleep_while(|| !anything_new());
         }
+        control.set_consumer_waiting(false);
         control.stats.waited_input_empty(since);
     }
 

@@ -243,8 +243,9 @@ impl<'scope, I: Iterator, F, Init, U> Shared<'scope, I, F, Init, U> {
                 break;
             }
             // It pulls on, perhaps into a long wait: what it published must
-            // not wait for it. Another run, or the consumer, takes it.
-            if self.queue.unclaimed() > 0 {
+            // not wait for it. The consumer, if it helps, takes one entry
+            // (it wakes for it); a run, asked for, takes the rest.
+            if self.queue.unclaimed() > self.control.consumer_takes() {
                 self.runs.request_helper();
             }
         }
@@ -286,8 +287,9 @@ where
             }
             let chunk = claim_size(&pace, self.queue.unclaimed(), self.control.takers());
             if self.queue.claim(chunk, &mut claimed) > 0 {
-                // More than this run takes: one more thread may help.
-                if self.queue.unclaimed() > 0 {
+                // More than this run takes (and the consumer, if it helps):
+                // one more thread may help.
+                if self.queue.unclaimed() > self.control.consumer_takes() {
                     self.runs.request_helper();
                 }
                 self.run_claimed(
