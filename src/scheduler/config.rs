@@ -61,10 +61,7 @@ pub(crate) fn configure(config: Config) -> bool {
 /// (a consumer asked whether the machine is crowded): then it keeps one
 /// thread per core, which is what `threads` defaults to anyway.
 fn sync_budget(config: Config) {
-    #[cfg(not(loom))]
     let _ = cores::configure(config.threads);
-    #[cfg(loom)]
-    let _ = config;
 }
 
 /// The thread count [`THREADS_VARIABLE`] asks for, if it asks for one. A

@@ -172,3 +172,88 @@ impl std::fmt::Debug for Runs<'_> {
             .finish_non_exhaustive()
     }
 }
+
+/// Exhaustive checks of the protocol: run with
+/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- scheduler::runs`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::scheduler::Submit;
+
+    /// A set of threads that only counts the tickets it is given.
+    #[derive(Default)]
+    struct Counted(AtomicUsize);
+
+    impl Submit<'static> for Counted {
+        fn submit(&self, _ticket: Ticket<'static>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+
+        fn stage_started(&self) -> bool {
+            true
+        }
+
+        fn stage_ended(&self) {}
+    }
+
+    struct Nothing;
+
+    impl Work for Nothing {
+        fn run(self: Arc<Self>) {}
+    }
+
+    fn runs(cap: usize) -> (Runs<'static>, Arc<Counted>) {
+        let counted = Arc::new(Counted::default());
+        let work: Arc<dyn Work> = Arc::new(Nothing);
+        let spawner: Spawner<'static> = counted.clone();
+        (
+            Runs::new(Arc::downgrade(&work), cap, false, spawner),
+            counted,
+        )
+    }
+
+    /// A run ends as an event comes whose maker saw it running: the event
+    /// still gets a run, asked for by one of the two (loom runs the two
+    /// sides in every interleaving; a lost event would leave no ticket).
+    #[test]
+    fn an_event_as_the_last_run_ends_gets_a_run() {
+        loom::model(|| {
+            let (runs, counted) = runs(1);
+            let runs = loom::sync::Arc::new(runs);
+            assert!(runs.request());
+            runs.begin();
+            let event = loom::sync::Arc::new(AtomicUsize::new(0));
+            let maker = {
+                let (runs, event) = (runs.clone(), event.clone());
+                loom::thread::spawn(move || {
+                    event.store(1, Ordering::Release);
+                    runs.notify();
+                })
+            };
+            runs.end(|| event.load(Ordering::Acquire) == 1);
+            maker.join().unwrap();
+            assert!(counted.0.load(Ordering::SeqCst) >= 2, "the event was lost");
+        });
+    }
+
+    /// Runs never outnumber the cap, however requests race.
+    #[test]
+    fn requests_never_pass_the_cap() {
+        loom::model(|| {
+            let (runs, counted) = runs(1);
+            let runs = loom::sync::Arc::new(runs);
+            let other = {
+                let runs = runs.clone();
+                loom::thread::spawn(move || {
+                    runs.request();
+                })
+            };
+            runs.request();
+            other.join().unwrap();
+            assert_eq!(counted.0.load(Ordering::SeqCst), 1);
+            assert_eq!(runs.queued(), 1);
+        });
+    }
+}

@@ -231,10 +231,14 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
 
     /// Makes sure a thread will pick up a queued ticket: one spinning will,
     /// or wake a sleeper, or one waiting for a seat will, or start one.
+    /// The counts are read with read-modify-writes, as the threads change
+    /// them: a thread that stops spinning (or waiting) after this look
+    /// then sees the ticket in its own next look, one that stopped before
+    /// it is not counted.
     fn wake_one(&self) -> bool {
-        self.spinning.load(Ordering::SeqCst) > 0
+        self.spinning.fetch_add(0, Ordering::SeqCst) > 0
             || self.idle.ring_one()
-            || self.seat_waiting.load(Ordering::SeqCst) > 0
+            || self.seat_waiting.fetch_add(0, Ordering::SeqCst) > 0
     }
 }
 
@@ -293,4 +297,86 @@ pub(crate) fn refusing_after(starts: usize) -> Spawner<'static> {
         budget,
         Some(Duration::from_millis(100)),
     ) as Spawner<'static>
+}
+
+/// Exhaustive checks of the hand-shake between `submit` and an idle
+/// thread, reduced to what it rests on (as `consumer_bell`'s model reduces
+/// the ring): a count of queued tickets, a flag of the thread spinning,
+/// and the idle threads' bell. Run with
+/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- scheduler::workers`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use crate::sync::shim::{AtomicUsize, Ordering};
+    use crate::wake::Sleepers;
+    use loom::sync::Arc;
+
+    struct Set {
+        queued: AtomicUsize,
+        taken: AtomicUsize,
+        spinning: AtomicUsize,
+        idle: Sleepers,
+    }
+
+    impl Set {
+        /// `Submit::submit`: queue, then make sure a thread will look.
+        fn submit(&self) -> bool {
+            self.queued.fetch_add(1, Ordering::SeqCst);
+            self.spinning.fetch_add(0, Ordering::SeqCst) > 0 || self.idle.ring_one()
+        }
+
+        /// `Workers::thread_main`, until it has taken `tickets`: take a
+        /// ticket if one is queued, else spin a moment (one look here),
+        /// then sleep on the idle bell.
+        fn work(&self, tickets: usize) {
+            while self.taken.load(Ordering::SeqCst) < tickets {
+                let queued = self.queued.load(Ordering::SeqCst);
+                if queued > 0 {
+                    if self
+                        .queued
+                        .compare_exchange(queued, queued - 1, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_ok()
+                    {
+                        self.taken.fetch_add(1, Ordering::SeqCst);
+                    }
+                    continue;
+                }
+                self.spinning.fetch_add(1, Ordering::SeqCst);
+                let found = self.queued.load(Ordering::SeqCst) > 0;
+                self.spinning.fetch_sub(1, Ordering::SeqCst);
+                if !found {
+                    self.idle
+                        .sleep_while(|| self.queued.load(Ordering::SeqCst) == 0, None);
+                }
+            }
+        }
+    }
+
+    /// Two tickets submitted while the set's one thread goes idle: it takes
+    /// both. A submit that neither saw it spinning nor woke it, while it
+    /// missed the ticket, would leave it asleep: a deadlock to loom. (The
+    /// real `submit` starts a thread when it finds none; here there is one,
+    /// which must not be missed.)
+    #[test]
+    fn a_ticket_never_waits_for_an_idle_thread_that_missed_it() {
+        loom::model(|| {
+            let set = Arc::new(Set {
+                queued: AtomicUsize::new(0),
+                taken: AtomicUsize::new(0),
+                spinning: AtomicUsize::new(0),
+                idle: Sleepers::new(),
+            });
+            let thread = {
+                let set = Arc::clone(&set);
+                loom::thread::spawn(move || set.work(2))
+            };
+            for _ in 0..2 {
+                if !set.submit() {
+                    // Found nobody to wake: the real set would start a
+                    // thread, but that one is here, about to look again.
+                }
+            }
+            thread.join().unwrap();
+            assert_eq!(set.taken.load(Ordering::SeqCst), 2);
+        });
+    }
 }

@@ -115,15 +115,18 @@ mod loom_tests {
     use loom::sync::atomic::AtomicUsize;
 
     /// `ring.rs` reduced to counters: a ring of `capacity` slots whose head
-    /// (`popped`) the consumer stores at every pop, with pops reported to the
-    /// producer's bell every `report_every` and before the consumer waits.
+    /// (`popped`) the consumer stores at every pop, with pops reported every
+    /// `report_every` and before the consumer waits. The producer, which
+    /// in `ring.rs` ends its run on a full ring and gets another when a
+    /// report comes (see `scheduler::Runs`), here sleeps on a bell of its
+    /// own until one does.
     struct Channel {
         capacity: usize,
         report_every: usize,
         pushed: AtomicUsize,
         popped: AtomicUsize,
         bell: ConsumerBell,
-        reports: super::super::ProducerBell,
+        reports: super::super::Sleepers,
     }
 
     impl Channel {
@@ -134,25 +137,23 @@ mod loom_tests {
                 pushed: AtomicUsize::new(0),
                 popped: AtomicUsize::new(0),
                 bell: ConsumerBell::new(),
-                reports: super::super::ProducerBell::new(),
+                reports: super::super::Sleepers::new(),
             }
         }
 
         /// Pushes item number `count` (from 1) once there is room, as
         /// `RingSender::send` does; `false` if the receiver has gone.
         fn send(&self, count: usize) -> bool {
+            let full = || count - self.popped.load(Ordering::Acquire) > self.capacity;
             loop {
                 if self.bell.hung_up() {
                     return false;
                 }
-                let seen = self.reports.read();
-                if seen.closed {
-                    return false;
-                }
-                if count - self.popped.load(Ordering::Acquire) <= self.capacity {
+                if !full() {
                     break;
                 }
-                self.reports.sleep_while(|now| now == seen);
+                self.reports
+                    .sleep_while(|| full() && !self.bell.hung_up(), None);
             }
             self.pushed.store(count, Ordering::Release);
             self.bell.ring();
@@ -169,13 +170,13 @@ mod loom_tests {
                     self.popped.store(taken, Ordering::Release);
                     unreported += 1;
                     if unreported >= self.report_every {
-                        self.reports.ring(unreported);
+                        self.reports.ring_one();
                         unreported = 0;
                     }
                     continue;
                 }
                 if unreported > 0 {
-                    self.reports.ring(unreported);
+                    self.reports.ring_one();
                     unreported = 0;
                 }
                 if self.bell.is_closed() {
@@ -262,9 +263,9 @@ mod loom_tests {
             let channel = Arc::new(Channel::new(1, 1));
             spawn_sender(&channel, 3, true);
             assert_eq!(channel.receive(1), 1);
-            // What `RingReceiver::drop` does.
+            // What `RingReceiver::drop` does: hang up, and say so as room.
             channel.bell.hang_up();
-            channel.reports.close();
+            channel.reports.ring_all();
         });
     }
 }

@@ -195,17 +195,15 @@ impl CoreBudget {
 }
 
 /// The budget this process's stages share, sized by [`configure`] or, if
-/// nothing configured it before its first use, one thread per core.
-#[cfg(not(loom))]
+/// nothing configured it before its first use, one thread per core. (Loom's
+/// models make budgets of their own.)
 pub(crate) fn global() -> &'static CoreBudget {
     GLOBAL.get_or_init(|| CoreBudget::new(cores()))
 }
 
-#[cfg(not(loom))]
 static GLOBAL: OnceLock<CoreBudget> = OnceLock::new();
 
 /// Sizes the [`global`] budget; `false` if it was already in use.
-#[cfg(not(loom))]
 pub(crate) fn configure(limit: usize) -> bool {
     GLOBAL.set(CoreBudget::new(limit)).is_ok()
 }
@@ -337,12 +335,7 @@ pub(crate) fn inside_a_stage() -> bool {
 /// busy. (Consumers are the callers' threads, which the budget does not
 /// count; one is assumed.)
 pub(crate) fn crowded() -> bool {
-    #[cfg(not(loom))]
-    {
-        GLOBAL.get().is_some_and(|budget| budget.busy() >= cores())
-    }
-    #[cfg(loom)]
-    false
+    GLOBAL.get().is_some_and(|budget| budget.busy() >= cores())
 }
 
 /// Exhaustive checks of the protocol: run with
