@@ -1,7 +1,7 @@
 //! Move parts of an iterator chain onto other threads, with one method call.
 //!
 //! Rust's iterator chains run on one thread. threadpipe adds methods that run
-//! the part of the chain above them on a worker thread, connected to the rest
+//! the part of the chain above them on other threads, connected to the rest
 //! by a bounded channel, the way a Unix pipe connects two processes:
 //!
 //! ```
@@ -13,7 +13,7 @@
 //!     .into_iter()
 //!     .map(|text| text.parse::<u32>()) // runs on the worker thread
 //!     .errors_to(error_sender)          // Err items go to the channel
-//!     .off_thread()                     // everything above runs on its own thread
+//!     .off_thread()                     // everything above runs on another thread
 //!     .map(|n| n.to_string().len())     // runs here
 //!     .collect();
 //! assert_eq!(lengths, [1, 2]);
@@ -22,13 +22,16 @@
 //!
 //! # The adapters
 //!
-//! | method | what it does | threads |
+//! | method | what it does | threads at once |
 //! |---|---|---|
-//! | [`off_thread`](OffThreadExt::off_thread) | runs the chain above on a worker, behind a bounded lock-free ring | one |
-//! | [`parallel_map`](ParallelMapExt::parallel_map) | runs a closure on a pool of workers, results in input order | one per core but one (the consumer helps) |
+//! | [`off_thread`](OffThreadExt::off_thread) | runs the chain above on another thread, behind a bounded lock-free ring | one |
+//! | [`parallel_map`](ParallelMapExt::parallel_map) | runs a closure on several threads, results in input order | one per core but one (the consumer helps) |
 //! | [`parallel_map_init`](ParallelMapExt::parallel_map_init) | the same, with a state of each thread's own (a scratch buffer, a connection) | as above |
 //! | [`errors_to`](ErrorsToExt::errors_to) | sends `Err`s to a channel, yields the `Ok` values | none |
 //! | [`off_thread_scoped`](OffThreadExt::off_thread_scoped), [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped), ... | the same inside [`std::thread::scope`], so stages may borrow | as above |
+//!
+//! Every stage runs on [one set of threads](#one-set-of-threads) for the
+//! whole process; the last column is how many of them a stage uses at once.
 //!
 //! Each has a `_with` form taking options: [`OffThreadOptions`] (capacity,
 //! thread name, batch mode, profile) and [`ParallelMapOptions`] (threads,
@@ -55,52 +58,93 @@
 //!
 //! # The contract
 //!
-//! Every adapter that starts a thread ([`off_thread`](OffThreadExt::off_thread),
+//! Every adapter that runs work on other threads ([`off_thread`](OffThreadExt::off_thread),
 //! [`parallel_map`](ParallelMapExt::parallel_map) and their forms) keeps
 //! these promises, for any source and any closure, and each has a test in
 //! `tests/` that fails without it. The adapters' docs give the numbers
-//! (capacity, window) and link back here.
+//! (capacity, window) and link back here. A stage's threads are threads of
+//! [the shared set](#one-set-of-threads) while they run it: "its threads"
+//! below means those.
 //!
 //! - **Order and completeness**: the same items as the sequential chain, in
 //!   the same order, none lost or duplicated (`parallel_map` can be asked
 //!   for completion order instead).
-//! - **Lazy**: building an adapter starts no thread and pulls nothing; the
-//!   work starts on the first `next()`.
+//! - **Lazy**: building an adapter gives no thread work and pulls nothing;
+//!   the work starts on the first `next()`.
 //! - **Nothing held back**: an item the source has produced reaches the
 //!   consumer without waiting for later ones, and without waiting on a
 //!   thread that is blocked inside the source, however long that blocks: a
 //!   source fed by a channel, a socket or stdin, or one that waits for the
 //!   consumer's answer to its last item, works as it does in a plain chain.
-//!   `parallel_map`'s consumer never calls the source at all. The two
-//!   exceptions are asked for or bounded: `off_thread`'s opt-in
-//!   [`batch`](OffThreadOptions::batch) mode, and a `parallel_map` consumer
-//!   that is finishing the few microseconds of `f` it took on while it
-//!   waited.
-//! - **Bounded**: a worker runs at most its capacity (`off_thread`) or
-//!   window (`parallel_map`) ahead of its consumer, then waits: spinning a
-//!   moment, then asleep. Memory stays bounded however slow the consumer is.
+//!   A stage whose source blocks never starves other stages either: its
+//!   thread stops counting against the cores within about a millisecond.
+//!   `off_thread` never calls its source on the consumer's thread;
+//!   `parallel_map`'s consumer calls it only from inside another stage's
+//!   work, when no other thread has work of its stage (so nothing can wait
+//!   on it). The two exceptions are asked for or bounded: `off_thread`'s
+//!   opt-in [`batch`](OffThreadOptions::batch) mode, and a `parallel_map`
+//!   consumer that is finishing the few microseconds of `f` it took on
+//!   while it waited.
+//! - **Bounded**: a stage runs at most its capacity (`off_thread`) or
+//!   window (`parallel_map`) ahead of its consumer, then stops, and gives
+//!   its threads back. Memory stays bounded however slow the consumer is.
 //! - **Panics travel**: a panic of the source (in `next` or as it is
 //!   dropped), of a closure, or of an item's drop reaches the consumer's
 //!   thread exactly once, with its original payload, after every item that
 //!   came before it; then the stream ends and stays ended. Never a silently
 //!   short stream, never a hang.
-//! - **Threads end**: once `next` has returned `None`, every thread the
-//!   adapter started has exited. Once it has raised a panic, every thread
-//!   has exited too, except a `parallel_map` worker that is inside the
-//!   source's `next` at that moment (nothing can interrupt that call, and
-//!   the source may be waiting for the very consumer that panics): it exits,
-//!   dropping the source, as soon as the call returns.
+//! - **Threads let go**: once `next` has returned `None`, or raised a
+//!   panic, no thread runs the stage's code or holds its source, items or
+//!   per-thread states: the source has been dropped (on one of the stage's
+//!   threads), and so have the states. The one exception: a `parallel_map`
+//!   thread that is inside the source's `next` at that moment (nothing can
+//!   interrupt that call, and the source may be waiting for the very
+//!   consumer that panics) drops the source as soon as the call returns.
 //! - **Dropping stops the work**: dropping an adapter never blocks; its
-//!   workers stop at their next step and exit, each dropping what it holds
-//!   on its own thread.
+//!   threads stop at their next step, each dropping what it holds, and the
+//!   source is dropped on one of them, never on the dropper's thread.
 //! - **Hygiene**: adapters are fused, their `size_hint` is valid at every
-//!   step, they implement `Debug`, and worker threads carry the stage's name.
+//!   step, they implement `Debug`, and a thread carries the stage's name
+//!   while it runs it ([`current_stage_name`] tells it; so do debuggers
+//!   and `top -H` where the operating system lets a thread rename itself).
 //! - **No `unsafe`**: the crate is `#![forbid(unsafe_code)]`.
 //!
 //! What is *not* promised: how the operating system schedules the threads,
 //! which thread runs which call of a `parallel_map` closure, and anything
 //! about a source (or closure) that never returns, which no adapter can
 //! interrupt.
+//!
+//! # One set of threads
+//!
+//! Every stage, of every pipeline, at every nesting depth, runs on one set
+//! of threads for the whole process, started when first needed and reused
+//! by every call: a short pipeline costs a few microseconds more than its
+//! work, not a thread's start and join. At most one thread per core runs
+//! stages' work at once (set by [`ThreadSetBuilder::threads`] or the
+//! `THREADPIPE_NUM_THREADS` environment variable), however many stages,
+//! pipelines and callers there are; a thread that sleeps, or is blocked
+//! inside a source or a closure, does not count, and another takes its
+//! place within about a millisecond. Idle threads exit after a keepalive
+//! (one second; [`ThreadSetBuilder::keepalive`]).
+//!
+//! - A stage takes threads as it finds work for them, one at a time, up to
+//!   its cap ([`ParallelMapOptions::threads`]; one for `off_thread`), and
+//!   gives them back when it has none: a stage waiting on a slow consumer
+//!   or a full window holds no thread.
+//! - A `parallel_map` inside another stage's closure runs on that closure's
+//!   thread until a core is free for it: nesting makes no thread per level.
+//! - An `off_thread` stage right below a `parallel_map` runs on that
+//!   stage's threads (still never on yours), with no ring in between; and
+//!   a `parallel_map` chained right after another runs as one stage with
+//!   it ([`ParallelMap::parallel_map`]): each item goes through both on the
+//!   thread that took it.
+//! - A `_scoped` stage runs on threads of its scope (the only safe way to
+//!   lend them borrowed data), which count against the same budget.
+//!
+//! The protocol (who sleeps, who wakes whom, how a blocked thread is
+//! replaced) is told in `src/scheduler/README.md`, with why it is not
+//! rayon's pool: a pool whose threads block in sources cannot take on
+//! other work, and rayon's threads never exit.
 //!
 //! # Items that own heap memory
 //!

@@ -1,4 +1,4 @@
-//! `off_thread`: the chain above runs on a worker thread of its own.
+//! `off_thread`: the chain above runs on a thread other than the consumer's.
 
 use std::marker::PhantomData;
 use std::thread::Scope;
@@ -17,16 +17,17 @@ use crate::stats::Stats;
 /// [`OffThreadOptions::capacity`]).
 pub const DEFAULT_CAPACITY: usize = 1024;
 
-/// The worker thread's name by default.
+/// The name a stage's thread carries by default.
 const DEFAULT_NAME: &str = "off_thread";
 
-/// Runs the iterator above on a worker thread of its own.
+/// Runs the iterator above on a thread other than the consumer's.
 ///
 /// This trait is implemented for every [`Iterator`]; import it with
 /// `use threadpipe::prelude::*;`.
 pub trait OffThreadExt: Iterator + Sized {
-    /// Runs this iterator, and everything chained before it, on a worker
-    /// thread, and yields its items here, on the consumer's thread.
+    /// Runs this iterator, and everything chained before it, on a thread
+    /// other than yours, and yields its items here, on the consumer's
+    /// thread.
     ///
     /// Iterator element type is `Self::Item`. This iterator is *fused*.
     ///
@@ -35,7 +36,16 @@ pub trait OffThreadExt: Iterator + Sized {
     /// `'static` too (nothing borrowed; see
     /// [`off_thread_scoped`](OffThreadExt::off_thread_scoped) to borrow).
     /// Uses [`OffThreadOptions::default()`]: up to [`DEFAULT_CAPACITY`]
-    /// items in flight, a thread named `off_thread`.
+    /// items in flight, a stage named `off_thread`.
+    ///
+    /// The thread is one of the process's [shared set](crate#one-set-of-threads),
+    /// held while the stage has work: pulling the source and pushing items
+    /// until the channel is full; then the stage gives it back, and gets one
+    /// again when the consumer has made room. Right below a
+    /// [`parallel_map`](crate::ParallelMapExt::parallel_map) the stage runs
+    /// on that stage's threads instead, with no channel between them (still
+    /// never on the consumer's thread): its items go to the `parallel_map`
+    /// as soon as they are pulled.
     ///
     /// # What is guaranteed
     ///
@@ -45,11 +55,13 @@ pub trait OffThreadExt: Iterator + Sized {
     ///   source yields it, even if the source then blocks for a long time
     ///   (unless [`batch`](OffThreadOptions::batch) mode is chosen).
     /// - **Bounded**: at most `capacity` items wait in the channel, plus one
-    ///   in the worker's hand, so the worker pulls at most `capacity + 1`
-    ///   items ahead of the consumer. The capacity is the memory bound.
-    /// - **Threads end**: once `next` has returned `None` (or re-raised a
-    ///   panic), the worker thread has exited.
-    /// - **`size_hint`** is the source's hint when the worker started, minus
+    ///   pulled and not yet pushed, so the stage pulls at most
+    ///   `capacity + 1` items ahead of the consumer. The capacity is the
+    ///   memory bound.
+    /// - **Threads let go**: once `next` has returned `None` (or re-raised a
+    ///   panic), the source has been dropped, on the stage's thread, and no
+    ///   thread runs any of the chain above.
+    /// - **`size_hint`** is the source's hint when the stage started, minus
     ///   the items delivered since; the adapter is an
     ///   [`ExactSizeIterator`] when the source is.
     ///
@@ -60,25 +72,27 @@ pub trait OffThreadExt: Iterator + Sized {
     ///
     /// # Panics
     ///
-    /// If the iterator panics on the worker thread (in `next` or as it is
+    /// If the iterator panics on the stage's thread (in `next` or as it is
     /// dropped), the consumer first receives every item yielded before the
     /// panic; then its `next` re-raises the panic with the original payload
     /// (see [`std::panic::resume_unwind`]), and the adapter yields `None`
     /// from then on. Through several `off_thread` stages, the payload
     /// arrives unchanged at the end of the chain.
     ///
-    /// If the operating system cannot start a thread, the stage runs on the
-    /// consumer's thread instead, as with [`OffThreadOptions::inline`].
+    /// If the operating system cannot start a single thread for the set, the
+    /// stage runs on the consumer's thread instead, as with
+    /// [`OffThreadOptions::inline`].
     ///
     /// # Dropping early
     ///
     /// Dropping the adapter never blocks, even when the source is stuck inside
-    /// its own `next`. The worker notices at its next hand-off: it stops
-    /// pulling, drops the iterator on its own thread and exits. Items already
-    /// in the channel are dropped once both ends are gone: by the worker as it
-    /// exits, or with the adapter if the worker has already exited. A source
-    /// that never returns from `next` keeps its thread (and those items)
-    /// there; nothing can interrupt it.
+    /// its own `next`. A thread running the stage notices at its next
+    /// hand-off: it stops pulling and drops the iterator there; a stage that
+    /// waits for room has a thread of the set drop it. Items already in the
+    /// channel are dropped one by one on that thread, or with the adapter
+    /// if the stage had already finished. A source that never returns from
+    /// `next` keeps its thread (and those items) there; nothing can
+    /// interrupt it, but that thread stops counting against the cores.
     ///
     /// # Examples
     ///
@@ -86,7 +100,7 @@ pub trait OffThreadExt: Iterator + Sized {
     /// use threadpipe::prelude::*;
     ///
     /// let squares: Vec<u64> = (1..=5u64)
-    ///     .map(|n| n * n) // runs on the worker thread
+    ///     .map(|n| n * n) // runs on another thread
     ///     .off_thread()
     ///     .collect(); // runs here
     /// assert_eq!(squares, [1, 4, 9, 16, 25]);
@@ -117,8 +131,8 @@ pub trait OffThreadExt: Iterator + Sized {
     /// assert_eq!(*shared[2], 2);
     /// ```
     ///
-    /// Nothing may be borrowed from the calling function, which the worker
-    /// may outlive; the compiler says so as a lifetime error:
+    /// Nothing may be borrowed from the calling function, which the stage's
+    /// thread may outlive; the compiler says so as a lifetime error:
     ///
     /// ```text
     /// error[E0521]: borrowed data escapes outside of function
@@ -163,13 +177,16 @@ pub trait OffThreadExt: Iterator + Sized {
         }
     }
 
-    /// Like [`off_thread`](OffThreadExt::off_thread), with the worker inside a
+    /// Like [`off_thread`](OffThreadExt::off_thread), with the stage on a thread inside a
     /// [`std::thread::scope`], so the iterator, its closures and its items may
     /// borrow from the caller: nothing needs to be `'static`, only `Send`.
     ///
     /// Every promise of `off_thread` holds, with one difference on drop: the
     /// adapter's drop still never blocks, but the scope itself waits, at its
-    /// end, for the worker to stop, as it does for every thread in it.
+    /// end, for the stage's thread to stop, as it does for every thread in
+    /// it. The stage's thread is one of the scope's (safe Rust can lend
+    /// borrowed data to no other), started when the stage first needs it;
+    /// it counts against the same budget of busy threads as the shared set.
     ///
     /// # Examples
     ///
@@ -307,14 +324,14 @@ impl OffThreadOptions {
         }
     }
 
-    /// Sets how many items may wait between the worker and the consumer.
+    /// Sets how many items may wait between the stage and the consumer.
     ///
-    /// This is the memory bound: the worker pulls at most `capacity + 1`
+    /// This is the memory bound: the stage pulls at most `capacity + 1`
     /// items ahead of the consumer, then waits.
     ///
     /// # Panics
     ///
-    /// If `capacity` is 0: a stage that can hold nothing would make the worker
+    /// If `capacity` is 0: a stage that can hold nothing would make its thread
     /// wait for the consumer on every item, which is never what a pipeline wants.
     ///
     /// # Examples
@@ -490,7 +507,7 @@ impl Default for OffThreadOptions {
     }
 }
 
-/// An iterator whose source runs on a worker thread of its own.
+/// An iterator whose source runs on a thread other than the consumer's.
 ///
 /// This struct is created by [`off_thread`](OffThreadExt::off_thread) and
 /// [`off_thread_with`](OffThreadExt::off_thread_with). See their documentation
@@ -498,9 +515,9 @@ impl Default for OffThreadOptions {
 ///
 /// It is `Send` when the source and its items are (so it can feed another
 /// stage), never `Sync` (only one thread at a time receives from it), always
-/// `Unpin`, not `Clone` (a clone would need a second worker running the same
-/// source), and not `UnwindSafe`, like the [`JoinHandle`](std::thread::JoinHandle)
-/// inside it.
+/// `Unpin`, not `Clone` (a clone would need a second thread running the
+/// same source), and not `UnwindSafe` (it holds the stage's closures, and
+/// state it shares with the threads that run it).
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
 pub struct OffThread<I: Iterator> {
     stage: Stage<'static, I>,

@@ -23,7 +23,8 @@ assert_not_impl_any!(OffThread<Bytes>: Sync);
 assert_not_impl_any!(OffThreadScoped<'static, 'static, Bytes>: Sync);
 assert_not_impl_any!(ParallelMap<Bytes, String>: Sync);
 assert_not_impl_any!(ParallelMapScoped<'static, 'static, Bytes, String>: Sync);
-// A join handle inside is not unwind safe, so neither are the stages.
+// The stages hold closures of unknown unwind safety, and state they share
+// with their threads: not unwind safe.
 assert_not_impl_any!(OffThread<Bytes>: std::panic::UnwindSafe);
 // A stage cannot be cloned: the clone would need a second worker.
 assert_not_impl_any!(OffThread<Bytes>: Clone);

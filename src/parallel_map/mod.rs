@@ -18,20 +18,25 @@ use crate::scheduler::{self, Spawner};
 /// This trait is implemented for every [`Iterator`]; import it with
 /// `use threadpipe::prelude::*;`.
 pub trait ParallelMapExt: Iterator + Sized {
-    /// Applies `f` to every item on a pool of worker threads, and yields the
-    /// results **in input order**.
+    /// Applies `f` to every item on several threads, and yields the results
+    /// **in input order**.
     ///
     /// Iterator element type is `U`, what `f` returns. This iterator is *fused*.
     ///
-    /// Where each part runs: the workers take turns pulling items from this
-    /// iterator (the consumer's thread never calls it), and run `f` on them;
-    /// the consumer's thread runs `f` too, on items already pulled, when it
-    /// would otherwise wait for a result. So the iterator must be `Send`;
-    /// `f` is shared by every thread, so it must be `Send + Sync`; items and
-    /// results cross threads, so they must be `Send`; and all of it must be
-    /// `'static` (see [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped)
-    /// to borrow). Uses [`ParallelMapOptions::default()`]: one worker per
-    /// core but one, and a window of [`DEFAULT_WINDOW`] items.
+    /// Where each part runs: threads of the process's
+    /// [shared set](crate#one-set-of-threads), the stage's *workers* while
+    /// they run it, take turns pulling items from this iterator and run `f`
+    /// on them; the consumer's thread runs `f` too, on items already
+    /// pulled, when it would otherwise wait for a result (and, inside
+    /// another stage's closure, pulls too when no worker is at it). So the
+    /// iterator must be `Send`; `f` is shared by every thread, so it must be
+    /// `Send + Sync`; items and results cross threads, so they must be
+    /// `Send`; and all of it must be `'static` (see
+    /// [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped) to
+    /// borrow). Uses [`ParallelMapOptions::default()`]: at most one worker
+    /// per core but one, and a window of [`DEFAULT_WINDOW`] items. Workers
+    /// join one at a time, as each finds work for the next, and leave when
+    /// there is none.
     ///
     /// # What is guaranteed
     ///
@@ -42,17 +47,18 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///   is chosen).
     /// - **Bounded**: at most `window` items are pulled and not yet delivered,
     ///   counting those being worked on, those finished early and waiting for
-    ///   their turn, and those waiting to be run. A worker that would go
-    ///   further waits until the consumer takes a result.
+    ///   their turn, and those waiting to be run. Workers that would go
+    ///   further stop, and start again once a quarter of the window is free.
     /// - **Nothing held back**: a worker publishes each item it pulls, where
-    ///   any idle thread can take it, before it calls the iterator again, so
-    ///   no item (and no result) waits on a thread that is blocked inside
-    ///   the iterator, however long it blocks. A result whose turn has come
-    ///   is handed over at once, unless the consumer is itself running `f`
-    ///   on items it took on while it waited: a few microseconds of work,
-    ///   or a single call when calls take longer.
-    /// - **Threads end**: once `next` has returned `None`, every worker has
-    ///   exited (after a panic, see below).
+    ///   any idle thread can take it, before it calls the iterator again, and
+    ///   asks for another worker to take it, so no item (and no result)
+    ///   waits on a thread that is blocked inside the iterator, however long
+    ///   it blocks. A result whose turn has come is handed over at once,
+    ///   unless the consumer is itself running `f` on items it took on while
+    ///   it waited: a few microseconds of work, or a single call when calls
+    ///   take longer.
+    /// - **Threads let go**: once `next` has returned `None`, no thread runs
+    ///   `f` or holds an item or the iterator (after a panic, see below).
     /// - **`size_hint`** is the iterator's hint when the pool started, minus
     ///   the results delivered since.
     ///
@@ -116,21 +122,23 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// pulled; items pulled after it are dropped unrun and results after it
     /// are dropped (should one of those drops panic too, that second panic
     /// is dropped: the first one is the one raised). Before raising, `next`
-    /// waits for every worker to exit, except one that is inside the
-    /// iterator's `next` at that moment: nothing can interrupt that call
-    /// (it may be waiting for the very consumer that is about to panic),
-    /// so that worker exits, dropping the iterator, once the call returns.
+    /// waits until every worker has let go of the stage and the iterator
+    /// has been dropped, but for a worker that is inside the iterator's
+    /// `next` at that moment: nothing can interrupt that call (it may be
+    /// waiting for the very consumer that is about to panic), so that
+    /// worker drops the iterator once the call returns.
     ///
-    /// If the operating system cannot start a single thread, the stage runs
-    /// on the consumer's thread instead, as with
+    /// If the operating system cannot start a single thread for the set,
+    /// the stage runs on the consumer's thread instead, as with
     /// [`ParallelMapOptions::inline`]; if it starts some, they do the work.
     ///
     /// # Dropping early
     ///
     /// Dropping the adapter never blocks. Each worker stops at its next
-    /// step: sleeping workers wake and exit, a worker running `f` exits once
-    /// its call returns, and a worker inside the iterator's `next` exits
-    /// once that returns, dropping the iterator on its own thread.
+    /// step: a worker running `f` leaves once its call returns, a worker
+    /// inside the iterator's `next` once that returns, dropping the
+    /// iterator there; if no worker is at it, a thread of the set drops the
+    /// iterator. It is never dropped on the dropper's thread.
     ///
     /// # Examples
     ///
@@ -328,8 +336,11 @@ pub trait ParallelMapExt: Iterator + Sized {
     }
 
     /// Like [`parallel_map`](ParallelMapExt::parallel_map), with the workers
-    /// inside a [`std::thread::scope`], so the iterator, `f`, the items and the
-    /// results may borrow from the caller: nothing needs to be `'static`.
+    /// on threads inside a [`std::thread::scope`], so the iterator, `f`, the
+    /// items and the results may borrow from the caller: nothing needs to be
+    /// `'static`. Those threads are the scope's (safe Rust can lend borrowed
+    /// data to no other), started as the stage needs them, and they count
+    /// against the same budget of busy threads as the shared set.
     ///
     /// Every promise of `parallel_map` holds; dropping the adapter still never
     /// blocks, but the scope waits at its end for the workers to leave.

@@ -41,11 +41,13 @@ pub struct ParallelMapOptions {
 }
 
 impl ParallelMapOptions {
-    /// The defaults: input order; one worker per core but one, since the
-    /// consumer runs `f` too whenever it would otherwise wait (in completion
-    /// order, where it does not, one worker per core); a window of
-    /// [`DEFAULT_WINDOW`] items; threads named `parallel_map-0`,
-    /// `parallel_map-1`, ...; no profile.
+    /// The defaults: input order; at most one worker per busy thread the
+    /// [shared set](crate#one-set-of-threads) allows (one per core, unless
+    /// configured) but one, since the consumer runs `f` too whenever it
+    /// would otherwise wait (in completion order, where it does not, one
+    /// per busy thread); a window of [`DEFAULT_WINDOW`] items; threads
+    /// named `parallel_map-0`, `parallel_map-1`, ... while they run the
+    /// stage; no profile.
     ///
     /// Why one worker fewer: on a machine with `n` cores, `n` workers and a
     /// consumer that helps would be `n + 1` threads busy on `n` cores. The
@@ -73,7 +75,14 @@ impl ParallelMapOptions {
         }
     }
 
-    /// Sets the number of worker threads.
+    /// Sets how many threads may run the stage's `f` at once (its
+    /// consumer, which helps, aside): a cap, not a number of threads to
+    /// start. The stage takes threads of the
+    /// [shared set](crate#one-set-of-threads) as it finds work for them, up
+    /// to this cap, and within the set's budget of busy threads: a cap above
+    /// the number of cores lets threads whose `f` blocks (on a socket, a
+    /// lock, a sleep) be replaced by others, each stopping counting against
+    /// the cores while it is blocked.
     ///
     /// # Panics
     ///
@@ -214,8 +223,8 @@ impl ParallelMapOptions {
     /// variable `THREADPIPE_INLINE=1` makes every stage of a program inline
     /// without a change to its code. A stage also runs inline, rather than
     /// fail, where no thread can be started: on targets without threads
-    /// (`wasm32-unknown-unknown`), or when the operating system refuses one;
-    /// if only some of its workers start, it runs with those.
+    /// (`wasm32-unknown-unknown`), or when the operating system refuses
+    /// every thread of the set; if it gives some, the stage runs on those.
     ///
     /// # Examples
     ///
