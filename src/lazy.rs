@@ -109,7 +109,7 @@ impl<I: Iterator> Inline<I> {
         match unwind::catch(|| pull(source)) {
             Ok(pulled) => Some(pulled),
             Err(payload) => {
-                let _ = self.end();
+                unwind::discard(self.end());
                 unwind::resume(payload)
             }
         }
@@ -149,9 +149,17 @@ impl<I: Iterator> Engine for Inline<I> {
             })
         });
         let dropped = self.end();
-        match (folded, dropped) {
-            (Err(payload), _) | (Ok(_), Err(payload)) => unwind::resume(payload),
-            (Ok(folded), Ok(())) => folded,
+        match folded {
+            Err(payload) => {
+                unwind::discard(dropped);
+                unwind::resume(payload)
+            }
+            Ok(folded) => {
+                if let Err(payload) = dropped {
+                    unwind::resume(payload);
+                }
+                folded
+            }
         }
     }
 

@@ -32,6 +32,18 @@ pub(crate) fn resume(payload: PanicPayload) -> ! {
     panic::resume_unwind(payload)
 }
 
+/// Lets go of what a call left that nobody will see (the panic of a drop
+/// after the stream's first panic, or after its end): a payload is dropped
+/// under a catch, and should its own drop panic too, that second payload is
+/// forgotten rather than dropped, so that no panic escapes from here.
+pub(crate) fn discard<T>(outcome: Result<T, PanicPayload>) {
+    if let Err(payload) = outcome
+        && let Err(worse) = catch(move || drop(payload))
+    {
+        std::mem::forget(worse);
+    }
+}
+
 /// Keeps the first of several panics: the one that reaches the consumer.
 /// Later ones (a second part failing while the first unwinds) are dropped,
 /// as rayon's `join` drops the second of two panics.
@@ -39,23 +51,33 @@ pub(crate) fn resume(payload: PanicPayload) -> ! {
 pub(crate) struct FirstPanic(Option<PanicPayload>);
 
 impl FirstPanic {
-    /// Records `outcome`'s panic, unless an earlier one is already kept.
+    /// Records `outcome`'s panic, unless an earlier one is already kept;
+    /// a later one is [discarded](discard).
     pub(crate) fn keep(&mut self, outcome: Result<(), PanicPayload>) {
-        if let Err(payload) = outcome {
-            self.0.get_or_insert(payload);
+        match (&self.0, outcome) {
+            (_, Ok(())) => {}
+            (None, Err(payload)) => self.0 = Some(payload),
+            (Some(_), later) => discard(later),
         }
     }
 
     /// The kept panic, if any, as an error.
-    pub(crate) fn into_result(self) -> Result<(), PanicPayload> {
-        self.0.map_or(Ok(()), Err)
+    pub(crate) fn into_result(mut self) -> Result<(), PanicPayload> {
+        self.0.take().map_or(Ok(()), Err)
     }
 
     /// Raises the kept panic, if any.
-    pub(crate) fn resume_if_any(self) {
-        if let Some(payload) = self.0 {
+    pub(crate) fn resume_if_any(mut self) {
+        if let Some(payload) = self.0.take() {
             resume(payload);
         }
+    }
+}
+
+impl Drop for FirstPanic {
+    /// A panic kept and never raised has nobody to go to.
+    fn drop(&mut self) {
+        discard(self.0.take().map_or(Ok(()), Err));
     }
 }
 
@@ -64,5 +86,43 @@ impl std::fmt::Debug for FirstPanic {
         f.debug_tuple("FirstPanic")
             .field(&self.0.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A payload whose drop panics, as a user's may.
+    struct Cursed;
+
+    impl Drop for Cursed {
+        fn drop(&mut self) {
+            panic!("dropping the payload");
+        }
+    }
+
+    fn cursed() -> Result<(), PanicPayload> {
+        Err(Box::new(Cursed))
+    }
+
+    #[test]
+    fn discarding_a_payload_whose_drop_panics_raises_nothing() {
+        assert!(catch(|| discard(cursed())).is_ok());
+    }
+
+    #[test]
+    fn later_panics_kept_or_never_raised_raise_nothing() {
+        let kept = catch(|| {
+            let mut first = FirstPanic::default();
+            first.keep(cursed());
+            first.keep(cursed());
+            first
+        });
+        let first = kept.expect("a second payload's drop escaped keep");
+        assert!(
+            catch(move || drop(first)).is_ok(),
+            "an unraised one escaped"
+        );
     }
 }

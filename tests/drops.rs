@@ -211,7 +211,8 @@ fn parallel_map_results_finished_after_an_early_drop_stay_caught() {
 }
 
 /// A source that panics in `next` at `at`, and again whenever it is
-/// dropped, even while that first panic unwinds.
+/// dropped, even while that first panic unwinds; the payload of that second
+/// panic panics once more as it is dropped.
 struct PanicsTwice {
     next: usize,
     at: usize,
@@ -230,6 +231,16 @@ impl Iterator for PanicsTwice {
 }
 
 impl Drop for PanicsTwice {
+    fn drop(&mut self) {
+        std::panic::panic_any(CursedPayload);
+    }
+}
+
+/// A panic payload whose drop panics: letting go of a second panic that
+/// nobody will see must not let that third one escape onto a thread.
+struct CursedPayload;
+
+impl Drop for CursedPayload {
     fn drop(&mut self) {
         std::panic::panic_any(Boom(usize::MAX));
     }

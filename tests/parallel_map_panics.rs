@@ -6,11 +6,12 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use common::{
-    Boom, Fragile, PanicsOnDrop, Setup, boom_of, drain_catching, panicking_at, parallel_map_setups,
-    threads_named, wait_until, watchdog,
+    Boom, Fragile, PATIENCE, PanicsOnDrop, Setup, boom_of, drain_catching, panicking_at,
+    parallel_map_setups, threads_named, wait_until, watchdog,
 };
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
@@ -219,4 +220,68 @@ fn dropping_the_stage_raises_a_panic_of_a_result_it_drops() {
             threads_named(&name).is_empty()
         });
     }
+}
+
+/// A panic payload whose own drop panics: the payloads of later panics,
+/// which nobody sees, must be let go of without that second panic escaping
+/// onto a worker thread (where it would leave the stage waiting forever
+/// for a run that died) or out of the consumer's drop.
+#[derive(Debug)]
+struct CursedPayload(usize);
+
+impl Drop for CursedPayload {
+    fn drop(&mut self) {
+        std::panic::panic_any(Boom(self.0));
+    }
+}
+
+#[test]
+fn payloads_whose_drop_panics_do_not_stop_the_stream_ending() {
+    let _watchdog = watchdog();
+    // Two or more threads, so that items after AT can panic first, on
+    // another thread, while AT waits for one of them: AT's panic then wins
+    // by its index, and theirs are the payloads dropped unseen. (The run
+    // that takes AT may have claimed the next few with it, so several
+    // later items panic, not just AT+1.)
+    for setup in parallel_map_setups("pk", 2..=4) {
+        let Setup {
+            name, completion, ..
+        } = &setup;
+        let later_panicked = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&later_panicked);
+        let mut stage = (0..LEN).parallel_map_with(setup.options.clone(), move |n| {
+            if n > AT {
+                flag.store(true, Ordering::SeqCst);
+                std::panic::panic_any(CursedPayload(n));
+            }
+            if n == AT {
+                // Bounded: should no second thread take a later item meanwhile
+                // (every core busy elsewhere), AT simply panics first.
+                let since = Instant::now();
+                while !flag.load(Ordering::SeqCst) && since.elapsed() < PATIENCE {
+                    std::thread::yield_now();
+                }
+                std::panic::panic_any(CursedPayload(n));
+            }
+            n
+        });
+        let (results, payload) = drain_catching(&mut stage);
+        let payload = payload.unwrap_or_else(|| panic!("{name}: no panic arrived"));
+        let cursed = payload
+            .downcast::<CursedPayload>()
+            .unwrap_or_else(|_| panic!("{name}: another payload"));
+        if !completion {
+            assert_eq!(cursed.0, AT, "{name}: not the first panic");
+            assert_eq!(results, (0..AT).collect::<Vec<_>>(), "{name}");
+        }
+        std::mem::forget(cursed);
+        assert_eq!(stage.next(), None, "{name}: the stream went on");
+        drop(stage);
+        wait_until(&format!("{name}'s runs have ended"), || {
+            threads_named(name).is_empty()
+        });
+    }
+    // The set's threads and seats survived: a new stage runs to its end.
+    let sum: usize = (0..1000usize).parallel_map(|n| n).sum();
+    assert_eq!(sum, 499_500);
 }

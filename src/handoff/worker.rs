@@ -290,8 +290,8 @@ where
                 drop(finish);
                 let producer = Arc::clone(self);
                 self.runs.submit_job(Box::new(move || {
-                    let _ = producer.finish(side, None);
-                    let _ = receiver.drain();
+                    unwind::discard(producer.finish(side, None));
+                    unwind::discard(receiver.drain());
                 }));
             }
             None => finish.orphan = Some(receiver),
@@ -313,7 +313,7 @@ where
     /// consumer that left handed over. The first panic of these drops.
     /// `since` is when the run that finishes began, for the profile, which
     /// must have its time before the consumer can see the end.
-    fn finish(&self, side: Side<I>, since: Option<Instant>) -> Option<PanicPayload> {
+    fn finish(&self, side: Side<I>, since: Option<Instant>) -> Result<(), PanicPayload> {
         let Side {
             source, out, ended, ..
         } = side;
@@ -340,7 +340,7 @@ where
         if let Some(receiver) = orphan {
             first.keep(receiver.drain());
         }
-        first.into_result().err()
+        first.into_result()
     }
 }
 
@@ -375,7 +375,7 @@ where
             Stop::Finished => {
                 // A later panic of a drop, after the stream's end or its
                 // first panic, has nobody to go to.
-                let _ = self.finish(side, since);
+                unwind::discard(self.finish(side, since));
                 self.runs.end(|| false);
             }
         }

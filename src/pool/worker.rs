@@ -147,7 +147,7 @@ impl<'scope, I: Iterator, F, Init, U> Shared<'scope, I, F, Init, U> {
     /// set's threads, after the consumer has gone.
     pub(super) fn drop_source_if_left(&self) {
         if let Ok(mut feed) = self.feed.try_lock() {
-            let _ = drop_source(&mut feed, &self.control);
+            unwind::discard(drop_source(&mut feed, &self.control));
         }
     }
 
@@ -182,7 +182,7 @@ impl<'scope, I: Iterator, F, Init, U> Shared<'scope, I, F, Init, U> {
         while feed.source.is_some() {
             if self.control.is_cancelled() || self.control.is_poisoned() {
                 // Its panic, if any, is dropped: the stream has ended.
-                let _ = drop_source(feed, &self.control);
+                unwind::discard(drop_source(feed, &self.control));
                 return true;
             }
             let index = feed.next_index;
@@ -211,7 +211,7 @@ impl<'scope, I: Iterator, F, Init, U> Shared<'scope, I, F, Init, U> {
             match pulled {
                 Ok(Some(item)) => {
                     if self.control.is_cancelled() || self.control.is_poisoned() {
-                        let _ = unwind::catch_drop(item);
+                        unwind::discard(unwind::catch_drop(item));
                         continue;
                     }
                     feed.next_index += 1;
@@ -232,7 +232,7 @@ impl<'scope, I: Iterator, F, Init, U> Shared<'scope, I, F, Init, U> {
                 }
                 Err(payload) => {
                     // A second panic, from its drop, is dropped: the first wins.
-                    let _ = drop_source(feed, &self.control);
+                    unwind::discard(drop_source(feed, &self.control));
                     self.publish_panic(feed, index, payload);
                     self.control.set_end(index + 1);
                 }
@@ -326,7 +326,7 @@ where
             }
         };
         // Entries claimed and not run (after a cancel) are dropped here.
-        let _ = unwind::catch_drop(claimed);
+        unwind::discard(unwind::catch_drop(claimed));
         stop
     }
 
@@ -376,7 +376,7 @@ where
                 return None;
             }
             Err(payload) => {
-                let _ = drop_source(&mut feed, &self.control);
+                unwind::discard(drop_source(&mut feed, &self.control));
                 self.publish_panic(&mut feed, wanted, payload);
                 self.control.set_end(wanted + 1);
                 return None;
@@ -420,7 +420,7 @@ where
             if self.control.skips(index) {
                 // A panic here would come after the one that stopped the
                 // stream, which is the one the consumer gets.
-                let _ = unwind::catch_drop(entry);
+                unwind::discard(unwind::catch_drop(entry));
                 continue;
             }
             let outcome = match entry {
@@ -451,7 +451,7 @@ where
             // last time: a result pushed now would be dropped with the ring,
             // on whichever thread lets go of it last, outside any catch.
             if self.control.is_cancelled() {
-                let _ = unwind::catch_drop(sent);
+                unwind::discard(unwind::catch_drop(sent));
                 return;
             }
             match results.push(sent) {
@@ -504,11 +504,11 @@ where
     /// other run holds it.
     fn leave(&self, state: Option<S>) {
         // Panics here come after the stream's end or its first panic.
-        let _ = unwind::catch_drop(state);
+        unwind::discard(unwind::catch_drop(state));
         if self.control.is_cancelled() || self.control.is_poisoned() {
             // Another run inside the source drops it when it comes back.
             if let Ok(mut feed) = self.feed.try_lock() {
-                let _ = drop_source(&mut feed, &self.control);
+                unwind::discard(drop_source(&mut feed, &self.control));
             }
         }
     }

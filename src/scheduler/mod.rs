@@ -18,6 +18,7 @@ mod workers;
 
 use std::sync::{Arc, Weak};
 
+use crate::unwind;
 use crate::wake::cores::{self, CoreBudget, Seat};
 
 pub(crate) use self::config::{Config, DEFAULT_KEEPALIVE, configure, default_threads};
@@ -82,15 +83,19 @@ pub(crate) enum Ticket<'scope> {
 
 impl Ticket<'_> {
     /// Runs the ticket on the calling thread.
+    ///
+    /// Runs and jobs catch every panic of user code themselves. One that
+    /// escapes anyway is a bug of this crate; it is caught here all the same,
+    /// so that it costs the set neither the thread nor the seat it holds.
     pub(crate) fn run(self) {
-        match self {
+        unwind::discard(unwind::catch(move || match self {
             Ticket::Run(work) => {
                 if let Some(work) = work.upgrade() {
                     work.run();
                 }
             }
             Ticket::Job(job) => job(),
-        }
+        }));
     }
 }
 
