@@ -117,13 +117,18 @@ impl<T> Queue<T> {
 
 impl<T> Queue<T> {
     /// Counts the entry numbered `index`, which the puller runs itself
-    /// rather than publish, as published and claimed at once; `false`, and
-    /// nothing counted, unless every entry before it has been claimed (so
-    /// it is the next to publish and nobody could claim it first).
-    pub(super) fn skip(&self, index: u64) -> bool {
-        let _entries = lock(&self.entries);
-        let claimed = self.claimed.load(Ordering::Relaxed);
-        if claimed != index || self.published.load(Ordering::Acquire) != index {
+    /// rather than publish, as published and claimed at once, through the
+    /// queue's only `publisher`; `false`, and nothing counted, unless every
+    /// entry before it has been claimed (so it is the next to publish and
+    /// nobody could claim it first).
+    ///
+    /// No lock: with every published entry claimed, the queue is empty, and
+    /// only a publish (which needs `publisher`, held here) could give a
+    /// claimer something to take and the count of claims to move.
+    pub(super) fn skip(&self, _publisher: &mut Publisher<T>, index: u64) -> bool {
+        if self.published.load(Ordering::Acquire) != index
+            || self.claimed.load(Ordering::Acquire) != index
+        {
             return false;
         }
         self.published.store(index + 1, Ordering::Release);
@@ -205,6 +210,62 @@ mod tests {
         assert_eq!(queue.claim(9, &mut claimed), 2);
         let got: Vec<_> = claimed.iter().map(item).collect();
         assert_eq!(got, [(0, 'a'), (1, 'b'), (2, 'c')]);
+    }
+
+    #[test]
+    fn skipping_counts_an_entry_only_once_everything_before_it_is_claimed() {
+        let (queue, mut publisher) = queue(4);
+        assert!(queue.skip(&mut publisher, 0));
+        queue.publish(&mut publisher, 1, Entry::Item('b'));
+        // 'b' is published and unclaimed: entry 2 could not be run unseen.
+        assert!(!queue.skip(&mut publisher, 2));
+        assert_eq!((queue.published(), queue.unclaimed()), (2, 1));
+        let mut claimed = VecDeque::new();
+        assert_eq!(queue.claim(9, &mut claimed), 1);
+        assert!(queue.skip(&mut publisher, 2));
+        assert_eq!((queue.published(), queue.unclaimed()), (3, 0));
+        assert_eq!(queue.claim(9, &mut claimed), 0);
+        assert_eq!(claimed.iter().map(item).collect::<Vec<_>>(), [(1, 'b')]);
+    }
+
+    /// Skips take no lock: a claimer racing with a publisher that mixes
+    /// skips and publishes still claims every published entry exactly
+    /// once, in order, and the counts end equal.
+    #[test]
+    fn skips_without_a_lock_race_safely_with_claims() {
+        const ENTRIES: u64 = 20_000;
+        let (queue, mut publisher) = queue(16);
+        let (claimed, skipped) = std::thread::scope(|scope| {
+            let claimer = scope.spawn(|| {
+                let mut claimed = VecDeque::new();
+                while queue.claimed.load(Ordering::Acquire) < ENTRIES {
+                    queue.claim(3, &mut claimed);
+                }
+                claimed
+            });
+            let mut skipped = Vec::new();
+            let mut index = 0;
+            while index < ENTRIES {
+                if index % 3 == 0 && queue.skip(&mut publisher, index) {
+                    skipped.push(index);
+                } else if publisher.has_room() {
+                    queue.publish(&mut publisher, index, Entry::Item('x'));
+                } else {
+                    continue;
+                }
+                index += 1;
+            }
+            (claimer.join().expect("the claimer"), skipped)
+        });
+        let mut seen: Vec<u64> = claimed.iter().map(|(index, _)| *index).collect();
+        assert!(
+            seen.windows(2).all(|pair| pair[0] < pair[1]),
+            "out of order"
+        );
+        seen.extend(&skipped);
+        seen.sort_unstable();
+        assert_eq!(seen, (0..ENTRIES).collect::<Vec<_>>());
+        assert_eq!((queue.published(), queue.unclaimed()), (ENTRIES, 0));
     }
 
     struct PanicsOnDrop;

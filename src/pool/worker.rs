@@ -382,7 +382,7 @@ where
                 return None;
             }
         };
-        let skipped = self.queue.skip(wanted);
+        let skipped = self.queue.skip(&mut feed.publisher, wanted);
         debug_assert!(skipped, "the puller publishes in order");
         feed.next_index += 1;
         drop(feed);
