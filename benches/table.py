@@ -64,6 +64,7 @@ def fmt(ns):
 
 def print_latest(groups):
     for group, variants in groups.items():
+        variants = with_parent_baseline(groups, group, variants)
         base = variants.get(baseline)
         print(f"\n#### {group}\n")
         print(f"| variant | median | time vs {baseline} | speedup |")
@@ -82,13 +83,24 @@ def save(groups, runs_dir):
     print(f"saved {sum(map(len, groups.values()))} medians as {path}")
 
 
+def with_parent_baseline(run, group, variants):
+    """A parameterised group (`nesting/16`) whose baseline ran once, in the
+    group without a parameter (`nesting`), borrows it from there."""
+    parent = group.rsplit("/", 1)[0]
+    if baseline in variants or parent == group or baseline not in run.get(parent, {}):
+        return variants
+    return {**variants, baseline: run[parent][baseline]}
+
+
 def ratios_over_runs(runs_dir, over):
     """{group: {variant: [over(variants, variant) for each run]}}"""
     ratios = {}
     for path in sorted(runs_dir.glob("run-*.json")):
-        for group, variants in json.loads(path.read_text()).items():
+        run = json.loads(path.read_text())
+        for group, variants in run.items():
             if not group.startswith(prefix):
                 continue
+            variants = with_parent_baseline(run, group, variants)
             for variant in variants:
                 ratio = over(variants, variant)
                 if ratio is not None:

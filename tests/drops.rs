@@ -66,6 +66,23 @@ fn off_thread_items_left_behind_a_consumer_panic_do_not_abort() {
     });
 }
 
+/// A fold over batches runs a whole batch in one tight loop; a panic of
+/// its closure must leave the rest of the batch to the stage, not to the
+/// unwinding, where the first drop that panics would abort.
+#[test]
+fn off_thread_batch_items_left_behind_a_panic_in_fold_do_not_abort() {
+    let _watchdog = watchdog();
+    consumer_gives_up(|| {
+        let items = (0..8).map(Stubborn);
+        items
+            .off_thread_with(OffThreadOptions::new().batch(8))
+            .for_each(|item| {
+                std::mem::forget(item);
+                std::panic::panic_any("the consumer gives up");
+            });
+    });
+}
+
 #[test]
 fn parallel_map_results_left_behind_a_consumer_panic_do_not_abort() {
     let _watchdog = watchdog();

@@ -319,12 +319,7 @@ impl<T> Engine for Handoff<'_, T> {
                 current,
                 emptied,
             }) => loop {
-                // One at a time, so that a panic of `f` leaves the rest in
-                // `current`, to be dropped one by one with the stage.
-                while let Some(item) = current.pop_front() {
-                    accumulated = f(accumulated, item);
-                    stats.delivered(1);
-                }
+                accumulated = fold_batch(current, accumulated, &mut f, stats);
                 let Some(next) = receiver.recv(stats) else {
                     break;
                 };
@@ -362,6 +357,33 @@ impl<T> Drop for Handoff<'_, T> {
         self.spawner.stage_ended();
         if !thread::panicking() {
             first.resume_if_any();
+        }
+    }
+}
+
+/// Folds every item of `batch` into `accumulated`, in one tight loop. Should
+/// `f` panic, the items after the one it was given go back into `batch`,
+/// to be dropped one by one with the stage (each under a catch), rather
+/// than while the panic unwinds, where a second panic aborts.
+fn fold_batch<T, B>(
+    batch: &mut VecDeque<T>,
+    accumulated: B,
+    f: &mut impl FnMut(B, T) -> B,
+    stats: &Stats,
+) -> B {
+    let len = batch.len();
+    let mut items = batch.drain(..);
+    match unwind::catch(|| items.by_ref().fold(accumulated, &mut *f)) {
+        Ok(folded) => {
+            drop(items);
+            stats.delivered(len);
+            folded
+        }
+        Err(payload) => {
+            let rest: VecDeque<T> = items.collect();
+            stats.delivered(len - rest.len() - 1);
+            *batch = rest;
+            unwind::resume(payload)
         }
     }
 }

@@ -103,26 +103,50 @@ impl<T> Out<T> {
         }
     }
 
-    /// Takes a freshly pulled item (nothing is pending).
-    fn accept(&mut self, item: T) {
+    /// Pulls up to `most` items from `source`, pushing each (or each whole
+    /// batch) at once; stops early when one cannot be pushed (the ring is
+    /// full, or the receiver gone: it stays pending) or when a batch is
+    /// ready to go. Whether the source has ended. One tight loop, with no
+    /// per-item catch or mark, since on items of a few nanoseconds those
+    /// cost as much as the item (see `benches/README.md`, tiny items).
+    fn pull_some<I: Iterator<Item = T>>(&mut self, source: &mut I, most: u32) -> bool {
         match self {
-            Out::Items { pending, .. } => *pending = Some(item),
+            Out::Items { sender, pending } => {
+                for _ in 0..most {
+                    let Some(item) = source.next() else {
+                        return true;
+                    };
+                    if let Err(back) = sender.try_send(item) {
+                        *pending = Some(back);
+                        break;
+                    }
+                }
+            }
             Out::Batches {
+                sender,
                 filling,
                 recycled,
                 batch,
                 pending,
-                ..
             } => {
-                filling.push_back(item);
-                if filling.len() == *batch {
-                    let fresh = recycled
-                        .pop()
-                        .unwrap_or_else(|_| VecDeque::with_capacity(*batch));
-                    *pending = Some(mem::replace(filling, fresh));
+                for _ in 0..most {
+                    // A hang-up shows only when a batch is pushed: look for
+                    // it at every item, so that none is pulled for nobody.
+                    if sender.receiver_gone() {
+                        break;
+                    }
+                    let Some(item) = source.next() else {
+                        return true;
+                    };
+                    filling.push_back(item);
+                    if filling.len() == *batch {
+                        *pending = Some(next_batch(filling, recycled, *batch));
+                        break;
+                    }
                 }
             }
         }
+        false
     }
 
     /// The source is over: the partial batch, if any, is to be pushed.
@@ -182,6 +206,20 @@ impl<I: Iterator> Side<I> {
             parked_since: None,
         }
     }
+}
+
+/// Takes the full batch out of `filling`, which goes on with an emptied
+/// one handed back by the consumer (so that memory is not allocated on one
+/// thread and freed on the other), or a fresh one.
+fn next_batch<T>(
+    filling: &mut VecDeque<T>,
+    recycled: &mut Consumer<VecDeque<T>>,
+    batch: usize,
+) -> VecDeque<T> {
+    let fresh = recycled
+        .pop()
+        .unwrap_or_else(|_| VecDeque::with_capacity(batch));
+    mem::replace(filling, fresh)
 }
 
 /// How a run's pulling stopped.
@@ -398,7 +436,6 @@ fn pull_and_push<I: Iterator>(side: &mut Side<I>) -> Stop {
     let seat = cores::current_seat();
     let budget = seat.as_ref().map(|(_, budget)| *budget);
     let started = Instant::now();
-    let mut until_look = ITEMS_BETWEEN_LOOKS;
     loop {
         match side.out.flush() {
             Flush::Done => {}
@@ -413,22 +450,21 @@ fn pull_and_push<I: Iterator>(side: &mut Side<I>) -> Stop {
         if side.ended.is_some() || side.out.receiver_gone() {
             return Stop::Finished;
         }
-        until_look -= 1;
-        if until_look == 0 {
-            until_look = ITEMS_BETWEEN_LOOKS;
-            if budget.is_some_and(|budget| {
-                budget.over() || (budget.anyone_waiting() && started.elapsed() >= TIME_SLICE)
-            }) {
-                return Stop::Yield;
-            }
+        if budget.is_some_and(|budget| {
+            budget.over() || (budget.anyone_waiting() && started.elapsed() >= TIME_SLICE)
+        }) {
+            return Stop::Yield;
         }
+        // A few dozen items are one call of user code for the monitor: one
+        // that blocks inside the source still shows as a call that does not
+        // end.
         let pulled = unwind::catch(|| {
             let _user = UserCode::enter(seat.as_ref());
-            side.source.next()
+            side.out.pull_some(&mut side.source, ITEMS_BETWEEN_LOOKS)
         });
         match pulled {
-            Ok(Some(item)) => side.out.accept(item),
-            Ok(None) => {
+            Ok(false) => {}
+            Ok(true) => {
                 side.out.close_batch();
                 side.ended = Some(Ok(()));
             }
