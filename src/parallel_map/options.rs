@@ -163,10 +163,13 @@ impl ParallelMapOptions {
 
     /// Yields results as they finish rather than in input order.
     ///
-    /// A slow item then holds nobody up: in this mode the consumer never runs
-    /// `f` itself, it only waits for the workers. Completeness, the window
-    /// bound and panic propagation stay: a panic is raised when it reaches
-    /// the consumer, after the results that reached it first.
+    /// A slow item then holds up no result but those of its own chunk (a run
+    /// claims a few cheap items at a time): in this mode the consumer never
+    /// runs `f` itself, it only waits for the workers. Completeness, the
+    /// window bound and panic propagation stay: a panic is raised after the
+    /// result of every item before it (every item pulled before the source
+    /// panicked, or before the item whose `f` panicked), in whatever order
+    /// those finish; the items after it are dropped unrun.
     ///
     /// # Examples
     ///

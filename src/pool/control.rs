@@ -197,17 +197,12 @@ impl Control {
     }
 
     /// Whether the entry at `index`, claimed but not yet run, should be
-    /// dropped unrun: after a cancel; after a panic, in input order the
-    /// entries behind it (their results would never be delivered), and in
-    /// completion order every other entry.
+    /// dropped unrun: after a cancel, and the entries behind a panic (their
+    /// results would never be delivered). Those before it run, in either
+    /// order: the panic reaches the consumer after them.
     #[inline]
     pub(super) fn skips(&self, index: u64) -> bool {
-        let poisoned_at = self.poisoned_at.load(Ordering::Acquire);
-        self.is_cancelled()
-            || match self.order {
-                Order::Input => index > poisoned_at,
-                Order::Completion => poisoned_at != UNSET && index != poisoned_at,
-            }
+        self.is_cancelled() || index > self.poisoned_at.load(Ordering::Acquire)
     }
 
     /// The source has been dropped: wakes a consumer that waits for it.
@@ -326,22 +321,17 @@ mod tests {
     }
 
     #[test]
-    fn in_input_order_only_entries_after_a_panic_are_skipped() {
-        let control = control(Order::Input);
-        assert!(!control.skips(9));
-        control.poison(4);
-        control.poison(6); // a later panic does not move the first
-        assert!(!control.skips(3) && !control.skips(4));
-        assert!(control.skips(5) && control.skips(6));
-        assert!(control.pulling_stopped());
-    }
-
-    #[test]
-    fn in_completion_order_every_entry_but_the_panic_is_skipped() {
-        let control = control(Order::Completion);
-        control.poison(4);
-        assert!(control.skips(3) && control.skips(5));
-        assert!(!control.skips(4));
+    fn in_either_order_only_entries_after_a_panic_are_skipped() {
+        for order in [Order::Input, Order::Completion] {
+            let control = control(order);
+            assert!(!control.skips(9), "{order:?}");
+            control.poison(6);
+            control.poison(4); // an earlier panic moves the point back
+            control.poison(5); // a later one does not
+            assert!(!control.skips(3) && !control.skips(4), "{order:?}");
+            assert!(control.skips(5) && control.skips(6), "{order:?}");
+            assert!(control.pulling_stopped(), "{order:?}");
+        }
     }
 
     #[test]

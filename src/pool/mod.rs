@@ -37,9 +37,12 @@
 //!   never waits behind a full ring.
 //! - **A panic is an outcome.** The source's panic (in `next`, or in its
 //!   drop after the last item) takes the next index; `f`'s takes its
-//!   item's. Either stops pulling, and is raised by the consumer in its
-//!   turn, once every run has let go but one that may be stuck inside the
-//!   source's `next`, and once the source is dropped (or is being called).
+//!   item's. Either stops pulling; the entries before it still run, those
+//!   after it are dropped unrun. The consumer raises it in its turn (in
+//!   completion order too: once every entry before it has been handed over;
+//!   see [`turn`]), once every run has let go but one that may be stuck
+//!   inside the source's `next`, and once the source is dropped (or is
+//!   being called).
 //! - **Runs claim in chunks** of about [`CHUNK_WORK`] of work (see
 //!   [`crate::pace`]), so that claiming costs little next to cheap items,
 //!   while a slow item is claimed on its own; never more than half of what
@@ -47,6 +50,7 @@
 
 mod control;
 mod queue;
+mod turn;
 mod worker;
 
 use std::collections::VecDeque;
@@ -58,6 +62,7 @@ use std::time::Duration;
 use rtrb::{Consumer, RingBuffer};
 
 use self::control::Control;
+use self::turn::PanicTurn;
 use self::worker::{Core, Shared};
 use crate::launch;
 use crate::lazy::{DebugFields, Engine, Inline, Running};
@@ -169,6 +174,9 @@ pub(crate) struct Pool<'scope, U> {
     own: VecDeque<Sent<U>>,
     /// Results handed over so far.
     delivered: u64,
+    /// In completion order, which entries have been handed over, and the
+    /// panic that waits for those before it.
+    panic_turn: PanicTurn,
     remaining: SizeHint,
     finished: bool,
     spawner: Spawner<'scope>,
@@ -250,6 +258,7 @@ where
         last_ring: 0,
         own: VecDeque::new(),
         delivered: 0,
+        panic_turn: PanicTurn::default(),
         remaining,
         finished: false,
         spawner,
@@ -369,11 +378,23 @@ impl<U> Pool<'_, U> {
         }
     }
 
-    /// The next result to finish, whichever it is.
+    /// The next result to finish, whichever it is; a panic once every
+    /// entry before it has been handed over (see [`turn`]).
     fn next_to_finish(&mut self) -> Option<U> {
         loop {
-            if let Some(outcome) = self.take_any() {
-                return self.deliver(outcome);
+            match self.take_any() {
+                Some((index, Ok(value))) => {
+                    self.panic_turn.delivered(index);
+                    return self.deliver(Ok(value));
+                }
+                Some((index, Err(payload))) => {
+                    self.panic_turn.hold(index, payload);
+                    continue;
+                }
+                None => {}
+            }
+            if let Some(payload) = self.panic_turn.due() {
+                return self.deliver(Err(payload));
             }
             if self.control().end() == Some(self.delivered) {
                 return self.finish(None);
@@ -393,20 +414,21 @@ impl<U> Pool<'_, U> {
             let at = (self.last_ring + offset) % rings;
             if matches!(self.rings[at].peek(), Ok((index, _)) if *index == wanted) {
                 self.last_ring = at;
-                return self.pop(at);
+                return self.pop(at).map(|(_, outcome)| outcome);
             }
         }
         None
     }
 
-    /// Any result that has been made, looking at each ring in turn.
-    fn take_any(&mut self) -> Option<Outcome<U>> {
+    /// Any result that has been made, and its index, looking at each ring
+    /// in turn.
+    fn take_any(&mut self) -> Option<Sent<U>> {
         let rings = self.rings.len();
         for offset in 0..rings {
             let at = (self.last_ring + offset) % rings;
-            if let Some(outcome) = self.pop(at) {
+            if let Some(sent) = self.pop(at) {
                 self.last_ring = (at + 1) % rings;
-                return Some(outcome);
+                return Some(sent);
             }
         }
         None
@@ -414,12 +436,12 @@ impl<U> Pool<'_, U> {
 
     /// The front result of ring `at`, if any; a run waiting for room in a
     /// full ring is told there is.
-    fn pop(&mut self, at: usize) -> Option<Outcome<U>> {
-        let (_, outcome) = self.rings[at].pop().ok()?;
+    fn pop(&mut self, at: usize) -> Option<Sent<U>> {
+        let sent = self.rings[at].pop().ok()?;
         if self.rings_can_fill {
             self.core.runs().wake_waiting();
         }
-        Some(outcome)
+        Some(sent)
     }
 
     /// Whether the consumer has something to do: a result to take, an
