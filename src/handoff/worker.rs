@@ -397,7 +397,26 @@ where
         thread_name::set(&self.name);
         let since = self.stats.clock();
         self.stats.waited_output_full(side.parked_since.take());
-        let stop = pull_and_push(&mut side);
+        let stop = match unwind::catch(|| {
+            #[cfg(test)]
+            if self.name == DIES_OUTSIDE_CATCHES {
+                panic!("{DIES_OUTSIDE_CATCHES}");
+            }
+            pull_and_push(&mut side)
+        }) {
+            Ok(stop) => stop,
+            Err(payload) => {
+                // Only a bug of this crate gets here: user code runs under
+                // catches of its own. The stream cannot go on from a state
+                // it left half-made; it ends with this panic, after what
+                // was already pushed.
+                match side.ended {
+                    None | Some(Ok(())) => side.ended = Some(Err(payload)),
+                    Some(Err(_)) => unwind::discard(Err::<(), _>(payload)),
+                }
+                Stop::Finished
+            }
+        };
         match stop {
             Stop::Full => {
                 side.parked_since = self.stats.clock();
@@ -429,6 +448,11 @@ where
         self.runs.notify();
     }
 }
+
+/// The name of a stage whose runs die outside every catch, for the tests
+/// of what becomes of such a run.
+#[cfg(test)]
+pub(super) const DIES_OUTSIDE_CATCHES: &str = "handoff-test-a-run-dies";
 
 /// Pulls the source and pushes its items until the ring is full, the seat
 /// is wanted elsewhere, or nothing more will be pushed.

@@ -5,13 +5,15 @@
 //! (minutes, at a tenth of a microsecond each) must not wrap on a 32-bit
 //! target.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crossbeam_utils::CachePadded;
 
 use super::Order;
 use crate::stats::Stats;
+use crate::sync::lock;
+use crate::unwind::{self, PanicPayload};
 use crate::wake::{ConsumerBell, FencePair};
 
 /// Not known yet, or never happened: the value of [`Control::end`],
@@ -50,6 +52,11 @@ pub(super) struct Control {
     poisoned_at: AtomicU64,
     /// The consumer has ended or dropped the stream: every run leaves.
     cancelled: AtomicBool,
+    /// A run died of a panic that escaped every catch (a bug of this
+    /// crate: user code runs under catches of its own), with what it held;
+    /// the consumer raises it rather than wait for that forever.
+    run_lost: AtomicBool,
+    lost_payload: Mutex<Option<PanicPayload>>,
     /// A run holds the source (a hint for the others, which do not wait).
     feed_busy: AtomicBool,
     /// The source has been dropped, and its drop has run.
@@ -85,6 +92,8 @@ impl Control {
             end: AtomicU64::new(UNSET),
             poisoned_at: AtomicU64::new(UNSET),
             cancelled: AtomicBool::new(false),
+            run_lost: AtomicBool::new(false),
+            lost_payload: Mutex::new(None),
             feed_busy: AtomicBool::new(false),
             source_gone: AtomicBool::new(false),
             consumer_waiting: CachePadded::new(AtomicBool::new(false)),
@@ -203,6 +212,36 @@ impl Control {
     #[inline]
     pub(super) fn skips(&self, index: u64) -> bool {
         self.is_cancelled() || index > self.poisoned_at.load(Ordering::Acquire)
+    }
+
+    /// A run died outside every catch with `payload`: the stream cannot go
+    /// on without what it held, so the consumer is woken to raise the panic
+    /// (the first, if several runs die).
+    pub(super) fn run_lost(&self, payload: PanicPayload) {
+        {
+            let mut lost = lock(&self.lost_payload);
+            if lost.is_none() {
+                *lost = Some(payload);
+            } else {
+                unwind::discard(Err::<(), _>(payload));
+            }
+        }
+        self.run_lost.store(true, Ordering::Release);
+        self.consumer_bell.ring();
+    }
+
+    /// Whether a run has died outside every catch.
+    #[inline]
+    pub(super) fn lost_a_run(&self) -> bool {
+        self.run_lost.load(Ordering::Acquire)
+    }
+
+    /// The panic of a run that died outside every catch, once.
+    pub(super) fn take_lost_run(&self) -> Option<PanicPayload> {
+        if !self.lost_a_run() {
+            return None;
+        }
+        lock(&self.lost_payload).take()
     }
 
     /// The source has been dropped: wakes a consumer that waits for it.

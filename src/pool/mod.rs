@@ -359,6 +359,9 @@ impl<U> Pool<'_, U> {
     /// not ready.
     fn next_in_order(&mut self) -> Option<U> {
         loop {
+            if let Some(payload) = self.control().take_lost_run() {
+                return self.finish(Some(payload));
+            }
             if let Some(outcome) = self.take_in_order() {
                 return self.deliver(outcome);
             }
@@ -382,6 +385,9 @@ impl<U> Pool<'_, U> {
     /// entry before it has been handed over (see [`turn`]).
     fn next_to_finish(&mut self) -> Option<U> {
         loop {
+            if let Some(payload) = self.control().take_lost_run() {
+                return self.finish(Some(payload));
+            }
             match self.take_any() {
                 Some((index, Ok(value))) => {
                     self.panic_turn.delivered(index);
@@ -445,8 +451,8 @@ impl<U> Pool<'_, U> {
     }
 
     /// Whether the consumer has something to do: a result to take, an
-    /// entry to run (in input order, if it `may_help`), or the end of the
-    /// stream to see.
+    /// entry to run (in input order, if it `may_help`), the end of the
+    /// stream to see, or a run lost.
     fn anything_new(&self, may_help: bool) -> bool {
         let control = self.control();
         let result_ready = match control.order {
@@ -459,7 +465,7 @@ impl<U> Pool<'_, U> {
             }
             Order::Completion => self.rings.iter().any(|ring| !ring.is_empty()),
         };
-        result_ready || control.end() == Some(self.delivered)
+        result_ready || control.end() == Some(self.delivered) || control.lost_a_run()
     }
 
     /// Waits until [`anything_new`](Self::anything_new) says so: spinning
@@ -624,6 +630,7 @@ impl<U> Drop for Pool<'_, U> {
 mod tests {
     use super::*;
     use crate::scheduler::refusing_after;
+    use std::sync::mpsc;
 
     fn settings(threads: usize, order: Order) -> Settings {
         Settings {
@@ -686,5 +693,38 @@ mod tests {
         assert!(matches!(running, Running::Inline(_)));
         let got: Vec<(u32, u32)> = std::iter::from_fn(|| running.next()).collect();
         assert_eq!(got, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]);
+    }
+
+    /// A run that unwinds past every catch (only a bug of this crate could
+    /// make one) must not leave the consumer waiting for the slot it held
+    /// or the work it had: the consumer raises its panic, the stream ends,
+    /// and the stage drops.
+    #[test]
+    fn a_run_that_dies_outside_every_catch_ends_the_stream_with_its_panic() {
+        for order in [Order::Input, Order::Completion] {
+            let (done, finished) = mpsc::channel();
+            thread::spawn(move || {
+                let mut settings = settings(1, order);
+                settings.name = worker::DIES_OUTSIDE_CATCHES.to_owned();
+                let mut running = start(refusing_after(1), 0..100u64, |(), n| n, || (), settings);
+                let raised = unwind::catch(|| while running.next().is_some() {});
+                let message = raised
+                    .err()
+                    .and_then(|payload| payload.downcast::<String>().ok())
+                    .map(|message| *message);
+                let ended = running.next().is_none();
+                drop(running);
+                let _ = done.send((message, ended));
+            });
+            let (message, ended) = finished
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("{order:?}: the consumer hangs"));
+            assert_eq!(
+                message.as_deref(),
+                Some(worker::DIES_OUTSIDE_CATCHES),
+                "{order:?}"
+            );
+            assert!(ended, "{order:?}: the stream went on");
+        }
     }
 }

@@ -270,6 +270,10 @@ where
     /// for a sticky stage), until the stream is over. Results go to
     /// `results`, in the order run.
     fn work(&self, me: usize, results: &mut Producer<Sent<U>>, state: &mut Option<S>) -> Stop {
+        #[cfg(test)]
+        if self.name == DIES_OUTSIDE_CATCHES {
+            panic!("{DIES_OUTSIDE_CATCHES}");
+        }
         let seat = cores::current_seat();
         let mut pace = Pace::default();
         let mut claimed = VecDeque::new();
@@ -525,6 +529,33 @@ fn drop_source<I: Iterator>(feed: &mut Feed<I>, control: &Control) -> Result<(),
     dropped
 }
 
+/// Slot `me`, held by a run: freed as the run lets go of it, or should the
+/// run unwind past every catch, as it dies, so that a consumer finishing
+/// the stream does not wait for it.
+struct SlotHeld<'a> {
+    control: &'a Control,
+    me: usize,
+}
+
+impl SlotHeld<'_> {
+    fn let_go(self) {
+        self.control.slot_freed(self.me);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for SlotHeld<'_> {
+    fn drop(&mut self) {
+        thread_name::set_idle();
+        self.control.slot_freed(self.me);
+    }
+}
+
+/// The name of a stage whose runs die outside every catch, for the tests
+/// of what becomes of such a run.
+#[cfg(test)]
+pub(super) const DIES_OUTSIDE_CATCHES: &str = "pool-test-a-run-dies";
+
 /// Whether a run should give its seat up: more threads count than the
 /// budget allows, or others wait for a seat and it has had its slice.
 fn seat_wanted(budget: &CoreBudget, started: Instant) -> bool {
@@ -550,7 +581,14 @@ where
 {
     fn run(self: Arc<Self>) {
         let bell = Arc::clone(&self.control.consumer_bell);
-        self.run_once();
+        if let Err(payload) = unwind::catch(|| self.run_once()) {
+            // Only a bug of this crate gets here: user code runs under
+            // catches of its own. What the run held is gone, so the stream
+            // cannot go on; the consumer raises this rather than wait, once
+            // the source is dropped (here, unless another run holds it).
+            self.control.run_lost(payload);
+            self.drop_source_if_left();
+        }
         // A consumer finishing the stream waits until no run holds the
         // stage: tell it once this one does not.
         drop(self);
@@ -583,6 +621,10 @@ where
             return;
         }
         thread_name::set(&format!("{}-{me}", self.name));
+        let held = SlotHeld {
+            control: &self.control,
+            me,
+        };
         let since = self.control.stats.clock();
         let mut state = None;
         let stop = self.work(me, &mut results, &mut state);
@@ -591,7 +633,7 @@ where
         thread_name::set_idle();
         // Freed before it is given back: the next run to take the slot
         // marks it taken only after this.
-        self.control.slot_freed(me);
+        held.let_go();
         // A result pushed as the consumer cancelled may still be in the
         // ring; the consumer drops it, or the ring's last owner does.
         self.give_slot_back(me, results);
