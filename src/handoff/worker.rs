@@ -365,13 +365,20 @@ where
             *lock(&self.panic) = Some(payload);
         }
         self.stats.worker_done(since);
-        let mut first = FirstPanic::default();
-        let mut finish = lock(&self.finished);
-        finish.done = true;
-        let orphan = finish.orphan.take();
-        drop(finish);
         // Closes the ring: the consumer may return from its last `next` now.
-        first.keep(out.let_go().into_result());
+        let mut first = out.let_go();
+        // Only now, with the sending end gone, is the stage done: a consumer
+        // that leaves after this drains its end itself, and finds every item
+        // there; one that left before handed its end over, drained below.
+        // (Done before the close, a consumer leaving in between would find
+        // the sender still there and drain nothing, and the sender's drop,
+        // the ring's last, would drop the items all at once, outside the
+        // catch of each.)
+        let orphan = {
+            let mut finish = lock(&self.finished);
+            finish.done = true;
+            finish.orphan.take()
+        };
         // Nothing of the stage's runs on this thread from here on: once no
         // thread carries the stage's name, the ring is closed.
         thread_name::set_idle();
