@@ -423,14 +423,17 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///
     /// # Examples
     ///
-    /// Each thread keeps its own tally, in a borrowed table of counters:
+    /// Each thread keeps its own tally, in a borrowed table of counters: one
+    /// for each thread that may run `f`, at most one per core (the
+    /// default) and the consumer:
     ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// use std::thread;
     /// use threadpipe::prelude::*;
     ///
-    /// let counters: Vec<AtomicUsize> = (0..8).map(|_| AtomicUsize::new(0)).collect();
+    /// let threads = thread::available_parallelism().map_or(1, |n| n.get()) + 1;
+    /// let counters: Vec<AtomicUsize> = (0..threads).map(|_| AtomicUsize::new(0)).collect();
     /// let next = AtomicUsize::new(0);
     /// let doubled: Vec<u32> = thread::scope(|scope| {
     ///     (0..100u32)
