@@ -559,7 +559,9 @@ impl<U> Pool<'_, U> {
                 first.keep(unwind::catch_drop(sent));
             }
         }
-        first.keep(unwind::catch_drop(std::mem::take(&mut self.own)));
+        for sent in std::mem::take(&mut self.own) {
+            first.keep(unwind::catch_drop(sent));
+        }
         first.keep(self.core.drop_unclaimed().into_result());
         first
     }
