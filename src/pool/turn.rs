@@ -94,6 +94,17 @@ impl PanicTurn {
     }
 }
 
+impl Drop for PanicTurn {
+    /// A panic still held when the consumer drops the stage has nobody to
+    /// go to; its payload is [discarded](unwind::discard), so that a
+    /// payload whose own drop panics does not escape from the drop.
+    fn drop(&mut self) {
+        if let Some((_, payload)) = self.held.take() {
+            unwind::discard(Err::<(), _>(payload));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +220,19 @@ mod tests {
                 assert_eq!(turn.all_below(), lowest_missing);
             }
         }
+    }
+
+    #[test]
+    fn a_held_panic_dropped_unraised_does_not_escape() {
+        struct Cursed;
+        impl Drop for Cursed {
+            fn drop(&mut self) {
+                panic!("a payload whose drop panics");
+            }
+        }
+        let mut turn = PanicTurn::default();
+        turn.hold(3, Box::new(Cursed));
+        turn.hold(5, Box::new(Cursed)); // discarded at once
+        assert!(unwind::catch(move || drop(turn)).is_ok());
     }
 }
