@@ -89,6 +89,53 @@ impl std::fmt::Debug for FirstPanic {
     }
 }
 
+/// For the engines' tests of a run that dies outside every catch, which
+/// only a bug of this crate could make: a fail point, and a consumer that
+/// watches what becomes of its stream.
+#[cfg(test)]
+pub(crate) mod dying_run {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::catch;
+
+    /// The stage name whose runs die at the fail point.
+    pub(crate) const STAGE: &str = "test-a-run-dies";
+
+    /// The fail point: a run of the stage named [`STAGE`] panics here,
+    /// outside every catch of the engine.
+    pub(crate) fn fail_point(stage: &str) {
+        if stage == STAGE {
+            panic!("{STAGE}");
+        }
+    }
+
+    /// Starts a stream with `start` on a thread of its own and pulls it
+    /// with `next` until it ends or panics: the panic's message, and
+    /// whether the stream then stays ended. Panics if that takes more than
+    /// 20 s: the consumer hangs.
+    pub(crate) fn what_the_consumer_sees<S: 'static, T: 'static>(
+        start: impl FnOnce() -> S + Send + 'static,
+        next: fn(&mut S) -> Option<T>,
+    ) -> (Option<String>, bool) {
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut stream = start();
+            let raised = catch(|| while next(&mut stream).is_some() {});
+            let message = raised
+                .err()
+                .and_then(|payload| payload.downcast::<String>().ok())
+                .map(|message| *message);
+            let ended = next(&mut stream).is_none();
+            drop(stream);
+            let _ = done.send((message, ended));
+        });
+        finished
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the consumer hangs")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -443,24 +443,14 @@ mod tests {
     /// stream that ends short as if it were complete.
     #[test]
     fn a_run_that_dies_outside_every_catch_ends_the_stream_with_its_panic() {
-        let (done, finished) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        use crate::unwind::dying_run;
+        let start = || {
             let mut settings = settings();
-            settings.name = worker::DIES_OUTSIDE_CATCHES.to_owned();
-            let mut running = start(refusing_after(1), 0..10, settings);
-            let raised = unwind::catch(|| while running.next().is_some() {});
-            let message = raised
-                .err()
-                .and_then(|payload| payload.downcast::<String>().ok())
-                .map(|message| *message);
-            let ended = running.next().is_none();
-            drop(running);
-            let _ = done.send((message, ended));
-        });
-        let (message, ended) = finished
-            .recv_timeout(std::time::Duration::from_secs(20))
-            .expect("the consumer hangs");
-        assert_eq!(message.as_deref(), Some(worker::DIES_OUTSIDE_CATCHES));
+            settings.name = dying_run::STAGE.to_owned();
+            start(refusing_after(1), 0..10, settings)
+        };
+        let (message, ended) = dying_run::what_the_consumer_sees(start, Engine::next);
+        assert_eq!(message.as_deref(), Some(dying_run::STAGE));
         assert!(ended, "the stream went on");
     }
 }

@@ -406,9 +406,7 @@ where
         self.stats.waited_output_full(side.parked_since.take());
         let stop = match unwind::catch(|| {
             #[cfg(test)]
-            if self.name == DIES_OUTSIDE_CATCHES {
-                panic!("{DIES_OUTSIDE_CATCHES}");
-            }
+            unwind::dying_run::fail_point(&self.name);
             pull_and_push(&mut side)
         }) {
             Ok(stop) => stop,
@@ -455,11 +453,6 @@ where
         self.runs.notify();
     }
 }
-
-/// The name of a stage whose runs die outside every catch, for the tests
-/// of what becomes of such a run.
-#[cfg(test)]
-pub(super) const DIES_OUTSIDE_CATCHES: &str = "handoff-test-a-run-dies";
 
 /// Pulls the source and pushes its items until the ring is full, the seat
 /// is wanted elsewhere, or nothing more will be pushed.

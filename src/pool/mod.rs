@@ -632,7 +632,6 @@ impl<U> Drop for Pool<'_, U> {
 mod tests {
     use super::*;
     use crate::scheduler::refusing_after;
-    use std::sync::mpsc;
 
     fn settings(threads: usize, order: Order) -> Settings {
         Settings {
@@ -703,29 +702,15 @@ mod tests {
     /// and the stage drops.
     #[test]
     fn a_run_that_dies_outside_every_catch_ends_the_stream_with_its_panic() {
+        use crate::unwind::dying_run;
         for order in [Order::Input, Order::Completion] {
-            let (done, finished) = mpsc::channel();
-            thread::spawn(move || {
+            let start = move || {
                 let mut settings = settings(1, order);
-                settings.name = worker::DIES_OUTSIDE_CATCHES.to_owned();
-                let mut running = start(refusing_after(1), 0..100u64, |(), n| n, || (), settings);
-                let raised = unwind::catch(|| while running.next().is_some() {});
-                let message = raised
-                    .err()
-                    .and_then(|payload| payload.downcast::<String>().ok())
-                    .map(|message| *message);
-                let ended = running.next().is_none();
-                drop(running);
-                let _ = done.send((message, ended));
-            });
-            let (message, ended) = finished
-                .recv_timeout(Duration::from_secs(20))
-                .unwrap_or_else(|_| panic!("{order:?}: the consumer hangs"));
-            assert_eq!(
-                message.as_deref(),
-                Some(worker::DIES_OUTSIDE_CATCHES),
-                "{order:?}"
-            );
+                settings.name = dying_run::STAGE.to_owned();
+                start(refusing_after(1), 0..100u64, |(), n| n, || (), settings)
+            };
+            let (message, ended) = dying_run::what_the_consumer_sees(start, Engine::next);
+            assert_eq!(message.as_deref(), Some(dying_run::STAGE), "{order:?}");
             assert!(ended, "{order:?}: the stream went on");
         }
     }

@@ -271,9 +271,7 @@ where
     /// `results`, in the order run.
     fn work(&self, me: usize, results: &mut Producer<Sent<U>>, state: &mut Option<S>) -> Stop {
         #[cfg(test)]
-        if self.name == DIES_OUTSIDE_CATCHES {
-            panic!("{DIES_OUTSIDE_CATCHES}");
-        }
+        unwind::dying_run::fail_point(&self.name);
         let seat = cores::current_seat();
         let mut pace = Pace::default();
         let mut claimed = VecDeque::new();
@@ -550,11 +548,6 @@ impl Drop for SlotHeld<'_> {
         self.control.slot_freed(self.me);
     }
 }
-
-/// The name of a stage whose runs die outside every catch, for the tests
-/// of what becomes of such a run.
-#[cfg(test)]
-pub(super) const DIES_OUTSIDE_CATCHES: &str = "pool-test-a-run-dies";
 
 /// Whether a run should give its seat up: more threads count than the
 /// budget allows, or others wait for a seat and it has had its slice.
