@@ -359,14 +359,11 @@ impl<U> Pool<'_, U> {
     /// not ready.
     fn next_in_order(&mut self) -> Option<U> {
         loop {
-            if let Some(payload) = self.control().take_lost_run() {
-                return self.finish(Some(payload));
-            }
             if let Some(outcome) = self.take_in_order() {
                 return self.deliver(outcome);
             }
-            if self.control().end() == Some(self.delivered) {
-                return self.finish(None);
+            if let Some(panic) = self.stream_over() {
+                return self.finish(panic);
             }
             // The consumer's help is stage work: it runs in a seat of the
             // budget, or not at all.
@@ -385,9 +382,6 @@ impl<U> Pool<'_, U> {
     /// entry before it has been handed over (see [`turn`]).
     fn next_to_finish(&mut self) -> Option<U> {
         loop {
-            if let Some(payload) = self.control().take_lost_run() {
-                return self.finish(Some(payload));
-            }
             match self.take_any() {
                 Some((index, Ok(value))) => {
                     self.panic_turn.delivered(index);
@@ -402,11 +396,23 @@ impl<U> Pool<'_, U> {
             if let Some(payload) = self.panic_turn.due() {
                 return self.deliver(Err(payload));
             }
-            if self.control().end() == Some(self.delivered) {
-                return self.finish(None);
+            if let Some(panic) = self.stream_over() {
+                return self.finish(panic);
             }
             self.wait_for_results(true);
         }
+    }
+
+    /// Whether the stream is over with nothing ready to hand over: at its
+    /// end (`Some(None)`), or because a run died outside every catch
+    /// (`Some` of its panic). Asked only when no result is ready, so that
+    /// handing one over costs no look at either.
+    fn stream_over(&self) -> Option<Option<PanicPayload>> {
+        let control = self.control();
+        if control.end() == Some(self.delivered) {
+            return Some(None);
+        }
+        control.take_lost_run().map(Some)
     }
 
     /// The result numbered `delivered`, if it has been made.
