@@ -83,3 +83,41 @@ pub(crate) mod refusing {
         }
     }
 }
+
+/// A launcher for tests whose threads start only once a gate opens, as
+/// threads started on a busy machine may take a while to: what a set does
+/// in that while shows.
+#[cfg(all(test, not(loom)))]
+pub(crate) mod gated {
+    use std::sync::{Condvar, Mutex};
+
+    use super::{Detached, Launch};
+
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Gated {
+        open: &'static (Mutex<bool>, Condvar),
+    }
+
+    impl Gated {
+        pub(crate) fn closed() -> Self {
+            Gated {
+                open: Box::leak(Box::new((Mutex::new(false), Condvar::new()))),
+            }
+        }
+
+        pub(crate) fn open(self) {
+            *self.open.0.lock().unwrap() = true;
+            self.open.1.notify_all();
+        }
+    }
+
+    impl Launch<'static> for Gated {
+        fn spawn(self, name: String, body: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+            Detached.spawn(name, move || {
+                let (open, opened) = self.open;
+                drop(opened.wait_while(open.lock().unwrap(), |open| !*open));
+                body();
+            })
+        }
+    }
+}

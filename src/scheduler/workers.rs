@@ -36,6 +36,12 @@ pub(crate) struct Workers<'scope, L> {
     spinning: AtomicUsize,
     /// Threads waiting for a seat, with tickets queued for them.
     seat_waiting: AtomicUsize,
+    /// Threads launched that have not yet looked at the queue: each will,
+    /// so a ticket queued meanwhile needs no thread of its own. Without
+    /// this count, a burst of stages starting together launched a thread
+    /// per ticket, which then stayed idle for the keepalive (and, with
+    /// glibc, kept a malloc arena each: fingertips peaked 60 MB higher).
+    starting: AtomicUsize,
     /// Threads alive.
     threads: AtomicUsize,
     /// Stages started on this set and not yet ended: while there are any,
@@ -81,6 +87,7 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
             idle: Sleepers::new(),
             spinning: AtomicUsize::new(0),
             seat_waiting: AtomicUsize::new(0),
+            starting: AtomicUsize::new(0),
             threads: AtomicUsize::new(0),
             stages: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
@@ -117,11 +124,13 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
             return false;
         };
         self.threads.fetch_add(1, Ordering::SeqCst);
+        self.starting.fetch_add(1, Ordering::SeqCst);
         let _idle = thread_name::IdleForAMoment::enter();
         let started = self
             .launcher
             .spawn(thread_name::IDLE.to_owned(), move || workers.thread_main());
         if started.is_err() {
+            self.starting.fetch_sub(1, Ordering::SeqCst);
             self.threads.fetch_sub(1, Ordering::SeqCst);
         }
         started.is_ok()
@@ -132,6 +141,9 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
         let seat = Arc::new(Seat::new());
         monitor::watch_seat(&seat);
         cores::attach(Arc::clone(&seat), self.budget);
+        // From here on it looks at the queue before it sleeps (as one
+        // spinning does): see `wake_one`.
+        self.starting.fetch_sub(1, Ordering::SeqCst);
         loop {
             if self.queued.load(Ordering::SeqCst) > 0 {
                 self.run_or_wait_for_a_seat(&seat);
@@ -147,9 +159,15 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
     fn run_or_wait_for_a_seat(&self, seat: &Seat) {
         if self.budget.try_take(seat) {
             if let Some(ticket) = self.pop() {
-                // Wake one sleeper per ticket: the next, if there is more.
-                if self.queued.load(Ordering::SeqCst) > 0 && self.budget.has_room() {
-                    self.wake_one();
+                // One thread per ticket: if more are queued, make sure the
+                // next has a thread that will look, even with no seat free
+                // (one waiting for a seat). The submit that queued it may
+                // have counted on this thread, as starting or spinning, and
+                // this ticket may keep it for long: a stage's consumer that
+                // waits for the very stage queued behind it would wait for
+                // ever.
+                if self.queued.load(Ordering::SeqCst) > 0 {
+                    let _ = self.wake_one() || self.spawn();
                 }
                 ticket.run();
                 thread_name::set_idle();
@@ -229,14 +247,16 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
         true
     }
 
-    /// Makes sure a thread will pick up a queued ticket: one spinning will,
-    /// or wake a sleeper, or one waiting for a seat will, or start one.
+    /// Makes sure a thread will pick up a queued ticket: one starting or
+    /// spinning will, or wake a sleeper, or one waiting for a seat will;
+    /// `false` if none will, and the caller must start one.
     /// The counts are read with read-modify-writes, as the threads change
     /// them: a thread that stops spinning (or waiting) after this look
     /// then sees the ticket in its own next look, one that stopped before
     /// it is not counted.
     fn wake_one(&self) -> bool {
-        self.spinning.fetch_add(0, Ordering::SeqCst) > 0
+        self.starting.fetch_add(0, Ordering::SeqCst) > 0
+            || self.spinning.fetch_add(0, Ordering::SeqCst) > 0
             || self.idle.ring_one()
             || self.seat_waiting.fetch_add(0, Ordering::SeqCst) > 0
     }
@@ -299,10 +319,76 @@ pub(crate) fn refusing_after(starts: usize) -> Spawner<'static> {
     ) as Spawner<'static>
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, mpsc};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::launch::gated::Gated;
+
+    /// Tickets queued in a burst while the set's first thread is still
+    /// starting need no thread each: that one will look at the queue, and
+    /// starts the next itself if it finds more work and a free seat.
+    /// (Before, a burst of stages starting together made a thread per
+    /// ticket, each then idle for the keepalive.)
+    #[test]
+    fn a_burst_of_tickets_waits_for_the_thread_already_starting() {
+        let gate = Gated::closed();
+        let seats = 2;
+        let budget = Box::leak(Box::new(CoreBudget::new(seats)));
+        let set = Workers::new(gate, budget, Some(Duration::from_millis(50)));
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (done, all_done) = mpsc::channel();
+        let tickets = 8;
+        for _ in 0..tickets {
+            let (ran, done) = (Arc::clone(&ran), done.clone());
+            set.submit(Ticket::Job(Box::new(move || {
+                if ran.fetch_add(1, Ordering::SeqCst) + 1 == tickets {
+                    done.send(()).unwrap();
+                }
+            })));
+        }
+        assert_eq!(set.threads(), 1, "threads started for one burst");
+        gate.open();
+        all_done
+            .recv_timeout(Duration::from_secs(10))
+            .expect("every ticket ran");
+        assert!(set.threads() <= seats + 1, "{} threads", set.threads());
+    }
+
+    /// The first of two tickets queued in a burst waits, its seat lent, for
+    /// the second to run (a stage's consumer waiting for the stage queued
+    /// behind it): the thread that took the first makes sure another will
+    /// take the second, though no seat was free when it looked.
+    #[test]
+    fn a_ticket_queued_behind_one_that_waits_for_it_still_runs() {
+        let gate = Gated::closed();
+        let budget = Box::leak(Box::new(CoreBudget::new(1)));
+        let set = Workers::new(gate, budget, Some(Duration::from_millis(50)));
+        let (second_ran, wait_for_second) = mpsc::channel();
+        let (first_done, wait_for_first) = mpsc::channel();
+        set.submit(Ticket::Job(Box::new(move || {
+            let _asleep = cores::Asleep::enter();
+            let got = wait_for_second.recv_timeout(Duration::from_secs(10));
+            first_done.send(got.is_ok()).unwrap();
+        })));
+        set.submit(Ticket::Job(Box::new(move || {
+            second_ran.send(()).unwrap();
+        })));
+        gate.open();
+        let first_saw_second = wait_for_first
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the first ticket ended");
+        assert!(first_saw_second, "the second ticket never ran");
+    }
+}
+
 /// Exhaustive checks of the hand-shake between `submit` and an idle
 /// thread, reduced to what it rests on (as `consumer_bell`'s model reduces
-/// the ring): a count of queued tickets, a flag of the thread spinning,
-/// and the idle threads' bell. Run with
+/// the ring): a count of queued tickets, counts of the threads starting
+/// and spinning, and the idle threads' bell. Run with
 /// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- scheduler::workers`.
 #[cfg(all(test, loom))]
 mod loom_tests {
@@ -313,6 +399,7 @@ mod loom_tests {
     struct Set {
         queued: AtomicUsize,
         taken: AtomicUsize,
+        starting: AtomicUsize,
         spinning: AtomicUsize,
         idle: Sleepers,
     }
@@ -321,13 +408,16 @@ mod loom_tests {
         /// `Submit::submit`: queue, then make sure a thread will look.
         fn submit(&self) -> bool {
             self.queued.fetch_add(1, Ordering::SeqCst);
-            self.spinning.fetch_add(0, Ordering::SeqCst) > 0 || self.idle.ring_one()
+            self.starting.fetch_add(0, Ordering::SeqCst) > 0
+                || self.spinning.fetch_add(0, Ordering::SeqCst) > 0
+                || self.idle.ring_one()
         }
 
         /// `Workers::thread_main`, until it has taken `tickets`: take a
         /// ticket if one is queued, else spin a moment (one look here),
         /// then sleep on the idle bell.
         fn work(&self, tickets: usize) {
+            self.starting.fetch_sub(1, Ordering::SeqCst);
             while self.taken.load(Ordering::SeqCst) < tickets {
                 let queued = self.queued.load(Ordering::SeqCst);
                 if queued > 0 {
@@ -351,8 +441,8 @@ mod loom_tests {
         }
     }
 
-    /// Two tickets submitted while the set's one thread goes idle: it takes
-    /// both. A submit that neither saw it spinning nor woke it, while it
+    /// Two tickets submitted while the set's one thread starts and goes
+    /// idle: it takes both. A submit that neither saw it spinning nor woke it, while it
     /// missed the ticket, would leave it asleep: a deadlock to loom. (The
     /// real `submit` starts a thread when it finds none; here there is one,
     /// which must not be missed.)
@@ -362,6 +452,8 @@ mod loom_tests {
             let set = Arc::new(Set {
                 queued: AtomicUsize::new(0),
                 taken: AtomicUsize::new(0),
+                // Just launched: it has not looked at the queue yet.
+                starting: AtomicUsize::new(1),
                 spinning: AtomicUsize::new(0),
                 idle: Sleepers::new(),
             });
