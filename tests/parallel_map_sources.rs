@@ -35,6 +35,39 @@ fn a_source_that_waits_for_the_consumer_runs_to_the_end() {
     }
 }
 
+/// The same source under a stage whose source is the stage: the inner one
+/// starts on the outer's run, where it may find every seat taken. In
+/// completion order it then had no run and never stepped through its work
+/// alone, and its first result never came (found by `tests/soak.rs`).
+#[test]
+fn a_stage_under_another_stage_runs_a_waiting_source_to_the_end() {
+    let _watchdog = watchdog();
+    for inner in parallel_map_setups("pm-inner", 1..=2) {
+        for outer in parallel_map_setups("pm-outer", 2..=2) {
+            // A few rounds: the seats are taken at its start only now and
+            // then.
+            for _ in 0..10 {
+                let (source, handled) = RequestResponse::new(4);
+                let gave_up = Arc::clone(&source.gave_up);
+                let mut results = Vec::new();
+                let chain = source
+                    .parallel_map_with(inner.options.clone(), |n| n + 1)
+                    .parallel_map_with(outer.options.clone(), |n| n * 2);
+                for result in chain {
+                    results.push(result);
+                    let _ = handled.send(());
+                }
+                results.sort_unstable();
+                assert_eq!(results, [2, 4, 6, 8], "{inner} under {outer}");
+                assert!(
+                    !gave_up.load(Ordering::SeqCst),
+                    "{inner} under {outer}: a result was held back"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn results_before_a_stall_arrive_before_it_ends() {
     let _watchdog = watchdog();

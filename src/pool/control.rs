@@ -59,6 +59,10 @@ pub(super) struct Control {
     lost_payload: Mutex<Option<PanicPayload>>,
     /// A run holds the source (a hint for the others, which do not wait).
     feed_busy: AtomicBool,
+    /// A run found the source held by a consumer stepping through the
+    /// stage alone, and stopped (or waits in place) rather than look again
+    /// and again: the consumer asks for a run when it lets go.
+    feed_wanted: AtomicBool,
     /// The source has been dropped, and its drop has run.
     source_gone: AtomicBool,
     /// The consumer waits for a result (see `consumer_takes`).
@@ -95,6 +99,7 @@ impl Control {
             run_lost: AtomicBool::new(false),
             lost_payload: Mutex::new(None),
             feed_busy: AtomicBool::new(false),
+            feed_wanted: AtomicBool::new(false),
             source_gone: AtomicBool::new(false),
             consumer_waiting: CachePadded::new(AtomicBool::new(false)),
             slots: (0..slots).map(|_| CachePadded::default()).collect(),
@@ -260,10 +265,27 @@ impl Control {
         self.feed_busy.store(busy, Ordering::Release);
     }
 
+    /// A run stops because a consumer stepping alone holds the source.
+    /// Sequentially consistent, as the consumer's letting go: either it
+    /// sees this wish, or the run's last look sees the source free.
+    pub(super) fn want_feed(&self) {
+        if self.feed_busy.load(Ordering::SeqCst) {
+            self.feed_wanted.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A consumer stepping alone lets go of the source; whether a run
+    /// stopped for it meanwhile and should be asked for again.
+    pub(super) fn feed_let_go(&self) -> bool {
+        self.feed_busy.store(false, Ordering::SeqCst);
+        self.feed_wanted.load(Ordering::SeqCst) && self.feed_wanted.swap(false, Ordering::SeqCst)
+    }
+
     /// Whether a run could pull the entry at `next_index` now.
     #[inline]
     pub(super) fn could_pull(&self, next_index: u64) -> bool {
-        !self.feed_busy.load(Ordering::Acquire)
+        // Sequentially consistent, for `want_feed`; a plain load on x86.
+        !self.feed_busy.load(Ordering::SeqCst)
             && !self.pulling_stopped()
             && next_index < self.window_limit()
     }

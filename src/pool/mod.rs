@@ -382,7 +382,7 @@ impl<U> Pool<'_, U> {
     /// entry before it has been handed over (see [`turn`]).
     fn next_to_finish(&mut self) -> Option<U> {
         loop {
-            match self.take_any() {
+            match self.own.pop_front().or_else(|| self.take_any()) {
                 Some((index, Ok(value))) => {
                     self.panic_turn.delivered(index);
                     return self.deliver(Ok(value));
@@ -398,6 +398,18 @@ impl<U> Pool<'_, U> {
             }
             if let Some(panic) = self.stream_over() {
                 return self.finish(panic);
+            }
+            // Nested in another stage's work, it may have no run of its own
+            // (none is asked for while every seat is taken): it steps
+            // through the stage alone meanwhile, as in input order, or
+            // nothing would ever run its entries.
+            if cores::inside_a_stage() {
+                let (help, own, delivered) = (&mut self.help, &mut self.own, self.delivered);
+                let stepped =
+                    scheduler::in_a_seat(|| help(Share::Alone(delivered), own)) == Some(true);
+                if stepped {
+                    continue;
+                }
             }
             self.wait_for_results(true);
         }

@@ -281,8 +281,12 @@ where
                 break Stop::Over;
             }
             // Refill before the queue runs dry, so that the other threads
-            // never wait for this one to finish its chunk and pull.
-            if self.queue.unclaimed() < self.refill_below
+            // never wait for this one to finish its chunk and pull. Not
+            // with entries left that only this run takes: it could block
+            // inside the source on them (one that waits for their results).
+            let unclaimed = self.queue.unclaimed();
+            if unclaimed < self.refill_below
+                && (unclaimed == 0 || self.control.others_take())
                 && self.control.could_pull(self.queue.published())
             {
                 self.try_pull(me);
@@ -360,10 +364,19 @@ where
             return None;
         }
         let source = feed.source.as_mut().expect("looked at above");
+        // Said, as a run's pull says it: a run that came meanwhile would
+        // otherwise see a source it could pull, fail to take it, and look
+        // again at once, for as long as this call lasts, in a seat.
+        self.control.set_feed_busy(true);
         let pulled = unwind::catch(|| {
             let _user = UserCode::enter(seat);
             source.next()
         });
+        if self.control.feed_let_go() {
+            // A run came meanwhile and stopped, or waits in place: the
+            // stage's work goes back to its runs.
+            self.runs.notify();
+        }
         let item = match pulled {
             Ok(Some(item)) => item,
             Ok(None) => {
@@ -488,6 +501,8 @@ where
         if !others_wait && spin_before_sleep(|| !nothing_to_do()) {
             return true;
         }
+        // Before the last look (the run's end, or its wait in place).
+        self.control.want_feed();
         let next = self.queue.published();
         if !self.control.pulling_stopped() && next >= self.control.window_limit() {
             // Paired with the consumer's delivery: either it sees the wish,

@@ -4,7 +4,8 @@
 
 mod watchdog;
 
-pub use watchdog::watchdog;
+#[allow(unused_imports)]
+pub use watchdog::{watchdog, watchdog_for};
 
 use std::fmt;
 use std::fs;

@@ -16,19 +16,26 @@ pub const HANG: Duration = Duration::from_secs(60);
 /// The test is named by its thread, which the test harness names after it.
 #[must_use = "the watchdog stops watching when the guard is dropped"]
 pub fn watchdog() -> Watchdog {
-    let (done, finished) = mpsc::channel::<()>();
     let test = std::thread::current()
         .name()
         .unwrap_or("a test on an unnamed thread")
         .to_owned();
+    watchdog_for(&format!("test `{test}`"), HANG)
+}
+
+/// A [`watchdog`] for one piece of a test, `what`, allowed `patience`.
+#[must_use = "the watchdog stops watching when the guard is dropped"]
+pub fn watchdog_for(what: &str, patience: Duration) -> Watchdog {
+    let (done, finished) = mpsc::channel::<()>();
+    let what = what.to_owned();
     std::thread::Builder::new()
         .name("watchdog".to_owned())
         .spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(HANG) {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(patience) {
                 // Straight to stderr: the harness captures `eprintln!` of
                 // the test's threads, and would lose it with the process.
                 let message =
-                    format!("watchdog: test `{test}` is still running after {HANG:?}: it hangs\n");
+                    format!("watchdog: {what} is still running after {patience:?}: it hangs\n");
                 let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
                 std::process::exit(101);
             }
