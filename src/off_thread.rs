@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::thread::Scope;
 
-use crate::bounds::{SendItem, SendSource};
+use crate::bounds::{SameAs, SendItem};
 use crate::handoff::{self, Handoff, Settings};
 use crate::lazy::{Lazy, Running, Waiting, lazy_adapter};
 use crate::profile::Profile;
@@ -142,12 +142,15 @@ pub trait OffThreadExt: Iterator + Sized {
     ///
     /// Use [`off_thread_scoped`](OffThreadExt::off_thread_scoped) to borrow,
     /// or move owned data in (the [`guide`](crate::guide) shows both).
-    fn off_thread(self) -> OffThread<Self>
+    fn off_thread<Chain>(self) -> OffThread<Chain>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'static, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
     {
-        self.off_thread_with(OffThreadOptions::default())
+        self.into_same()
+            .off_thread_with(OffThreadOptions::default())
     }
 
     /// Like [`off_thread`](OffThreadExt::off_thread), with chosen
@@ -167,13 +170,15 @@ pub trait OffThreadExt: Iterator + Sized {
     ///     .collect();
     /// assert_eq!(names, [Some("reader".to_owned()), Some("reader".to_owned()), Some("reader".to_owned())]);
     /// ```
-    fn off_thread_with(self, options: OffThreadOptions) -> OffThread<Self>
+    fn off_thread_with<Chain>(self, options: OffThreadOptions) -> OffThread<Chain>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'static, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
     {
         OffThread {
-            stage: lazy_stage(self, options, scheduler::global),
+            stage: lazy_stage(self.into_same(), options, scheduler::global),
         }
     }
 
@@ -208,15 +213,18 @@ pub trait OffThreadExt: Iterator + Sized {
     /// });
     /// assert_eq!(meanings, ["a thread", "a channel", "?"]);
     /// ```
-    fn off_thread_scoped<'scope, 'env>(
+    fn off_thread_scoped<'scope, 'env, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
-    ) -> OffThreadScoped<'scope, 'env, Self>
+    ) -> OffThreadScoped<'scope, 'env, Chain>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'scope, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
     {
-        self.off_thread_scoped_with(scope, OffThreadOptions::default())
+        self.into_same()
+            .off_thread_scoped_with(scope, OffThreadOptions::default())
     }
 
     /// Like [`off_thread_scoped`](OffThreadExt::off_thread_scoped), with
@@ -239,17 +247,19 @@ pub trait OffThreadExt: Iterator + Sized {
     /// });
     /// assert_eq!(total, 3);
     /// ```
-    fn off_thread_scoped_with<'scope, 'env>(
+    fn off_thread_scoped_with<'scope, 'env, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         options: OffThreadOptions,
-    ) -> OffThreadScoped<'scope, 'env, Self>
+    ) -> OffThreadScoped<'scope, 'env, Chain>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'scope, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
     {
         OffThreadScoped {
-            stage: lazy_stage(self, options, move || scheduler::scoped(scope)),
+            stage: lazy_stage(self.into_same(), options, move || scheduler::scoped(scope)),
             scope: PhantomData,
         }
     }

@@ -9,7 +9,7 @@ use std::thread::Scope;
 
 pub use self::options::{DEFAULT_WINDOW, ParallelMapOptions};
 use self::stage::Stage;
-use crate::bounds::{SendItem, SendSource, SharedFn, SharedStateFn};
+use crate::bounds::{SameAs, SendItem};
 use crate::lazy::lazy_adapter;
 use crate::scheduler::{self, Spawner};
 
@@ -193,14 +193,21 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// workers may outlive it: use
     /// [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped), or move
     /// owned data in (the [`guide`](crate::guide) shows both).
-    fn parallel_map<F, U>(self, f: F) -> ParallelMap<Self, U>
+    fn parallel_map<F, U, Chain>(self, f: F) -> ParallelMap<Chain, U>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
-        F: SharedFn<Self::Item, U> + 'static,
-        U: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'static, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        F: Fn(Chain::Item) -> U + 'static,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
-        self.parallel_map_with(ParallelMapOptions::default(), f)
+        self.into_same()
+            .parallel_map_with(ParallelMapOptions::default(), f)
     }
 
     /// Like [`parallel_map`](ParallelMapExt::parallel_map), with chosen
@@ -219,16 +226,26 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///     .collect();
     /// assert_eq!(sums[99], 4950);
     /// ```
-    fn parallel_map_with<F, U>(self, options: ParallelMapOptions, f: F) -> ParallelMap<Self, U>
+    fn parallel_map_with<F, U, Chain>(
+        self,
+        options: ParallelMapOptions,
+        f: F,
+    ) -> ParallelMap<Chain, U>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
-        F: SharedFn<Self::Item, U> + 'static,
-        U: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'static, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        F: Fn(Chain::Item) -> U + 'static,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
         ParallelMap {
             stage: lazy_stage(
-                self,
+                self.into_same(),
                 options,
                 false,
                 || (),
@@ -281,16 +298,23 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///     .collect();
     /// assert_eq!(shouted, [2, 4]);
     /// ```
-    fn parallel_map_init<Init, S, F, U>(self, init: Init, f: F) -> ParallelMap<Self, U>
+    fn parallel_map_init<Init, S, F, U, Chain>(self, init: Init, f: F) -> ParallelMap<Chain, U>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
-        Init: Fn() -> S + Send + Sync + 'static,
-        S: Send + 'static,
-        F: SharedStateFn<S, Self::Item, U> + 'static,
-        U: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'static, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Init: Fn() -> S + Send + Sync + 'static, // `init` runs on every worker
+        S: Send + 'static,               // a state moves to the thread that uses it: `Arc` for `Rc`
+        F: Fn(&mut S, Chain::Item) -> U + 'static,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
-        self.parallel_map_init_with(ParallelMapOptions::default(), init, f)
+        self.into_same()
+            .parallel_map_init_with(ParallelMapOptions::default(), init, f)
     }
 
     /// Like [`parallel_map_init`](ParallelMapExt::parallel_map_init), with
@@ -316,22 +340,28 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// // One state per thread that ran an item: at most the two workers.
     /// assert!((1..=2).contains(&STATES.load(Ordering::Relaxed)));
     /// ```
-    fn parallel_map_init_with<Init, S, F, U>(
+    fn parallel_map_init_with<Init, S, F, U, Chain>(
         self,
         options: ParallelMapOptions,
         init: Init,
         f: F,
-    ) -> ParallelMap<Self, U>
+    ) -> ParallelMap<Chain, U>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
-        Init: Fn() -> S + Send + Sync + 'static,
-        S: Send + 'static,
-        F: SharedStateFn<S, Self::Item, U> + 'static,
-        U: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'static, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Init: Fn() -> S + Send + Sync + 'static, // `init` runs on every worker
+        S: Send + 'static,               // a state moves to the thread that uses it: `Arc` for `Rc`
+        F: Fn(&mut S, Chain::Item) -> U + 'static,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
         ParallelMap {
-            stage: lazy_stage(self, options, true, init, f, scheduler::global),
+            stage: lazy_stage(self.into_same(), options, true, init, f, scheduler::global),
         }
     }
 
@@ -361,18 +391,25 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// });
     /// assert_eq!(codes, [2, 1, 2]);
     /// ```
-    fn parallel_map_scoped<'scope, 'env, F, U>(
+    fn parallel_map_scoped<'scope, 'env, F, U, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         f: F,
-    ) -> ParallelMapScoped<'scope, 'env, Self, U>
+    ) -> ParallelMapScoped<'scope, 'env, Chain, U>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
-        F: SharedFn<Self::Item, U> + 'scope,
-        U: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'scope, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        F: Fn(Chain::Item) -> U + 'scope,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
-        self.parallel_map_scoped_with(scope, ParallelMapOptions::default(), f)
+        self.into_same()
+            .parallel_map_scoped_with(scope, ParallelMapOptions::default(), f)
     }
 
     /// Like [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped), with
@@ -393,21 +430,27 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// });
     /// assert_eq!(shifted, [10, 11, 12, 13]);
     /// ```
-    fn parallel_map_scoped_with<'scope, 'env, F, U>(
+    fn parallel_map_scoped_with<'scope, 'env, F, U, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         options: ParallelMapOptions,
         f: F,
-    ) -> ParallelMapScoped<'scope, 'env, Self, U>
+    ) -> ParallelMapScoped<'scope, 'env, Chain, U>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
-        F: SharedFn<Self::Item, U> + 'scope,
-        U: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'scope, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        F: Fn(Chain::Item) -> U + 'scope,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
         ParallelMapScoped {
             stage: lazy_stage(
-                self,
+                self.into_same(),
                 options,
                 false,
                 || (),
@@ -451,21 +494,32 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// let counted: usize = counters.iter().map(|c| c.load(Ordering::Relaxed)).sum();
     /// assert_eq!(counted, 100);
     /// ```
-    fn parallel_map_init_scoped<'scope, 'env, Init, S, F, U>(
+    fn parallel_map_init_scoped<'scope, 'env, Init, S, F, U, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         init: Init,
         f: F,
-    ) -> ParallelMapScoped<'scope, 'env, Self, U>
+    ) -> ParallelMapScoped<'scope, 'env, Chain, U>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
-        Init: Fn() -> S + Send + Sync + 'scope,
-        S: Send + 'scope,
-        F: SharedStateFn<S, Self::Item, U> + 'scope,
-        U: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'scope, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Init: Fn() -> S + Send + Sync + 'scope, // `init` runs on every worker
+        S: Send + 'scope,               // a state moves to the thread that uses it: `Arc` for `Rc`
+        F: Fn(&mut S, Chain::Item) -> U + 'scope,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
-        self.parallel_map_init_scoped_with(scope, ParallelMapOptions::default(), init, f)
+        self.into_same().parallel_map_init_scoped_with(
+            scope,
+            ParallelMapOptions::default(),
+            init,
+            f,
+        )
     }
 
     /// Like [`parallel_map_init_scoped`](ParallelMapExt::parallel_map_init_scoped),
@@ -495,23 +549,29 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// });
     /// assert_eq!(labels, ["item 1", "item 2", "item 3"]);
     /// ```
-    fn parallel_map_init_scoped_with<'scope, 'env, Init, S, F, U>(
+    fn parallel_map_init_scoped_with<'scope, 'env, Init, S, F, U, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         options: ParallelMapOptions,
         init: Init,
         f: F,
-    ) -> ParallelMapScoped<'scope, 'env, Self, U>
+    ) -> ParallelMapScoped<'scope, 'env, Chain, U>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
-        Init: Fn() -> S + Send + Sync + 'scope,
-        S: Send + 'scope,
-        F: SharedStateFn<S, Self::Item, U> + 'scope,
-        U: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Chain::Item: SendItem + 'scope, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Init: Fn() -> S + Send + Sync + 'scope, // `init` runs on every worker
+        S: Send + 'scope,               // a state moves to the thread that uses it: `Arc` for `Rc`
+        F: Fn(&mut S, Chain::Item) -> U + 'scope,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
         ParallelMapScoped {
-            stage: lazy_stage(self, options, true, init, f, move || {
+            stage: lazy_stage(self.into_same(), options, true, init, f, move || {
                 scheduler::scoped(scope)
             }),
             scope: PhantomData,
