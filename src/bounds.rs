@@ -28,11 +28,12 @@
 /// `Self`, under the name `T`: `Self: SameAs<Chain>` holds exactly when
 /// `Chain` is `Self`.
 ///
-/// The adapters write their bounds on `Chain` rather than on `Self`, which
-/// keeps the compiler's error about a chain that is not `Send` on the
-/// type at fault, with no suggestion to delete part of the chain (see the
-/// [module docs](self)). It is sealed: implemented for every type, as
-/// itself, and for nothing else.
+/// The adapters write their bounds on `Chain` rather than on `Self`. A
+/// failing bound on `Self` makes the compiler blame the receiver,
+/// `(0..3).map(..)`, and suggest deleting the `.map(..)`, since the range
+/// before it is `Send`; on `Chain`, the error stays on the type at fault
+/// (see [the designs measured](crate::guide#the-designs-measured)). It is
+/// sealed: implemented for every type, as itself, and for nothing else.
 ///
 /// # Examples
 ///
