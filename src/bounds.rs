@@ -1,17 +1,85 @@
-//! The traits the adapters' bounds are written with, so that the compiler,
-//! when a bound fails, says what went wrong in this crate's terms and what
-//! to write instead: one error, not the standard library's about `Send` or
-//! `Sync` with a suggestion to delete the `.map(...)` that made the item.
+//! The pieces the adapters' bounds are written with, laid out so that when
+//! a bound fails, the compiler's one error names the type at fault, where
+//! it is, and the fix.
 //!
-//! Each is implemented for every type that meets it, and only those: they
-//! are `Send` and `Sync` under another name, with their own message. The
-//! implementations are marked `#[diagnostic::do_not_recommend]`, which makes
-//! the compiler report the trait itself, with its message, rather than the
-//! `Send` or `Sync` behind it. (A `'static` or borrowing mistake is a
-//! lifetime error, which no trait can word; the adapters' docs and the
+//! The bounds are plain `Send` and `Sync`, so the compiler reports the type
+//! that breaks them (`Rc<String>`, `Cell<u64>`), in its own words ("cannot
+//! be sent between threads safely"), and which closure or type holds it
+//! ("required because it's used within this closure"). Each bound has a
+//! line of its own in the adapter's `where` clause, with a comment that says
+//! what to use instead: the compiler shows that line, comment and all,
+//! under "required by a bound in …". Two details keep that error alone and
+//! right:
+//!
+//! - The iterator's bounds are written on `Chain`, a second name for
+//!   `Self` ([`SameAs`]), not on `Self`. A failing bound on `Self` makes
+//!   the compiler blame the receiver, `(0..3).map(..)`, and suggest deleting
+//!   the `.map(..)`, since the range before it is `Send`.
+//! - Items and results are [`SendItem`], which is `Send` with a message in
+//!   the same words plus the fix. Its implementation is not
+//!   `do_not_recommend`, so an `Rc` inside a `Vec` item is still reported
+//!   as the `Rc`.
+//!
+//! The guide's [side-by-side](crate::guide#the-designs-measured) shows the
+//! designs measured on every mistake. (A `'static` or borrowing mistake is
+//! a lifetime error, which no bound can word; the adapters' docs and the
 //! [`guide`](crate::guide) show those.)
 
-/// A value that may move to another thread, as an item or a result of a
+/// `Self`, under the name `T`: `Self: SameAs<Chain>` holds exactly when
+/// `Chain` is `Self`.
+///
+/// The adapters write their bounds on `Chain` rather than on `Self`. A
+/// failing bound on `Self` makes the compiler blame the receiver,
+/// `(0..3).map(..)`, and suggest deleting the `.map(..)`, since the range
+/// before it is `Send`; on `Chain`, the error stays on the type at fault
+/// (see [the designs measured](crate::guide#the-designs-measured)). It is
+/// sealed: implemented for every type, as itself, and for nothing else.
+///
+/// # Examples
+///
+/// ```
+/// fn moves<C, S: threadpipe::SameAs<C>>(_: S)
+/// where
+///     C: Send, // the compiler shows this line if `S` is not `Send`
+/// {
+/// }
+///
+/// moves(std::sync::Arc::new(1));
+/// ```
+///
+/// ```compile_fail,E0277
+/// fn moves<C, S: threadpipe::SameAs<C>>(_: S)
+/// where
+///     C: Send, // the compiler shows this line if `S` is not `Send`
+/// {
+/// }
+///
+/// moves(std::rc::Rc::new(1)); // `Rc<{integer}>` cannot be sent between threads safely
+/// ```
+pub trait SameAs<T>: sealed::Convert<T> {}
+
+impl<T> SameAs<T> for T {}
+
+/// Seals [`SameAs`], and turns a `Self` into its other name.
+pub(crate) mod sealed {
+    /// The conversion behind [`SameAs`](super::SameAs): the identity.
+    // Reachable as a supertrait, nameable by no one outside the crate:
+    // which is what sealing means.
+    #[allow(unnameable_types)]
+    pub trait Convert<T> {
+        /// `self`, as a `T` (which it is).
+        fn into_same(self) -> T;
+    }
+
+    impl<T> Convert<T> for T {
+        #[inline]
+        fn into_same(self) -> T {
+            self
+        }
+    }
+}
+
+/// A value that crosses between threads, as an item or a result of a
 /// stage: [`Send`], with a message that says what to use instead.
 ///
 /// Implemented for every `Send` type.
@@ -27,104 +95,16 @@
 /// ```compile_fail,E0277
 /// fn crosses<T: threadpipe::SendItem>(_: T) {}
 ///
-/// crosses(std::rc::Rc::new(1));
+/// crosses(std::rc::Rc::new(1)); // `Rc<{integer}>` cannot be sent between threads safely
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot cross between threads, as the items of a stage do",
-    label = "the items here are `{Self}`, which is not `Send`",
-    note = "an `Rc` counts its owners without atomics, so two threads could corrupt the count: use `std::sync::Arc`",
-    note = "a lock guard must be dropped on the thread that locked: lock inside the stage instead; a raw pointer gives no guarantee: send the data it points to, or an index"
+    message = "`{Self}` cannot be sent between threads safely",
+    label = "`{Self}` crosses between threads here, as every item and result of a stage does",
+    note = "for an `Rc`, use `std::sync::Arc` (and `Arc<Mutex<T>>` for `Rc<RefCell<T>>`): it counts its owners atomically",
+    note = "for a raw pointer, send the data it points to, or an index; for a lock guard, lock inside the stage"
 )]
 pub trait SendItem: Send {}
 
-#[diagnostic::do_not_recommend]
+// Not `do_not_recommend`: for an item that holds the culprit (a `Vec` of
+// `Rc`s), the compiler then names the culprit.
 impl<T: Send> SendItem for T {}
-
-/// The part of a chain that moves to a worker thread (the source, and the
-/// closures chained onto it with what they capture): an [`Iterator`] that
-/// is [`Send`], with a message that says so.
-///
-/// Implemented for every `Send` iterator.
-///
-/// # Examples
-///
-/// ```
-/// fn moves<S: threadpipe::SendSource>(_: S) {}
-///
-/// let offset = std::sync::Arc::new(10);
-/// moves((0..3).map(move |n| n + *offset));
-/// ```
-///
-/// ```compile_fail,E0277
-/// fn moves<S: threadpipe::SendSource>(_: S) {}
-///
-/// let offset = std::rc::Rc::new(10);
-/// moves((0..3).map(move |n| n + *offset));
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "this chain cannot move to a worker thread: it is not `Send`",
-    label = "this chain, and what its closures capture, moves to the worker thread",
-    note = "what the closures capture must be `Send`: an `Arc` instead of an `Rc`, a lock taken inside the closure instead of a guard held outside it"
-)]
-pub trait SendSource: Iterator + Send {}
-
-// Only iterators: otherwise the compiler, seeing that a reference to the
-// chain would be `Send`, suggests borrowing it, which cannot help.
-#[diagnostic::do_not_recommend]
-impl<I: Iterator + Send> SendSource for I {}
-
-/// A `parallel_map` closure, which every worker thread calls: `Fn(T) -> U`,
-/// [`Send`] and [`Sync`], with a message that points to the fixes.
-///
-/// Implemented for every such closure.
-///
-/// # Examples
-///
-/// ```
-/// fn shared<F: threadpipe::SharedFn<u32, u32>>(_: F) {}
-///
-/// let calls = std::sync::atomic::AtomicU32::new(0);
-/// let calls = &calls;
-/// shared(move |n| { calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed); n });
-/// ```
-///
-/// ```compile_fail,E0277
-/// fn shared<F: threadpipe::SharedFn<u32, u32>>(_: F) {}
-///
-/// let calls = std::cell::Cell::new(0);
-/// let calls = &calls;
-/// shared(move |n| { calls.set(calls.get() + 1); n });
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "the closure of `parallel_map` cannot be shared by its threads",
-    label = "every thread calls this closure, so what it captures must be `Sync`",
-    note = "for state each thread keeps to itself (a scratch buffer, a `Cell`, a `RefCell`, a connection), use `parallel_map_init`, which gives each thread its own",
-    note = "for a counter all threads share, use an atomic (`AtomicUsize`); for bigger shared state, a `Mutex`; for a channel's receiver, `threadpipe::shared_channel`"
-)]
-pub trait SharedFn<T, U>: Fn(T) -> U + Send + Sync {}
-
-#[diagnostic::do_not_recommend]
-impl<F, T, U> SharedFn<T, U> for F where F: Fn(T) -> U + Send + Sync {}
-
-/// A `parallel_map_init` closure, which every worker thread calls with a
-/// state of its own: `Fn(&mut S, T) -> U`, [`Send`] and [`Sync`], with a
-/// message that points to the fixes.
-///
-/// Implemented for every such closure.
-///
-/// # Examples
-///
-/// ```
-/// fn shared<F: threadpipe::SharedStateFn<String, u32, usize>>(_: F) {}
-///
-/// shared(|scratch: &mut String, n: u32| { scratch.clear(); scratch.push_str(&n.to_string()); scratch.len() });
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "the closure of `parallel_map_init` cannot be shared by its threads",
-    label = "every thread calls this closure, so what it captures must be `Sync`",
-    note = "keep what each thread changes in the state `init` makes; share the rest through an atomic or a `Mutex`"
-)]
-pub trait SharedStateFn<S, T, U>: Fn(&mut S, T) -> U + Send + Sync {}
-
-#[diagnostic::do_not_recommend]
-impl<F, S, T, U> SharedStateFn<S, T, U> for F where F: Fn(&mut S, T) -> U + Send + Sync {}

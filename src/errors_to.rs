@@ -54,7 +54,7 @@ pub trait ErrorsToExt: Iterator + Sized {
         Self::Item: ResultItem,
         S: ErrorSink<<Self::Item as ResultItem>::Error>,
     {
-        ErrorsTo::new(self, sink)
+        ErrorsTo::new(self, sink, split::<Self::Item, S>)
     }
 }
 
@@ -171,42 +171,67 @@ impl<E> ErrorSink<E> for SyncSender<E> {
 /// This struct is created by [`errors_to`](ErrorsToExt::errors_to). See its
 /// documentation for more.
 ///
+/// `T` is the type of the values it yields, the `T` of the items'
+/// `Result<T, E>`; it is never written out, so `ErrorsTo<I, S>` names the
+/// adapter.
+///
 /// It is `Send` when the source and the sink are, so it can run on a worker,
 /// `Sync` when both are, and `Unpin` when both are.
 #[must_use = "iterator adaptors are lazy and do nothing unless consumed"]
-pub struct ErrorsTo<I, S> {
+pub struct ErrorsTo<I: Iterator, S, T = <<I as Iterator>::Item as ResultItem>::Value> {
     /// `None` once the source has ended or the error receiver hung up.
     source: Option<I>,
     sink: S,
+    /// [`split`] for this item and sink type, chosen where `errors_to` was
+    /// called and its bounds were checked. Holding it, rather than asking
+    /// for those bounds again on `Iterator` below, is what keeps a call with
+    /// the wrong items or the wrong sink at one error: otherwise every
+    /// method called on the result would be a second ("`collect` exists but
+    /// its trait bounds were not satisfied").
+    split: fn(&mut S, I::Item) -> Split<T>,
 }
 
-impl<I, S> ErrorsTo<I, S> {
-    pub(crate) fn new(source: I, sink: S) -> Self {
+/// What became of one item.
+enum Split<T> {
+    /// An `Ok`'s value, to yield.
+    Value(T),
+    /// An `Err`, delivered to the sink.
+    Sent,
+    /// An `Err` the sink refused: the stream ends.
+    Refused,
+}
+
+/// Splits `item`: its value to yield, or its error into `sink`.
+fn split<R: ResultItem, S: ErrorSink<R::Error>>(sink: &mut S, item: R) -> Split<R::Value> {
+    match item.into_result() {
+        Ok(value) => Split::Value(value),
+        Err(error) => match sink.send_error(error) {
+            Ok(()) => Split::Sent,
+            Err(_) => Split::Refused,
+        },
+    }
+}
+
+impl<I: Iterator, S, T> ErrorsTo<I, S, T> {
+    fn new(source: I, sink: S, split: fn(&mut S, I::Item) -> Split<T>) -> Self {
         ErrorsTo {
             source: Some(source),
             sink,
+            split,
         }
     }
 }
 
-impl<I, S> Iterator for ErrorsTo<I, S>
-where
-    I: Iterator,
-    I::Item: ResultItem,
-    S: ErrorSink<<I::Item as ResultItem>::Error>,
-{
-    type Item = <I::Item as ResultItem>::Value;
+impl<I: Iterator, S, T> Iterator for ErrorsTo<I, S, T> {
+    type Item = T;
 
-    fn next(&mut self) -> Option<Self::Item> {
+    fn next(&mut self) -> Option<T> {
         let source = self.source.as_mut()?;
-        for result in source.by_ref() {
-            match result.into_result() {
-                Ok(value) => return Some(value),
-                Err(error) => {
-                    if self.sink.send_error(error).is_err() {
-                        break;
-                    }
-                }
+        for item in source.by_ref() {
+            match (self.split)(&mut self.sink, item) {
+                Split::Value(value) => return Some(value),
+                Split::Sent => {}
+                Split::Refused => break,
             }
         }
         // Dropping the source now releases what it holds (files, threads)
@@ -224,15 +249,9 @@ where
     }
 }
 
-impl<I, S> FusedIterator for ErrorsTo<I, S>
-where
-    I: Iterator,
-    I::Item: ResultItem,
-    S: ErrorSink<<I::Item as ResultItem>::Error>,
-{
-}
+impl<I: Iterator, S, T> FusedIterator for ErrorsTo<I, S, T> {}
 
-impl<I: fmt::Debug, S> fmt::Debug for ErrorsTo<I, S> {
+impl<I: Iterator + fmt::Debug, S, T> fmt::Debug for ErrorsTo<I, S, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ErrorsTo")
             .field("source", &self.source)

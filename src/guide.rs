@@ -6,10 +6,11 @@
 //! error prevents, and the fix. Every block here is a doctest: the failing
 //! ones are checked to fail with the error code shown, the fixes to compile
 //! and run. The full messages are in `ui-tests/`, one file per mistake, with
-//! the fixes in `ui-tests/pass/`. The adapters' bounds are written with
-//! threadpipe's own traits ([`SendItem`](crate::SendItem),
-//! [`SendSource`](crate::SendSource), [`SharedFn`](crate::SharedFn)), so that
-//! the compiler's first and only error says what went wrong and what to use.
+//! the fixes in `ui-tests/pass/`. The adapters' bounds are laid out so that
+//! the compiler's first and only error names the type at fault, where it
+//! is, and what to use instead ([reading the error](#reading-the-error)
+//! shows how to find each; [the designs measured](#the-designs-measured)
+//! shows why the bounds are written as they are).
 //!
 //! # The three rules
 //!
@@ -47,11 +48,12 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: `Rc<{integer}>` cannot cross between threads, as the items of a stage do
+//! error[E0277]: `Rc<{integer}>` cannot be sent between threads safely
 //!   |     let counts: Vec<Rc<u32>> = (0..3).map(Rc::new).off_thread().collect();
-//!   |                                ^^^^^^^^^^^^^^^^^^^ the items here are `Rc<{integer}>`, which is not `Send`
-//!   = note: an `Rc` counts its owners without atomics, so two threads could corrupt the count: use `std::sync::Arc`
-//! note: required by a bound in `OffThreadExt::off_thread`
+//!   |                                                    ^^^^^^^^^^ `Rc<{integer}>` crosses between threads here, as every item and result of a stage does
+//!   = note: for an `Rc`, use `std::sync::Arc` (and `Arc<Mutex<T>>` for `Rc<RefCell<T>>`): it counts its owners atomically
+//! note: required by a bound in `off_thread`
+//!   |         Chain::Item: SendItem + 'static, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
 //! ```
 //!
 //! **Why**: an `Rc`'s reference count is a plain integer. If the worker made
@@ -83,10 +85,15 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: this chain cannot move to a worker thread: it is not `Send`
+//! error[E0277]: `Rc<i32>` cannot be sent between threads safely
 //!   |     let shifted: Vec<i32> = (0..3).map(move |n| n + *offset).off_thread().collect();
-//!   |                             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ this chain, and what its closures capture, moves to the worker thread
-//!   = note: what the closures capture must be `Send`: an `Arc` instead of an `Rc`, a lock taken inside the closure instead of a guard held outside it
+//!   |                                                              ^^^^^^^^^^ `Rc<i32>` cannot be sent between threads safely
+//!   = help: within `Map<std::ops::Range<i32>, {closure@src/main.rs:4:40: 4:48}>`, the trait `Send` is not implemented for `Rc<i32>`
+//! note: required because it's used within this closure
+//!   |     let shifted: Vec<i32> = (0..3).map(move |n| n + *offset).off_thread().collect();
+//!   |                                        ^^^^^^^^
+//! note: required by a bound in `off_thread`
+//!   |         Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
 //! ```
 //!
 //! **Why** and **fix**: as above; capture an `Arc`.
@@ -109,16 +116,20 @@
 //! use std::thread;
 //! use threadpipe::prelude::*;
 //!
-//! let calls = Cell::new(0);
+//! let calls = Cell::new(0u64);
 //! let total: i32 = thread::scope(|scope| {
 //!     (0..10).parallel_map_scoped(scope, |n| { calls.set(calls.get() + 1); n }).sum()
 //! });
 //! ```
 //!
 //! ```text
-//! error[E0277]: the closure of `parallel_map` cannot be shared by its threads
-//!   = note: for state each thread keeps to itself (a scratch buffer, a `Cell`, a `RefCell`, a connection), use `parallel_map_init`, which gives each thread its own
-//!   = note: for a counter all threads share, use an atomic (`AtomicUsize`); for bigger shared state, a `Mutex`; for a channel's receiver, `threadpipe::shared_channel`
+//! error[E0277]: `Cell<u64>` cannot be shared between threads safely
+//!   = note: required because it appears within the type `&Cell<u64>`
+//! note: required because it's used within this closure
+//!   |     (0..10).parallel_map_scoped(scope, |n| { calls.set(calls.get() + 1); n }).sum()
+//!   |                                        ^^^
+//! note: required by a bound in `parallel_map_scoped`
+//!   |         F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
 //! ```
 //!
 //! **Why**: every thread calls the same closure, so they all reach the same
@@ -162,10 +173,12 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: the closure of `parallel_map` cannot be shared by its threads
+//! error[E0277]: `RefCell<String>` cannot be shared between threads safely
+//! note: required because it's used within this closure
 //!   |         .parallel_map(move |line| {
-//!   |                       ^ every thread calls this closure, so what it captures must be `Sync`
-//!   = note: for state each thread keeps to itself (a scratch buffer, a `Cell`, a `RefCell`, a connection), use `parallel_map_init`, which gives each thread its own
+//!   |                       ^^^^^^^^^^^
+//! note: required by a bound in `parallel_map`
+//!   |         F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
 //! ```
 //!
 //! **Why**: a `RefCell` checks its borrows with a plain counter; two threads
@@ -257,8 +270,10 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: this chain cannot move to a worker thread: it is not `Send`
-//!   = note: what the closures capture must be `Send`: an `Arc` instead of an `Rc`, a lock taken inside the closure instead of a guard held outside it
+//! error[E0277]: `std::sync::MutexGuard<'_, i32>` cannot be sent between threads safely
+//! note: required because it's used within this closure
+//! note: required by a bound in `off_thread`
+//!   |         Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
 //! ```
 //!
 //! **Why**: on some platforms a mutex must be unlocked by the thread that
@@ -293,8 +308,10 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: the closure of `parallel_map` cannot be shared by its threads
-//!   = note: ... for a channel's receiver, `threadpipe::shared_channel`
+//! error[E0277]: `std::sync::mpsc::Receiver<u32>` cannot be shared between threads safely
+//! note: required because it's used within this closure
+//! note: required by a bound in `parallel_map_scoped`
+//!   |         F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
 //! ```
 //!
 //! **Why**: an `mpsc::Receiver` has one owner at a time: it is `Send` but not
@@ -325,8 +342,8 @@
 //! ```
 //!
 //! ```text
-//! error[E0277]: `*const u8` cannot cross between threads, as the items of a stage do
-//!   = note: ... a raw pointer gives no guarantee: send the data it points to, or an index
+//! error[E0277]: `*const u8` cannot be sent between threads safely
+//!   = note: for a raw pointer, send the data it points to, or an index; for a lock guard, lock inside the stage
 //! ```
 //!
 //! **Why**: the compiler cannot tell what a raw pointer points to, or who
@@ -359,9 +376,7 @@
 //!   = note: turn each item into a `Result` first, e.g. `.map(|line| line.parse::<u32>())`
 //! ```
 //!
-//! (A second error follows, that the result is not an iterator: without
-//! `Result` items it has no item type.) **Fix**: give `errors_to`
-//! `Result`s, and a channel of the error type.
+//! **Fix**: give `errors_to` `Result`s, and a channel of the error type.
 //!
 //! ```
 //! use std::sync::mpsc;
@@ -393,3 +408,129 @@
 //! ```
 //!
 //! (`ui-tests/off-thread-unused.rs`)
+//!
+//! # Reading the error
+//!
+//! Every mistake above gets one error, and its lines answer three
+//! questions in the same places:
+//!
+//! - **Which type?** The first line, in the words of the Rust book and of
+//!   `std::thread::spawn`: "`Rc<String>` cannot be sent between threads
+//!   safely" (a `Send` rule) or "`Cell<u64>` cannot be shared between
+//!   threads safely" (a `Sync` rule).
+//! - **Where is it?** For a capture, "note: required because it's used
+//!   within this closure", pointing at the closure (and "appears within the
+//!   type `Settings`" when it sits inside a struct the closure captures);
+//!   for an item, the label under the adapter and the bound line, which
+//!   begins `Chain::Item` (items) or `U` (results).
+//! - **What instead?** The last note, "required by a bound in …", shows
+//!   the adapter's bound that failed, with its fix in a comment on the same
+//!   line; for an item the `= note:` lines say it too.
+//!
+//! | mistake (lesson in `ui-tests/`) | first line | the line that points at the culprit | the fix, as shown |
+//! |---|---|---|---|
+//! | an `Rc` item (`off-thread-rc-item`) | `` `Rc<{integer}>` cannot be sent between threads safely `` | label: `` `Rc<{integer}>` crosses between threads here, as every item and result of a stage does `` | `` Chain::Item: SendItem + 'static, // items cross to the consumer: `Arc` for `Rc`, … `` |
+//! | an `Rc` in a `Vec` item (`off-thread-rc-in-vec-item`) | `` `Rc<u32>` cannot be sent between threads safely `` | `` help: within `Vec<Rc<u32>>`, the trait `Send` is not implemented for `Rc<u32>` `` | the same `Chain::Item` line |
+//! | `Rc<RefCell<u32>>` items into `parallel_map` (`parallel-map-rc-refcell-items`) | `` `Rc<RefCell<u32>>` cannot be sent between threads safely `` | `` = note: required for `std::vec::IntoIter<Rc<RefCell<u32>>>` to implement `Send` `` (the source that holds the items) | `` Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, … `` |
+//! | a raw pointer item (`off-thread-raw-pointer-item`) | `` `*const u8` cannot be sent between threads safely `` | label: the items | `` = note: for a raw pointer, send the data it points to, or an index … `` |
+//! | an `Rc` captured above `off_thread` (`off-thread-rc-captured`) | `` `Rc<i32>` cannot be sent between threads safely `` | `note: required because it's used within this closure` | `` Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside `` |
+//! | one `Rc<String>` among four captures (`off-thread-rc-among-captures`) | `` `Rc<String>` cannot be sent between threads safely `` | the same, at the `map` closure | the same `Chain: Send` line |
+//! | an `Rc` inside a captured struct (`off-thread-rc-in-struct`) | `` `Rc<Vec<String>>` cannot be sent between threads safely `` | `note: required because it's used within this closure` (the struct's field is named by its type) | the same `Chain: Send` line |
+//! | an `rc::Weak` captured (`off-thread-weak-captured`) | `` `std::rc::Weak<u32>` cannot be sent between threads safely `` | `note: required because it's used within this closure` | the same `Chain: Send` line (`Arc::downgrade` gives a `sync::Weak`) |
+//! | a `MutexGuard` captured (`off-thread-guard-captured`, `off-thread-mutex-guard`) | `` `std::sync::MutexGuard<'_, u64>` cannot be sent between threads safely `` | `note: required because it's used within this closure` | the same `Chain: Send` line: locks taken inside |
+//! | a `Cell<u64>` counter in a shared closure (`parallel-map-cell-closure`) | `` `Cell<u64>` cannot be shared between threads safely `` | `note: required because it's used within this closure` | `` F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel` `` |
+//! | a `RefCell` scratch buffer (`parallel-map-refcell-scratch`) | `` `RefCell<String>` cannot be shared between threads safely `` | the same | the same `F: Sync` line |
+//! | an `mpsc::Receiver<u32>` in a shared closure (`parallel-map-shared-receiver`) | `` `std::sync::mpsc::Receiver<u32>` cannot be shared between threads safely `` | the same | the same `F: Sync` line |
+//! | `errors_to` on plain values (`errors-to-not-results`) | `` `errors_to` needs an iterator of `Result<T, E>` items; this one yields `{integer}` `` | label under `errors_to` | `` = note: turn each item into a `Result` first … `` |
+//! | `errors_to` with the wrong channel (`errors-to-wrong-sink`) | `` `errors_to` cannot send errors of type `ParseIntError` to `std::sync::mpsc::Sender<String>` `` | label under the sink | `` = note: pass an `mpsc::Sender<ParseIntError>` … `` |
+//! | a borrowed source or table (`off-thread-borrowed-source`, `parallel-map-borrowed-table`) | `error[E0521]: borrowed data escapes outside of function` | `` `words` escapes the function body here `` | not in the error (a lifetime error): the adapters' docs show E0521 beside the `_scoped` fix |
+//! | a mutable capture in a shared closure | `` error[E0596]: cannot borrow `calls` as mutable, as it is a captured variable in a `Fn` closure `` | the capture | not in the error: [`parallel_map`](crate::ParallelMapExt::parallel_map)'s docs show E0596 beside the fix |
+//!
+//! # The designs measured
+//!
+//! Four ways of writing the bounds, each compiled (rustc 1.95) against
+//! every mistake above and a few more. In each cell: **T** the offending
+//! type is named, **W** where it is (the closure, or "the items"), **F**
+//! the fix for that type is shown, **R** rustc's words ("cannot be sent /
+//! shared between threads safely"); then the number of errors; "+del"
+//! marks rustc's suggestion to delete the `.map(..)` above the adapter
+//! ("consider removing this method call, as the receiver has type
+//! `Range<u32>` and `Range<u32>: Send` trivially holds").
+//!
+//! - **A**, threadpipe before: custom traits (`SendItem`, `SendSource`,
+//!   `SharedFn`) with their own messages, blanket impls marked
+//!   `#[diagnostic::do_not_recommend]`, so rustc reports the custom trait.
+//! - **B**: plain `Send` and `Sync` on `Self`, `Self::Item` and `F`, one
+//!   per line with the fix in a comment (`Send` before `Sync`).
+//! - **C**: A's traits without `do_not_recommend`, so rustc reports the
+//!   nested `Send`/`Sync` failure, and a comment on each bound line.
+//! - **D**, chosen: plain `Send`/`Sync` written on `Chain` (`Self` under
+//!   another name, [`SameAs`](crate::SameAs)), items and results as
+//!   `SendItem` (rustc's words and the fix, no `do_not_recommend`), one bound
+//!   per line with the fix in a comment, `Sync` before `Send`;
+//!   `errors_to`'s adapter keeps the function its bounds chose.
+//!
+//! | case | A | B | C | D |
+//! |---|---|---|---|---|
+//! | `Rc` item | TWF· 1 | TWFR 1 | TWF· 1 | TWFR 1 |
+//! | `Rc` in a `Vec` item | TWF· 1 (names `Vec<Rc<u32>>`) | TWFR 1 +del | TWFR 1 +del | TWFR 1 |
+//! | `Rc<RefCell<u32>>` items into `parallel_map` | TWF· 1 | TWFR 1 | TWF· 1 | TWFR 1 |
+//! | raw pointer item | TWF· 1 | TWFR 1 +del | TWF· 1 +del | TWFR 1 |
+//! | `Rc` result of `parallel_map` | TWF· 1 | TWFR 1 | TWF· 1 | TWFR 1 |
+//! | `Rc` captured above `off_thread` | ··F· 1 | TWFR 1 +del | TWFR 1 +del | TWFR 1 |
+//! | `Rc<String>` among four captures | ··F· 1 | TWFR 1 +del | TWFR 1 +del | TWFR 1 |
+//! | `Rc` in a captured struct | ··F· 1 | TWFR 1 +del | TWFR 1 +del | TWFR 1 |
+//! | `rc::Weak` captured | ··F· 1 | TWFR 1 +del | TWFR 1 +del | TWFR 1 |
+//! | `MutexGuard<'_, u64>` captured | ··F· 1 | TWFR 1 +del | TWFR 1 +del | TWFR 1 |
+//! | `Cell<u64>` in `parallel_map_scoped` | ··F· 1 | TWFR 1 | TWFR 1 | TWFR 1 |
+//! | `RefCell` scratch in `parallel_map` | ··F· 1 | TWFR 1 | TWFR 1 | TWFR 1 |
+//! | `Receiver<u32>` in `parallel_map_scoped` | ··F· 1 | TW·R 1 (the `Send` line) | TW·R 1 | TWFR 1 |
+//! | `Arc<Cell<u32>>` in `parallel_map_init` | ··F· 1 | TWFR 1 | TWFR 1 | TWFR 1 |
+//! | `Rc` moved into a `parallel_map` closure | ···· 1 | TWFR 2 | TW·R 2 | TWFR 2 |
+//! | `errors_to` on plain values | TWF· 2 | TWF· 2 | TWF· 2 | TWF· 1 |
+//! | `errors_to` with the wrong channel | TWF· 2 | TWF· 2 | TWF· 2 | TWF· 1 |
+//!
+//! (A's **F** for a capture is a list of every fix, with no sign of which
+//! one applies. For `errors_to`, **R** does not apply.) D is the only
+//! design with all four on every case but one, and one error on all but
+//! that one. Without `Chain`, a failing bound on `Self` makes rustc blame
+//! the receiver, and its suggestion then deletes the `.map(..)` that holds
+//! the mistake. With `Send` before `Sync`, a `Receiver` or a borrowed
+//! `Cell` fails both rules through the same type, and rustc keeps the
+//! first line and drops the second, so the `Sync` line goes first.
+//!
+//! # What stable rustc cannot do
+//!
+//! - **One error for an `Rc` moved into a `parallel_map` closure.** The
+//!   closure then breaks two rules, `Send` (the workers own it) and `Sync`
+//!   (they share it), through one type, and rustc reports each; no bound
+//!   can hide one without hiding the type too. The only trait that could
+//!   stand for both and report once is a custom one with
+//!   `do_not_recommend` (design A), and then rustc names the closure, not
+//!   what it captured. Both errors name the `Rc`, and the second line's
+//!   comment gives the fix: capture an `Arc`.
+//!
+//!   ```compile_fail,E0277
+//!   use std::rc::Rc;
+//!   use threadpipe::prelude::*;
+//!
+//!   let offset = Rc::new(10u32);
+//!   let shifted: Vec<u32> = (0..3u32).parallel_map(move |n| n + *offset).collect();
+//!   ```
+//!
+//! - **The fix in the message itself, for a capture.** Only the trait
+//!   rustc reports can word the message (`#[diagnostic::on_unimplemented]`),
+//!   and for a capture that is `Send` or `Sync` on the captured type, which
+//!   belongs to the standard library. A trait of threadpipe's is reported
+//!   only for its own `Self`: the item (so items get the fix as a note) or
+//!   the whole closure (which hides the culprit). So for a capture the fix
+//!   travels in the comment on the bound's line, which rustc prints when it
+//!   can read threadpipe's source, as it can for a dependency from
+//!   crates.io or a path.
+//! - **The field of a struct.** For a capture nested in a struct, rustc
+//!   names the type at fault and the closure, not the field that holds it.
+//! - **Lifetimes** (E0521, E0597) and a mutable capture in a shared closure
+//!   (E0596) are errors about borrows, checked after the bounds, whose
+//!   wording no library can change; the adapters' docs show each error's
+//!   code and words beside its fix, so searching the docs for the code
+//!   finds it.

@@ -229,7 +229,7 @@ mod thread_name;
 mod unwind;
 mod wake;
 
-pub use crate::bounds::{SendItem, SendSource, SharedFn, SharedStateFn};
+pub use crate::bounds::{SameAs, SendItem};
 pub use crate::errors_to::{ErrorSink, ErrorsTo, ErrorsToExt, ResultItem};
 pub use crate::off_thread::{
     DEFAULT_CAPACITY, OffThread, OffThreadExt, OffThreadOptions, OffThreadScoped,

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::thread::Scope;
 
-use crate::bounds::{SendItem, SendSource};
+use crate::bounds::{SameAs, SendItem};
 use crate::handoff::{self, Handoff, Settings};
 use crate::lazy::{Lazy, Running, Waiting, lazy_adapter};
 use crate::profile::Profile;
@@ -117,8 +117,12 @@ pub trait OffThreadExt: Iterator + Sized {
     /// ```
     ///
     /// ```text
-    /// error[E0277]: `Rc<{integer}>` cannot cross between threads, as the items of a stage do
-    ///   = note: an `Rc` counts its owners without atomics, so two threads could corrupt the count: use `std::sync::Arc`
+    /// error[E0277]: `Rc<{integer}>` cannot be sent between threads safely
+    ///   |     let shared: Vec<Rc<u32>> = (0..3).map(Rc::new).off_thread().collect();
+    ///   |                                                    ^^^^^^^^^^ `Rc<{integer}>` crosses between threads here, ...
+    ///   = note: for an `Rc`, use `std::sync::Arc` (and `Arc<Mutex<T>>` for `Rc<RefCell<T>>`): it counts its owners atomically
+    /// note: required by a bound in `off_thread`
+    ///   |         Chain::Item: SendItem + 'static, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
     /// ```
     ///
     /// An [`Arc`](std::sync::Arc) counts atomically, and may cross:
@@ -132,7 +136,15 @@ pub trait OffThreadExt: Iterator + Sized {
     /// ```
     ///
     /// Nothing may be borrowed from the calling function, which the stage's
-    /// thread may outlive; the compiler says so as a lifetime error:
+    /// thread may outlive; the compiler says so as a lifetime error (E0521):
+    ///
+    /// ```compile_fail,E0521
+    /// use threadpipe::prelude::*;
+    ///
+    /// fn total_length(words: &[String]) -> usize {
+    ///     words.iter().map(String::len).off_thread().sum()
+    /// }
+    /// ```
     ///
     /// ```text
     /// error[E0521]: borrowed data escapes outside of function
@@ -141,13 +153,32 @@ pub trait OffThreadExt: Iterator + Sized {
     /// ```
     ///
     /// Use [`off_thread_scoped`](OffThreadExt::off_thread_scoped) to borrow,
-    /// or move owned data in (the [`guide`](crate::guide) shows both).
-    fn off_thread(self) -> OffThread<Self>
+    /// or move owned data in:
+    ///
+    /// ```
+    /// use std::thread;
+    /// use threadpipe::prelude::*;
+    ///
+    /// fn total_length(words: &[String]) -> usize {
+    ///     thread::scope(|scope| words.iter().map(String::len).off_thread_scoped(scope).sum())
+    /// }
+    /// assert_eq!(total_length(&["pipe".to_owned(), "line".to_owned()]), 8);
+    /// ```
+    ///
+    /// The bounds are written on `Chain`, which is `Self` under another name
+    /// ([`SameAs`]), each on a line of its own with the fix in a comment:
+    /// when one fails, the compiler names the type at fault (an `Rc` among
+    /// a closure's captures, say) and shows that line (see
+    /// [the guide](crate::guide#reading-the-error)).
+    fn off_thread<Chain>(self) -> OffThread<Chain>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        Chain::Item: SendItem + 'static, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
     {
-        self.off_thread_with(OffThreadOptions::default())
+        self.into_same()
+            .off_thread_with(OffThreadOptions::default())
     }
 
     /// Like [`off_thread`](OffThreadExt::off_thread), with chosen
@@ -167,13 +198,15 @@ pub trait OffThreadExt: Iterator + Sized {
     ///     .collect();
     /// assert_eq!(names, [Some("reader".to_owned()), Some("reader".to_owned()), Some("reader".to_owned())]);
     /// ```
-    fn off_thread_with(self, options: OffThreadOptions) -> OffThread<Self>
+    fn off_thread_with<Chain>(self, options: OffThreadOptions) -> OffThread<Chain>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        Chain::Item: SendItem + 'static, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
     {
         OffThread {
-            stage: lazy_stage(self, options, scheduler::global),
+            stage: lazy_stage(self.into_same(), options, scheduler::global),
         }
     }
 
@@ -208,15 +241,18 @@ pub trait OffThreadExt: Iterator + Sized {
     /// });
     /// assert_eq!(meanings, ["a thread", "a channel", "?"]);
     /// ```
-    fn off_thread_scoped<'scope, 'env>(
+    fn off_thread_scoped<'scope, 'env, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
-    ) -> OffThreadScoped<'scope, 'env, Self>
+    ) -> OffThreadScoped<'scope, 'env, Chain>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        Chain::Item: SendItem + 'scope, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
     {
-        self.off_thread_scoped_with(scope, OffThreadOptions::default())
+        self.into_same()
+            .off_thread_scoped_with(scope, OffThreadOptions::default())
     }
 
     /// Like [`off_thread_scoped`](OffThreadExt::off_thread_scoped), with
@@ -239,17 +275,19 @@ pub trait OffThreadExt: Iterator + Sized {
     /// });
     /// assert_eq!(total, 3);
     /// ```
-    fn off_thread_scoped_with<'scope, 'env>(
+    fn off_thread_scoped_with<'scope, 'env, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         options: OffThreadOptions,
-    ) -> OffThreadScoped<'scope, 'env, Self>
+    ) -> OffThreadScoped<'scope, 'env, Chain>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        Chain::Item: SendItem + 'scope, // items cross to the consumer: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the worker with what its closures capture: `Arc` for `Rc`, locks taken inside
     {
         OffThreadScoped {
-            stage: lazy_stage(self, options, move || scheduler::scoped(scope)),
+            stage: lazy_stage(self.into_same(), options, move || scheduler::scoped(scope)),
             scope: PhantomData,
         }
     }

@@ -7,7 +7,7 @@ use std::thread;
 use threadpipe::prelude::*;
 
 fn main() {
-    let calls = Cell::new(0);
+    let calls = Cell::new(0u64);
     let total: i32 = thread::scope(|scope| {
         (0..10)
             .parallel_map_scoped(scope, |n| {

@@ -14,7 +14,7 @@ use std::thread::Scope;
 
 use super::stage::{self, Threads};
 use super::{ParallelMap, ParallelMapOptions, ParallelMapScoped};
-use crate::bounds::{SendItem, SharedFn, SharedStateFn};
+use crate::bounds::SendItem;
 use crate::scheduler;
 
 impl<I, U> ParallelMap<I, U>
@@ -53,8 +53,12 @@ where
     /// ```
     pub fn parallel_map<F, V>(self, f: F) -> ParallelMap<I, V>
     where
-        F: SharedFn<U, V> + 'static,
-        V: SendItem + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        F: Fn(U) -> V + 'static,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        V: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
         self.parallel_map_with(ParallelMapOptions::default(), f)
     }
@@ -78,8 +82,12 @@ where
     /// ```
     pub fn parallel_map_with<F, V>(self, options: ParallelMapOptions, f: F) -> ParallelMap<I, V>
     where
-        F: SharedFn<U, V> + 'static,
-        V: SendItem + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        F: Fn(U) -> V + 'static,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        V: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
         let threads: Threads<'static> = Box::new(scheduler::global);
         ParallelMap {
@@ -118,10 +126,14 @@ where
     /// ```
     pub fn parallel_map_init<Init, S, F, V>(self, init: Init, f: F) -> ParallelMap<I, V>
     where
-        Init: Fn() -> S + Send + Sync + 'static,
-        S: Send + 'static,
-        F: SharedStateFn<S, U, V> + 'static,
-        V: SendItem + 'static,
+        Init: Fn() -> S + Send + Sync + 'static, // `init` runs on every worker
+        S: Send + 'static, // a state moves to the thread that uses it: `Arc` for `Rc`
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        F: Fn(&mut S, U) -> V + 'static,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        V: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
         self.parallel_map_init_with(ParallelMapOptions::default(), init, f)
     }
@@ -152,10 +164,14 @@ where
         f: F,
     ) -> ParallelMap<I, V>
     where
-        Init: Fn() -> S + Send + Sync + 'static,
-        S: Send + 'static,
-        F: SharedStateFn<S, U, V> + 'static,
-        V: SendItem + 'static,
+        Init: Fn() -> S + Send + Sync + 'static, // `init` runs on every worker
+        S: Send + 'static, // a state moves to the thread that uses it: `Arc` for `Rc`
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        F: Fn(&mut S, U) -> V + 'static,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        V: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
         let threads: Threads<'static> = Box::new(scheduler::global);
         ParallelMap {
@@ -204,8 +220,12 @@ where
         f: F,
     ) -> ParallelMapScoped<'scope, 'env, I, V>
     where
-        F: SharedFn<U, V> + 'scope,
-        V: SendItem + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        F: Fn(U) -> V + 'scope,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        V: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
         self.parallel_map_scoped_with(scope, ParallelMapOptions::default(), f)
     }
@@ -237,8 +257,12 @@ where
         f: F,
     ) -> ParallelMapScoped<'scope, 'env, I, V>
     where
-        F: SharedFn<U, V> + 'scope,
-        V: SendItem + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        F: Fn(U) -> V + 'scope,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        V: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
         let threads: Threads<'scope> = Box::new(move || scheduler::scoped(scope));
         ParallelMapScoped {
@@ -289,10 +313,14 @@ where
         f: F,
     ) -> ParallelMapScoped<'scope, 'env, I, V>
     where
-        Init: Fn() -> S + Send + Sync + 'scope,
-        S: Send + 'scope,
-        F: SharedStateFn<S, U, V> + 'scope,
-        V: SendItem + 'scope,
+        Init: Fn() -> S + Send + Sync + 'scope, // `init` runs on every worker
+        S: Send + 'scope, // a state moves to the thread that uses it: `Arc` for `Rc`
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        F: Fn(&mut S, U) -> V + 'scope,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        V: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
         self.parallel_map_init_scoped_with(scope, ParallelMapOptions::default(), init, f)
     }
@@ -331,10 +359,14 @@ where
         f: F,
     ) -> ParallelMapScoped<'scope, 'env, I, V>
     where
-        Init: Fn() -> S + Send + Sync + 'scope,
-        S: Send + 'scope,
-        F: SharedStateFn<S, U, V> + 'scope,
-        V: SendItem + 'scope,
+        Init: Fn() -> S + Send + Sync + 'scope, // `init` runs on every worker
+        S: Send + 'scope, // a state moves to the thread that uses it: `Arc` for `Rc`
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        F: Fn(&mut S, U) -> V + 'scope,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        V: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
         let threads: Threads<'scope> = Box::new(move || scheduler::scoped(scope));
         ParallelMapScoped {

@@ -9,7 +9,7 @@ use std::thread::Scope;
 
 pub use self::options::{DEFAULT_WINDOW, ParallelMapOptions};
 use self::stage::Stage;
-use crate::bounds::{SendItem, SendSource, SharedFn, SharedStateFn};
+use crate::bounds::{SameAs, SendItem};
 use crate::lazy::lazy_adapter;
 use crate::scheduler::{self, Spawner};
 
@@ -167,9 +167,13 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// ```
     ///
     /// ```text
-    /// error[E0277]: the closure of `parallel_map` cannot be shared by its threads
-    ///   = note: for state each thread keeps to itself (a scratch buffer, a `Cell`, a `RefCell`, a connection), use `parallel_map_init`, which gives each thread its own
-    ///   = note: for a counter all threads share, use an atomic (`AtomicUsize`); ...
+    /// error[E0277]: `Cell<u32>` cannot be shared between threads safely
+    ///    = note: required for `Arc<Cell<u32>>` to implement `Sync`
+    /// note: required because it's used within this closure
+    ///    |         .parallel_map(move |n| { calls.set(calls.get() + 1); n })
+    ///    |                       ^^^^^^^^
+    /// note: required by a bound in `parallel_map`
+    ///    |         F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, ...
     /// ```
     ///
     /// An atomic counter is safe to share (and for state each thread keeps
@@ -188,19 +192,81 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// assert_eq!((total, calls.load(Ordering::Relaxed)), (45, 10));
     /// ```
     ///
-    /// A closure that borrows from the calling function (a table, say) gets
-    /// `error[E0521]: borrowed data escapes outside of function`, since the
-    /// workers may outlive it: use
-    /// [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped), or move
-    /// owned data in (the [`guide`](crate::guide) shows both).
-    fn parallel_map<F, U>(self, f: F) -> ParallelMap<Self, U>
+    /// A closure that changes what it captures cannot be shared: every
+    /// worker calls it, through a shared reference, so the compiler refuses
+    /// the mutation (E0596), not a bound.
+    ///
+    /// ```compile_fail,E0596
+    /// use threadpipe::prelude::*;
+    ///
+    /// let mut calls = 0;
+    /// let total: u32 = (0..10u32).parallel_map(move |n| { calls += 1; n }).sum();
+    /// ```
+    ///
+    /// ```text
+    /// error[E0596]: cannot borrow `calls` as mutable, as it is a captured variable in a `Fn` closure
+    /// ```
+    ///
+    /// The fix is the same as for the `Cell` above: an atomic for a count
+    /// all threads share, or [`parallel_map_init`](ParallelMapExt::parallel_map_init)
+    /// for state each thread keeps to itself.
+    ///
+    /// A closure that borrows from the calling function (a table, say) is
+    /// refused too, since the workers may outlive the function (E0521):
+    ///
+    /// ```compile_fail,E0521
+    /// use std::collections::HashMap;
+    /// use threadpipe::prelude::*;
+    ///
+    /// fn codes(words: Vec<&'static str>, table: &HashMap<String, u32>) -> Vec<u32> {
+    ///     words.into_iter().parallel_map(|word| table[word]).collect()
+    /// }
+    /// ```
+    ///
+    /// ```text
+    /// error[E0521]: borrowed data escapes outside of function
+    ///    |     words.into_iter().parallel_map(|word| table[word]).collect()
+    ///    |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+    ///    |     `table` escapes the function body here
+    ///    |     argument requires that `'1` must outlive `'static`
+    /// ```
+    ///
+    /// Use [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped),
+    /// whose scope waits for the workers, or move owned data in:
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::thread;
+    /// use threadpipe::prelude::*;
+    ///
+    /// fn codes(words: Vec<&'static str>, table: &HashMap<String, u32>) -> Vec<u32> {
+    ///     thread::scope(|scope| {
+    ///         words.into_iter().parallel_map_scoped(scope, |word| table[word]).collect()
+    ///     })
+    /// }
+    /// let table = HashMap::from([("pipe".to_owned(), 1), ("stage".to_owned(), 2)]);
+    /// assert_eq!(codes(vec!["stage", "pipe"], &table), [2, 1]);
+    /// ```
+    ///
+    /// The bounds are written on `Chain`, which is `Self` under another name
+    /// ([`SameAs`]), each on a line of its own with the fix in a comment:
+    /// when one fails, the compiler names the type at fault and shows that
+    /// line (see [the guide](crate::guide#reading-the-error)).
+    fn parallel_map<F, U, Chain>(self, f: F) -> ParallelMap<Chain, U>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
-        F: SharedFn<Self::Item, U> + 'static,
-        U: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain::Item: SendItem + 'static, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        F: Fn(Chain::Item) -> U + 'static,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
-        self.parallel_map_with(ParallelMapOptions::default(), f)
+        self.into_same()
+            .parallel_map_with(ParallelMapOptions::default(), f)
     }
 
     /// Like [`parallel_map`](ParallelMapExt::parallel_map), with chosen
@@ -219,16 +285,26 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///     .collect();
     /// assert_eq!(sums[99], 4950);
     /// ```
-    fn parallel_map_with<F, U>(self, options: ParallelMapOptions, f: F) -> ParallelMap<Self, U>
+    fn parallel_map_with<F, U, Chain>(
+        self,
+        options: ParallelMapOptions,
+        f: F,
+    ) -> ParallelMap<Chain, U>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
-        F: SharedFn<Self::Item, U> + 'static,
-        U: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain::Item: SendItem + 'static, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        F: Fn(Chain::Item) -> U + 'static,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
         ParallelMap {
             stage: lazy_stage(
-                self,
+                self.into_same(),
                 options,
                 false,
                 || (),
@@ -281,16 +357,23 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///     .collect();
     /// assert_eq!(shouted, [2, 4]);
     /// ```
-    fn parallel_map_init<Init, S, F, U>(self, init: Init, f: F) -> ParallelMap<Self, U>
+    fn parallel_map_init<Init, S, F, U, Chain>(self, init: Init, f: F) -> ParallelMap<Chain, U>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
-        Init: Fn() -> S + Send + Sync + 'static,
-        S: Send + 'static,
-        F: SharedStateFn<S, Self::Item, U> + 'static,
-        U: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain::Item: SendItem + 'static, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Init: Fn() -> S + Send + Sync + 'static, // `init` runs on every worker
+        S: Send + 'static, // a state moves to the thread that uses it: `Arc` for `Rc`
+        F: Fn(&mut S, Chain::Item) -> U + 'static,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
-        self.parallel_map_init_with(ParallelMapOptions::default(), init, f)
+        self.into_same()
+            .parallel_map_init_with(ParallelMapOptions::default(), init, f)
     }
 
     /// Like [`parallel_map_init`](ParallelMapExt::parallel_map_init), with
@@ -316,22 +399,28 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// // One state per thread that ran an item: at most the two workers.
     /// assert!((1..=2).contains(&STATES.load(Ordering::Relaxed)));
     /// ```
-    fn parallel_map_init_with<Init, S, F, U>(
+    fn parallel_map_init_with<Init, S, F, U, Chain>(
         self,
         options: ParallelMapOptions,
         init: Init,
         f: F,
-    ) -> ParallelMap<Self, U>
+    ) -> ParallelMap<Chain, U>
     where
-        Self: SendSource + 'static,
-        Self::Item: SendItem + 'static,
-        Init: Fn() -> S + Send + Sync + 'static,
-        S: Send + 'static,
-        F: SharedStateFn<S, Self::Item, U> + 'static,
-        U: SendItem + 'static,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'static,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain::Item: SendItem + 'static, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Init: Fn() -> S + Send + Sync + 'static, // `init` runs on every worker
+        S: Send + 'static, // a state moves to the thread that uses it: `Arc` for `Rc`
+        F: Fn(&mut S, Chain::Item) -> U + 'static,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'static, // results cross back to the consumer: `Arc` for `Rc`
     {
         ParallelMap {
-            stage: lazy_stage(self, options, true, init, f, scheduler::global),
+            stage: lazy_stage(self.into_same(), options, true, init, f, scheduler::global),
         }
     }
 
@@ -361,18 +450,25 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// });
     /// assert_eq!(codes, [2, 1, 2]);
     /// ```
-    fn parallel_map_scoped<'scope, 'env, F, U>(
+    fn parallel_map_scoped<'scope, 'env, F, U, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         f: F,
-    ) -> ParallelMapScoped<'scope, 'env, Self, U>
+    ) -> ParallelMapScoped<'scope, 'env, Chain, U>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
-        F: SharedFn<Self::Item, U> + 'scope,
-        U: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain::Item: SendItem + 'scope, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        F: Fn(Chain::Item) -> U + 'scope,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
-        self.parallel_map_scoped_with(scope, ParallelMapOptions::default(), f)
+        self.into_same()
+            .parallel_map_scoped_with(scope, ParallelMapOptions::default(), f)
     }
 
     /// Like [`parallel_map_scoped`](ParallelMapExt::parallel_map_scoped), with
@@ -393,21 +489,27 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// });
     /// assert_eq!(shifted, [10, 11, 12, 13]);
     /// ```
-    fn parallel_map_scoped_with<'scope, 'env, F, U>(
+    fn parallel_map_scoped_with<'scope, 'env, F, U, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         options: ParallelMapOptions,
         f: F,
-    ) -> ParallelMapScoped<'scope, 'env, Self, U>
+    ) -> ParallelMapScoped<'scope, 'env, Chain, U>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
-        F: SharedFn<Self::Item, U> + 'scope,
-        U: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain::Item: SendItem + 'scope, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        F: Fn(Chain::Item) -> U + 'scope,
+        F: Sync, // all workers share `f`: `Cell` -> atomic, `RefCell` -> `parallel_map_init`, `Receiver` -> `shared_channel`
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
         ParallelMapScoped {
             stage: lazy_stage(
-                self,
+                self.into_same(),
                 options,
                 false,
                 || (),
@@ -451,21 +553,32 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// let counted: usize = counters.iter().map(|c| c.load(Ordering::Relaxed)).sum();
     /// assert_eq!(counted, 100);
     /// ```
-    fn parallel_map_init_scoped<'scope, 'env, Init, S, F, U>(
+    fn parallel_map_init_scoped<'scope, 'env, Init, S, F, U, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         init: Init,
         f: F,
-    ) -> ParallelMapScoped<'scope, 'env, Self, U>
+    ) -> ParallelMapScoped<'scope, 'env, Chain, U>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
-        Init: Fn() -> S + Send + Sync + 'scope,
-        S: Send + 'scope,
-        F: SharedStateFn<S, Self::Item, U> + 'scope,
-        U: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain::Item: SendItem + 'scope, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Init: Fn() -> S + Send + Sync + 'scope, // `init` runs on every worker
+        S: Send + 'scope, // a state moves to the thread that uses it: `Arc` for `Rc`
+        F: Fn(&mut S, Chain::Item) -> U + 'scope,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
-        self.parallel_map_init_scoped_with(scope, ParallelMapOptions::default(), init, f)
+        self.into_same().parallel_map_init_scoped_with(
+            scope,
+            ParallelMapOptions::default(),
+            init,
+            f,
+        )
     }
 
     /// Like [`parallel_map_init_scoped`](ParallelMapExt::parallel_map_init_scoped),
@@ -495,23 +608,29 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// });
     /// assert_eq!(labels, ["item 1", "item 2", "item 3"]);
     /// ```
-    fn parallel_map_init_scoped_with<'scope, 'env, Init, S, F, U>(
+    fn parallel_map_init_scoped_with<'scope, 'env, Init, S, F, U, Chain>(
         self,
         scope: &'scope Scope<'scope, 'env>,
         options: ParallelMapOptions,
         init: Init,
         f: F,
-    ) -> ParallelMapScoped<'scope, 'env, Self, U>
+    ) -> ParallelMapScoped<'scope, 'env, Chain, U>
     where
-        Self: SendSource + 'scope,
-        Self::Item: SendItem + 'scope,
-        Init: Fn() -> S + Send + Sync + 'scope,
-        S: Send + 'scope,
-        F: SharedStateFn<S, Self::Item, U> + 'scope,
-        U: SendItem + 'scope,
+        Self: SameAs<Chain>,
+        Chain: Iterator + 'scope,
+        // Each bound on a line of its own: the compiler shows the line that
+        // fails, with its comment, under "required by a bound".
+        Chain::Item: SendItem + 'scope, // items cross to the workers: `Arc` for `Rc`, owned data for a pointer
+        Chain: Send, // it moves to the workers with what its closures capture: `Arc` for `Rc`, locks taken inside
+        Init: Fn() -> S + Send + Sync + 'scope, // `init` runs on every worker
+        S: Send + 'scope, // a state moves to the thread that uses it: `Arc` for `Rc`
+        F: Fn(&mut S, Chain::Item) -> U + 'scope,
+        F: Sync, // all workers share `f`: per-thread things go in the state, a shared counter in an atomic
+        F: Send, // `f` moves to the workers: `Arc` for `Rc`; take a lock inside `f`, never hold a guard outside
+        U: SendItem + 'scope, // results cross back to the consumer: `Arc` for `Rc`
     {
         ParallelMapScoped {
-            stage: lazy_stage(self, options, true, init, f, move || {
+            stage: lazy_stage(self.into_same(), options, true, init, f, move || {
                 scheduler::scoped(scope)
             }),
             scope: PhantomData,
