@@ -373,6 +373,12 @@ impl<U> Pool<'_, U> {
                     || (cores::inside_a_stage() && help(Share::Alone(delivered), own))
             });
             if helped != Some(true) {
+                if helped.is_none() && self.core.unclaimed() > 0 {
+                    // No seat to help in: a run that published entries may
+                    // have counted on this consumer to take one (it was
+                    // waiting in a seat then). A run must take them.
+                    self.core.runs().request_helper();
+                }
                 self.wait_for_results(helped.is_some());
             }
         }

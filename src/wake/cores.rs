@@ -67,6 +67,12 @@ impl Seat {
         self.state.load(Ordering::Acquire) == SEATED
     }
 
+    /// Whether the thread's seat is lent out (it is asleep on a bell, or
+    /// the monitor found it blocked in user code).
+    pub(crate) fn is_lent(&self) -> bool {
+        self.state.load(Ordering::Acquire) & LENT != 0
+    }
+
     /// Where the thread stands in user code: `(calls, depth)`, for the
     /// monitor to compare from one look to the next.
     pub(crate) fn user_code(&self) -> (usize, usize) {
@@ -157,6 +163,35 @@ impl CoreBudget {
             self.busy.fetch_add(1, Ordering::AcqRel);
         }
         back
+    }
+
+    /// Takes a lent seat back if a seat is free, for a while (a consumer
+    /// blocked inside user code, its seat lent, that could help the stage it
+    /// waits for); whether it did. [`lend`](Self::lend) it out again after.
+    pub(crate) fn try_take_back(&self, seat: &Seat) -> bool {
+        if seat.state.load(Ordering::Acquire) != SEATED | LENT {
+            return false;
+        }
+        let room = self
+            .busy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
+                (busy < self.limit).then_some(busy + 1)
+            })
+            .is_ok();
+        if !room {
+            return false;
+        }
+        if seat
+            .state
+            .compare_exchange(SEATED | LENT, SEATED, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // Taken back meanwhile by the thread itself: this is that thread.
+            self.busy.fetch_sub(1, Ordering::AcqRel);
+            self.waiters.ring_one();
+            return false;
+        }
+        true
     }
 
     /// Takes a lent seat back once one is free (waiting for it, asleep, if
