@@ -208,3 +208,32 @@ impl<I: Iterator> Iterator for Unmarked<I> {
         self.0.fold(init, f)
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::in_a_seat;
+    use crate::wake::cores::{self, CoreBudget, Seat};
+
+    /// A thread whose seat was lent while it was blocked in user code helps
+    /// in that seat, borrowed back, and lends it again after: it neither
+    /// loses it nor counts twice.
+    #[test]
+    fn helping_with_a_lent_seat_borrows_it_back_and_lends_it_again() {
+        std::thread::spawn(|| {
+            let budget: &'static CoreBudget = Box::leak(Box::new(CoreBudget::new(2)));
+            let seat = Arc::new(Seat::new());
+            cores::attach(Arc::clone(&seat), budget);
+            assert!(budget.try_take(&seat));
+            assert!(budget.lend(&seat));
+            assert_eq!(budget.busy(), 0);
+            let helped = in_a_seat(|| (seat.counts(), budget.busy()));
+            assert_eq!(helped, Some((true, 1)), "helps in its own seat");
+            assert!(seat.is_lent(), "the seat is lent again after");
+            assert_eq!(budget.busy(), 0);
+        })
+        .join()
+        .unwrap();
+    }
+}
