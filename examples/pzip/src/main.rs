@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! Blocks::new(input, 128 KiB)           read a block, and the 32 KiB before it
-//!   .parallel_map_with(..)              deflate it, and its CRC-32: every core, in order,
+//!   .parallel_map_init_with(..)         deflate it, and its CRC-32: every core, in order,
 //!                                         at most two blocks per thread in flight
 //!   -> for each block: write it         here: header, blocks, end, CRCs combined
 //! ```
@@ -16,7 +16,8 @@
 //! primed with the input before them, sync-flushed, CRCs combined:
 //! `deflate.rs` tells why), so `gzip -d` and every other reader take it.
 //! `--single-threaded` runs the very same chain with the stage inline
-//! (threadpipe's `inline` option) and writes the same bytes. `-d`
+//! (threadpipe's `inline` option): the same stream but for a few bytes
+//! (`deflate::compressor` tells why). `-d`
 //! decompresses, on one thread, with flate2's `MultiGzDecoder`.
 //!
 //! Around the chain, the crates its readers know: clap for the command

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! Blocks::new(input, block size)        read: a block and the 32 KiB before it
-//!   .parallel_map_with(options,         deflate each block and its CRC-32,
-//!       compress_block)                   on every core, in input order
+//!   .parallel_map_init_with(options,    deflate each block and its CRC-32,
+//!       compressor, compress_block)       on every core, in input order,
+//!                                         with a compressor per thread
 //!   -> for each: write, combine CRCs    here, on the calling thread
 //! ```
 //!
@@ -23,7 +24,7 @@ use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
 
 use crate::blocks::Blocks;
-use crate::deflate::{buffer_size, compress_block, finish, header};
+use crate::deflate::{buffer_size, compress_block, compressor, finish, header};
 use crate::errors::{Error, Place};
 use crate::recycle::Recycler;
 
@@ -78,13 +79,15 @@ pub(crate) fn compress(
         2 * WINDOW_PER_THREAD * threads + 2,
     );
     let returned = buffers.clone();
-    let compressed = Blocks::new(input, settings.block_size, buffers.clone()).parallel_map_with(
-        options,
-        move |block| {
-            let block = block.map_err(|error| Error::io("read", &source, error))?;
-            compress_block(level, block, &returned)
-        },
-    );
+    let compressed = Blocks::new(input, settings.block_size, buffers.clone())
+        .parallel_map_init_with(
+            options,
+            move || compressor(level),
+            move |compress, block| {
+                let block = block.map_err(|error| Error::io("read", &source, error))?;
+                compress_block(compress, block, &returned)
+            },
+        );
 
     let write = |output: &mut dyn Write, bytes: &[u8]| {
         output

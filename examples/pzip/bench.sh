@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# bench.sh [ROUNDS] - pzip against pigz and crabz on the corpus tarball.
+#
+# The input is the tarball of the ~194 MB Linux-sources corpus that
+# ../shared/corpus.sh lays out (made once, kept in $PZIP_BENCH_DIR, default
+# /tmp). Each round runs every tool, multi-threaded (-p $(nproc)) and in
+# its own single-threaded mode, at levels 1, 6 and 9, writing to /dev/null
+# under /usr/bin/time; the tools take turns within a round, so that a slow
+# spell of the machine hits them all. Prints a markdown table of medians:
+# MB/s of input, speedup over the tool's own single-threaded mode, peak
+# resident memory, and compressed size as a fraction of the input.
+#
+# Installs what it needs: pigz (Debian package), crabz (cargo install).
+# Run it alone (`flock /tmp/bench.lock examples/pzip/bench.sh`): two
+# benchmarks at once on a 2-core machine measure each other.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROUNDS=${1:-5}
+DIR=${PZIP_BENCH_DIR:-/tmp}
+CORPUS=${CORPUS_SH:-../shared/corpus.sh}
+THREADS=$(nproc)
+
+log() { echo "bench.sh: $*" >&2; }
+
+if ! command -v pigz >/dev/null; then
+    apt-get install -y -qq pigz || { apt-get update -qq && apt-get install -y -qq pigz; }
+fi
+command -v crabz >/dev/null || cargo install crabz --locked
+[[ -x /usr/bin/time ]] || apt-get install -y -qq time
+cargo build --quiet --release --locked -p pzip
+PZIP=$PWD/target/release/pzip
+
+tarball=$DIR/corpus.tar
+if [[ ! -f $tarball ]]; then
+    bash "$CORPUS" "$DIR/corpus-big" >&2
+    tar cf "$tarball.partial" -C "$DIR" corpus-big
+    mv "$tarball.partial" "$tarball"
+fi
+input_bytes=$(stat -c %s "$tarball")
+log "input: $tarball, $input_bytes bytes; $ROUNDS rounds; $THREADS threads"
+
+# name|command, where LEVEL stands for the level; the input follows
+tools=(
+    "pigz|pigz -c -p $THREADS -LEVEL"
+    "pigz -p 1|pigz -c -p 1 -LEVEL"
+    "crabz|crabz -Q -f gzip -p $THREADS -l LEVEL"
+    "crabz -p 1|crabz -Q -f gzip -p 1 -l LEVEL"
+    "pzip|$PZIP -p $THREADS -l LEVEL"
+    "pzip --single-threaded|$PZIP --single-threaded -l LEVEL"
+)
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+for level in 1 6 9; do
+    for tool in "${tools[@]}"; do
+        name=${tool%%|*}
+        command=${tool#*|}
+        command=${command//LEVEL/$level}
+        size=$($command "$tarball" | wc -c)
+        printf 'size\t%s\t%s\t%s\n' "$level" "$name" "$size" >>"$results"
+    done
+    # The round trip of pzip's output, once per level.
+    $PZIP -l "$level" "$tarball" | gzip -dc | cmp - "$tarball"
+done
+for round in $(seq "$ROUNDS"); do
+    log "round $round of $ROUNDS"
+    for level in 1 6 9; do
+        for tool in "${tools[@]}"; do
+            name=${tool%%|*}
+            command=${tool#*|}
+            command=${command//LEVEL/$level}
+            measured=$( { /usr/bin/time -f '%e %M' $command "$tarball" >/dev/null; } 2>&1 | tail -n1)
+            printf 'run\t%s\t%s\t%s\n' "$level" "$name" "${measured// /$'\t'}" >>"$results"
+        done
+    done
+done
+
+python3 - "$results" "$input_bytes" <<'EOF'
+import statistics, sys
+from collections import defaultdict
+path, input_bytes = sys.argv[1], int(sys.argv[2])
+sizes, seconds, peaks, order = {}, defaultdict(list), defaultdict(list), []
+for line in open(path):
+    kind, level, name, *rest = line.rstrip("\n").split("\t")
+    key = (int(level), name)
+    if kind == "size":
+        sizes[key] = int(rest[0])
+        order.append(key)
+    else:
+        seconds[key].append(float(rest[0]))
+        peaks[key].append(int(rest[1]))
+single = lambda name: name.split(" ")[0] + (" --single-threaded" if name.startswith("pzip") else " -p 1")
+print("| level | tool | MB/s | speedup over its single-threaded mode | peak memory (MiB) | ratio |")
+print("|---|---|---|---|---|---|")
+for level, name in order:
+    key = (level, name)
+    mbps = input_bytes / 1e6 / statistics.median(seconds[key])
+    base = (level, single(name))
+    speedup = statistics.median(seconds[base]) / statistics.median(seconds[key])
+    speedup = "" if base == key else f"{speedup:.2f}"
+    peak = statistics.median(peaks[key]) / 1024
+    print(f"| {level} | {name} | {mbps:.0f} | {speedup} | {peak:.1f} | {sizes[key] / input_bytes:.4f} |")
+runs = len(next(iter(seconds.values())))
+print(f"\nMedians of {runs} rounds; input {input_bytes / 1e6:.1f} MB; ratio = compressed / input.")
+EOF
