@@ -2,11 +2,12 @@
 //!
 //! Every block needs an input buffer (filled by the source, on one thread)
 //! and an output buffer (filled by deflate, on another, and written by the
-//! consumer, on a third). Allocated fresh, glibc's allocator kept freed
-//! 128 KiB buffers in each thread's arena and the process grew to four
-//! times the memory in flight (17 MB against pigz's 4 MB on the benchmark);
-//! handed back here, the same few buffers go round: it is the "buffers
-//! sent back for reuse" of threadpipe's crate docs.
+//! consumer, on a third). Allocated fresh for each block, buffers of this
+//! size are handed back to the system by glibc's allocator and faulted in
+//! again, page by page: at level 1 on 2 threads, compressing the benchmark
+//! corpus took 0.99 s instead of 0.83 s. Handed back here, the same few
+//! buffers go round: it is the "buffers sent back for reuse" of
+//! threadpipe's crate docs.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
