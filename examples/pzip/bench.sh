@@ -38,6 +38,7 @@ if [[ ! -f $tarball ]]; then
 fi
 input_bytes=$(stat -c %s "$tarball")
 log "input: $tarball, $input_bytes bytes; $ROUNDS rounds; $THREADS threads"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # name|command, where LEVEL stands for the level; the input follows
 tools=(
@@ -49,8 +50,11 @@ tools=(
     "pzip --single-threaded|$PZIP --single-threaded -l LEVEL"
 )
 
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+# Every measurement, kept for a closer look: kind, level, tool, then the
+# size, or the seconds and peak KiB of one run.
+mkdir -p target/pzip-bench
+results=target/pzip-bench/results.tsv
+: >"$results"
 for level in 1 6 9; do
     for tool in "${tools[@]}"; do
         name=${tool%%|*}
@@ -75,10 +79,12 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-python3 - "$results" "$input_bytes" <<'EOF'
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+versions="$(pigz --version 2>&1), $(crabz --version 2>&1 | head -n1), $($PZIP --version)"
+python3 - "$results" "$input_bytes" "$versions; load average before: $load_before, after: $load_after" <<'EOF'
 import statistics, sys
 from collections import defaultdict
-path, input_bytes = sys.argv[1], int(sys.argv[2])
+path, input_bytes, notes = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 sizes, seconds, peaks, order = {}, defaultdict(list), defaultdict(list), []
 for line in open(path):
     kind, level, name, *rest = line.rstrip("\n").split("\t")
@@ -102,4 +108,5 @@ for level, name in order:
     print(f"| {level} | {name} | {mbps:.0f} | {speedup} | {peak:.1f} | {sizes[key] / input_bytes:.4f} |")
 runs = len(next(iter(seconds.values())))
 print(f"\nMedians of {runs} rounds; input {input_bytes / 1e6:.1f} MB; ratio = compressed / input.")
+print(f"{notes}.")
 EOF
