@@ -6,7 +6,9 @@
 # /tmp). Each round runs every tool, multi-threaded (-p $(nproc)) and in
 # its own single-threaded mode, at levels 1, 6 and 9, writing to /dev/null
 # under /usr/bin/time; the tools take turns within a round, so that a slow
-# spell of the machine hits them all. Prints a markdown table of medians:
+# spell of the machine hits them all. Prints a markdown table of medians,
+# and of the best round (on a machine shared with other work, the closest
+# to the machine's real speed, since sharing only ever slows a run down):
 # MB/s of input, speedup over the tool's own single-threaded mode, peak
 # resident memory, and compressed size as a fraction of the input.
 #
@@ -21,6 +23,33 @@ CORPUS=${CORPUS_SH:-../shared/corpus.sh}
 THREADS=$(nproc)
 
 log() { echo "bench.sh: $*" >&2; }
+
+# Percent of CPU time idle over the next 5 seconds.
+idle_percent() {
+    local before after
+    before=$(head -n1 /proc/stat)
+    sleep 5
+    after=$(head -n1 /proc/stat)
+    awk -v a="$before" -v b="$after" 'BEGIN {
+        n = split(a, x); split(b, y); total = 0
+        for (i = 2; i <= n; i++) total += y[i] - x[i]
+        print int(100 * (y[5] - x[5] + y[6] - x[6]) / total) }'
+}
+
+# On a shared machine, starts a round only once the others' work has
+# paused (at most 5 minutes of waiting; then it goes on, and says so).
+wait_for_quiet() {
+    local waited=0
+    until (( $(idle_percent) >= 95 )); do
+        waited=$((waited + 5))
+        if ((waited >= 300)); then
+            log "the machine is still busy: measuring anyway"
+            busy_rounds=$((busy_rounds + 1))
+            return
+        fi
+    done
+}
+busy_rounds=0
 
 if ! command -v pigz >/dev/null; then
     apt-get install -y -qq pigz || { apt-get update -qq && apt-get install -y -qq pigz; }
@@ -67,6 +96,7 @@ for level in 1 6 9; do
     $PZIP -l "$level" "$tarball" | gzip -dc | cmp - "$tarball"
 done
 for round in $(seq "$ROUNDS"); do
+    wait_for_quiet
     log "round $round of $ROUNDS"
     for level in 1 6 9; do
         for tool in "${tools[@]}"; do
@@ -81,7 +111,7 @@ done
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 versions="$(pigz --version 2>&1), $(crabz --version 2>&1 | head -n1), $($PZIP --version)"
-python3 - "$results" "$input_bytes" "$versions; load average before: $load_before, after: $load_after" <<'EOF'
+python3 - "$results" "$input_bytes" "$versions; load average before: $load_before, after: $load_after; rounds started on a busy machine: $busy_rounds" <<'EOF'
 import statistics, sys
 from collections import defaultdict
 path, input_bytes, notes = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -96,16 +126,17 @@ for line in open(path):
         seconds[key].append(float(rest[0]))
         peaks[key].append(int(rest[1]))
 single = lambda name: name.split(" ")[0] + (" --single-threaded" if name.startswith("pzip") else " -p 1")
-print("| level | tool | MB/s | speedup over its single-threaded mode | peak memory (MiB) | ratio |")
+print("| level | tool | MB/s, median (best) | speedup over its single-threaded mode, median (best) | peak memory, MiB | ratio |")
 print("|---|---|---|---|---|---|")
 for level, name in order:
     key = (level, name)
-    mbps = input_bytes / 1e6 / statistics.median(seconds[key])
+    median, best = statistics.median(seconds[key]), min(seconds[key])
+    mbps = f"{input_bytes / 1e6 / median:.0f} ({input_bytes / 1e6 / best:.0f})"
     base = (level, single(name))
-    speedup = statistics.median(seconds[base]) / statistics.median(seconds[key])
-    speedup = "" if base == key else f"{speedup:.2f}"
+    speedup = "" if base == key else (
+        f"{statistics.median(seconds[base]) / median:.2f} ({min(seconds[base]) / best:.2f})")
     peak = statistics.median(peaks[key]) / 1024
-    print(f"| {level} | {name} | {mbps:.0f} | {speedup} | {peak:.1f} | {sizes[key] / input_bytes:.4f} |")
+    print(f"| {level} | {name} | {mbps} | {speedup} | {peak:.1f} | {sizes[key] / input_bytes:.4f} |")
 runs = len(next(iter(seconds.values())))
 print(f"\nMedians of {runs} rounds; input {input_bytes / 1e6:.1f} MB; ratio = compressed / input.")
 print(f"{notes}.")

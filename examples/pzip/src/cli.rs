@@ -31,7 +31,8 @@ pub(crate) struct Cli {
     /// Decompress instead (any gzip stream, members concatenated or not).
     #[arg(short = 'd', long = "decompress")]
     pub(crate) decompress: bool,
-    /// Compression threads (default: one per core).
+    /// Threads that compress at once, this one included (default: one per
+    /// core); 1 is --single-threaded.
     #[arg(short = 'p', long = "processes", value_name = "N")]
     pub(crate) threads: Option<NonZeroUsize>,
     /// Block size in KiB: each is compressed on its own, primed with the

@@ -43,12 +43,14 @@ pub(crate) fn backend_level(level: u32) -> Compression {
 ///
 /// One per block instead made the output the same bytes whoever
 /// compressed each block, but cost 10 MB more memory at 2 threads (16 MB
-/// peak against 6: glibc keeps the freed compressors' memory, 300 KB
-/// each, in every thread's arena), and no speed. Kept and reset, zlib-rs
-/// 0.6 leaves some state behind that can change which of two equally good
-/// matches is taken: the stream is as valid and as small (a few bytes in
-/// 50 MB either way), and decompresses to the same input, but its bytes
-/// depend on which thread compressed which block before.
+/// peak against 6: memory glibc's allocator kept after the compressors,
+/// some 300 KB each, were freed), and bought no speed. Kept and reset,
+/// though, a compressor remembers: zlib-rs 0.6's reset clears the hash
+/// heads but neither the window nor the match chains, and what is left of
+/// the previous block can change which match is taken. The stream is as
+/// valid and as small (a few bytes apart in 50 MB), and decompresses to
+/// the same input, but its bytes depend on which thread compressed which
+/// block before.
 pub(crate) fn compressor(level: u32) -> Compress {
     Compress::new(backend_level(level), false)
 }

@@ -30,7 +30,8 @@ use crate::recycle::Recycler;
 
 /// Blocks in flight per compressing thread: one being compressed, one
 /// waiting (read, or compressed and not yet written), as pigz's pool of
-/// about two input buffers per thread.
+/// about two input buffers per thread. More bought at most 3% at level 6
+/// and nothing at level 1 (README.md, "Choices").
 pub(crate) const WINDOW_PER_THREAD: usize = 2;
 
 /// How to compress.
@@ -38,7 +39,8 @@ pub(crate) const WINDOW_PER_THREAD: usize = 2;
 pub(crate) struct Settings {
     pub(crate) level: u32,
     pub(crate) block_size: usize,
-    /// Threads that compress; `None`: one per core.
+    /// Threads that compress at once, this one included; `None`: one per
+    /// core.
     pub(crate) threads: Option<NonZeroUsize>,
     /// Every stage inline, on the calling thread.
     pub(crate) single_threaded: bool,
@@ -65,11 +67,17 @@ pub(crate) fn compress(
         .threads
         .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
+    // The calling thread compresses a block whenever it would otherwise
+    // wait for the next one in order (threadpipe's consumer helps), so the
+    // stage gets one thread fewer than compress at once; one in all is the
+    // single-threaded mode, as `pigz -p 1` starts no threads. `threads(n)`
+    // for n threads at once was slower: n + 1 threads on n cores
+    // (README.md, "Choices").
     let options = ParallelMapOptions::new()
         .name("deflate")
-        .threads(threads)
+        .threads((threads - 1).max(1))
         .window(WINDOW_PER_THREAD * threads)
-        .inline(settings.single_threaded);
+        .inline(settings.single_threaded || threads == 1);
     let level = settings.level;
     let source = from.clone();
     // Enough for every block the window lets exist, in and out, and one
