@@ -8,7 +8,7 @@
 //! ```text
 //! Blocks::new(input, 128 KiB)           read a block, and the 32 KiB before it
 //!   .parallel_map_init_with(..)         deflate it, and its CRC-32: every core, in order,
-//!                                         at most two blocks per thread in flight
+//!                                         at most 2 blocks per thread + 3 in flight
 //!   -> for each block: write it         here: header, blocks, end, CRCs combined
 //! ```
 //!

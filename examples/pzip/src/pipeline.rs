@@ -9,7 +9,8 @@
 //! ```
 //!
 //! The window of the `parallel_map` stage is what bounds memory: at most
-//! [`WINDOW_PER_THREAD`] blocks per thread are read and not yet written,
+//! [`window`]`(threads)` blocks, two per thread and three more, are read
+//! and not yet written,
 //! whatever the input's size and however slow the output. The source runs
 //! on the stage's threads too (as the crate's contract says, one blocked
 //! in `read` on a pipe or a terminal is replaced while it waits).
@@ -28,11 +29,13 @@ use crate::deflate::{buffer_size, compress_block, compressor, finish, header};
 use crate::errors::{Error, Place};
 use crate::recycle::Recycler;
 
-/// Blocks in flight per compressing thread: one being compressed, one
-/// waiting (read, or compressed and not yet written), as pigz's pool of
-/// about two input buffers per thread. More bought at most 3% at level 6
-/// and nothing at level 1 (README.md, "Choices").
-pub(crate) const WINDOW_PER_THREAD: usize = 2;
+/// How many blocks may be read and not yet written with `threads`
+/// compressing: pigz's own limit on input buffers (`INBUFS(p)`, `2p + 3`).
+/// Two per thread and no more was 3 to 4% slower at levels 6 and 9 on 2
+/// threads; more bought nothing (README.md, "Choices").
+pub(crate) fn window(threads: usize) -> usize {
+    2 * threads + 3
+}
 
 /// How to compress.
 #[derive(Clone, Debug)]
@@ -76,16 +79,13 @@ pub(crate) fn compress(
     let options = ParallelMapOptions::new()
         .name("deflate")
         .threads((threads - 1).max(1))
-        .window(WINDOW_PER_THREAD * threads)
+        .window(window(threads))
         .inline(settings.single_threaded || threads == 1);
     let level = settings.level;
     let source = from.clone();
     // Enough for every block the window lets exist, in and out, and one
     // more each for the source and the consumer.
-    let buffers = Recycler::new(
-        buffer_size(settings.block_size),
-        2 * WINDOW_PER_THREAD * threads + 2,
-    );
+    let buffers = Recycler::new(buffer_size(settings.block_size), 2 * window(threads) + 2);
     let returned = buffers.clone();
     let compressed = Blocks::new(input, settings.block_size, buffers.clone())
         .parallel_map_init_with(
