@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench.sh [ROUNDS] - pzip against pigz and crabz on the corpus tarball.
+# bench.sh [ROUNDS] - pzip against pigz and crabz on the corpus tarball
+# (ROUNDS: 7 unless given).
 #
 # The input is the tarball of the ~194 MB Linux-sources corpus that
 # ../shared/corpus.sh lays out (made once, kept in $PZIP_BENCH_DIR, default
@@ -17,7 +18,7 @@
 # benchmarks at once on a 2-core machine measure each other.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROUNDS=${1:-5}
+ROUNDS=${1:-7}
 DIR=${PZIP_BENCH_DIR:-/tmp}
 CORPUS=${CORPUS_SH:-../shared/corpus.sh}
 THREADS=$(nproc)

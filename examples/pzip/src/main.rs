@@ -2,7 +2,7 @@
 //!
 //! pigz, the classic parallel gzip, is C with hand-built threads: a reader,
 //! compressing threads, a writer that puts blocks back in order, and a pool
-//! of about two input buffers per thread. Here the same pipeline is one
+//! of input buffers, two per thread and three more. Here the same pipeline is one
 //! chain (`pipeline.rs`):
 //!
 //! ```text
