@@ -373,11 +373,8 @@ impl<U> Pool<'_, U> {
                     || (cores::inside_a_stage() && help(Share::Alone(delivered), own))
             });
             if helped != Some(true) {
-                if helped.is_none() && self.core.unclaimed() > 0 {
-                    // No seat to help in: a run that published entries may
-                    // have counted on this consumer to take one (it was
-                    // waiting in a seat then). A run must take them.
-                    self.core.runs().request_helper();
+                if helped.is_none() {
+                    self.leave_it_to_a_run();
                 }
                 self.wait_for_results(helped.is_some());
             }
@@ -416,8 +413,27 @@ impl<U> Pool<'_, U> {
                 if stepped {
                     continue;
                 }
+            } else if cores::seat_lent_inside_user_code() {
+                self.leave_it_to_a_run();
             }
             self.wait_for_results(true);
+        }
+    }
+
+    /// The consumer will wait without helping (no seat is free for it: its
+    /// own was lent while it was blocked in the user code it is still
+    /// inside): a run must do what it would have done. A run that published
+    /// entries may have counted on it to take one; and a stage nested in
+    /// another's work may have no run at all, none being asked for while
+    /// every seat is taken. Either would wait for ever. The run asked for
+    /// waits for a seat, which makes the runs that hold the seats give
+    /// theirs up at their next step.
+    fn leave_it_to_a_run(&self) {
+        let runs = self.core.runs();
+        if self.core.unclaimed() > 0 {
+            runs.request_helper();
+        } else if runs.running() == 0 && runs.queued() == 0 {
+            runs.notify();
         }
     }
 

@@ -365,6 +365,18 @@ pub(crate) fn inside_a_stage() -> bool {
     })
 }
 
+/// Whether the calling thread is one of the budget's, inside user code,
+/// with its seat lent out (the monitor found it blocked there): a consumer
+/// there serves a nested stage, but cannot help it without a seat.
+pub(crate) fn seat_lent_inside_user_code() -> bool {
+    CURRENT.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .is_some_and(|(seat, _)| seat.is_lent() && seat.depth.load(Ordering::Relaxed) > 0)
+    })
+}
+
 /// Whether the threads that run stages' work (and one consumer) are more
 /// than the cores, so that some of them wait for a core whenever all are
 /// busy. (Consumers are the callers' threads, which the budget does not
