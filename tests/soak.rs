@@ -66,37 +66,28 @@ struct Census {
 struct Item {
     index: usize,
     value: u64,
-    _alive: Alive,
+    _alive: Counted,
 }
 
-struct Alive(Arc<Census>);
+/// One of the census's counts, raised while this lives (panics included).
+struct Counted {
+    census: Arc<Census>,
+    count: fn(&Census) -> &AtomicUsize,
+}
 
-impl Alive {
-    fn new(census: &Arc<Census>) -> Self {
-        census.items_alive.fetch_add(1, Ordering::SeqCst);
-        Alive(Arc::clone(census))
+impl Counted {
+    fn new(census: &Arc<Census>, count: fn(&Census) -> &AtomicUsize) -> Self {
+        count(census).fetch_add(1, Ordering::SeqCst);
+        Counted {
+            census: Arc::clone(census),
+            count,
+        }
     }
 }
 
-impl Drop for Alive {
+impl Drop for Counted {
     fn drop(&mut self) {
-        self.0.items_alive.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Counts a closure as running until dropped, panics included.
-struct Running(Arc<Census>);
-
-impl Running {
-    fn enter(census: &Arc<Census>) -> Self {
-        census.closures_running.fetch_add(1, Ordering::SeqCst);
-        Running(Arc::clone(census))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.0.closures_running.fetch_sub(1, Ordering::SeqCst);
+        (self.count)(&self.census).fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -276,22 +267,29 @@ fn step(stage: usize, value: u64) -> u64 {
     value.wrapping_mul(31).wrapping_add(stage as u64 + 7)
 }
 
-/// What the sequential chain yields: the values, and the panic's payload.
-fn expected(plan: &Plan) -> (Vec<u64>, Option<usize>) {
-    let (out, panic, _) = expected_with_counts(plan);
-    (out, panic)
+/// What the sequential chain does.
+struct Expected {
+    /// The values it yields.
+    values: Vec<u64>,
+    /// The index its panic is planted at, if it panics.
+    panic: Option<usize>,
+    /// For each index of the source, how many items the consumer has
+    /// received before the source makes it (a source that waits for the
+    /// consumer waits for that many answers).
+    received_before: Vec<usize>,
 }
 
-/// [`expected`], and for each index of the source, how many items the
-/// consumer has received before the source makes it (a source that waits
-/// for the consumer waits for that many answers).
-fn expected_with_counts(plan: &Plan) -> (Vec<u64>, Option<usize>, Vec<usize>) {
+fn expected(plan: &Plan) -> Expected {
     let mut out = Vec::new();
     let mut before = Vec::with_capacity(plan.len);
     for index in 0..plan.len {
         before.push(out.len());
         if matches!(plan.panic, Some(Panic::InSource(at)) if at == index) {
-            return (out, Some(index), before);
+            return Expected {
+                values: out,
+                panic: Some(index),
+                received_before: before,
+            };
         }
         let mut value = index as u64;
         let mut dropped = false;
@@ -303,7 +301,11 @@ fn expected_with_counts(plan: &Plan) -> (Vec<u64>, Option<usize>, Vec<usize>) {
                     dropped = true;
                     break;
                 }
-                return (out, Some(index), before);
+                return Expected {
+                    values: out,
+                    panic: Some(index),
+                    received_before: before,
+                };
             }
             match kind {
                 Stage::ErrorsTo if value.is_multiple_of(5) => {
@@ -318,14 +320,22 @@ fn expected_with_counts(plan: &Plan) -> (Vec<u64>, Option<usize>, Vec<usize>) {
             out.push(value);
         }
     }
-    (out, None, before)
+    Expected {
+        values: out,
+        panic: None,
+        received_before: before,
+    }
 }
 
 type Chain = Box<dyn Iterator<Item = Item> + Send>;
 
 /// The plan as a chain, and the consumer's side of the source (what keeps
 /// a waiting source going), if it has one.
-fn build(plan: &Plan, census: &Arc<Census>) -> (Chain, Option<mpsc::Sender<()>>) {
+fn build(
+    plan: &Plan,
+    received_before: &[usize],
+    census: &Arc<Census>,
+) -> (Chain, Option<mpsc::Sender<()>>) {
     let panic = plan.panic;
     let (len, seed) = (plan.len, plan.seed);
     let make = {
@@ -337,7 +347,7 @@ fn build(plan: &Plan, census: &Arc<Census>) -> (Chain, Option<mpsc::Sender<()>>)
             Item {
                 index,
                 value: index as u64,
-                _alive: Alive::new(&census),
+                _alive: Counted::new(&census, |census| &census.items_alive),
             }
         }
     };
@@ -367,7 +377,7 @@ fn build(plan: &Plan, census: &Arc<Census>) -> (Chain, Option<mpsc::Sender<()>>)
         Source::WaitsForTheConsumer => {
             let (answer, answers_received) = mpsc::channel::<()>();
             answers = Some(answer);
-            let (_, _, received_before) = expected_with_counts(plan);
+            let received_before = received_before.to_vec();
             let (mut index, mut answered) = (0, 0);
             Box::new(std::iter::from_fn(move || {
                 if index >= len {
@@ -390,7 +400,7 @@ fn build(plan: &Plan, census: &Arc<Census>) -> (Chain, Option<mpsc::Sender<()>>)
     for (at, kind) in plan.stages.iter().copied().enumerate() {
         let census = Arc::clone(census);
         let work = move |mut item: Item| {
-            let _running = Running::enter(&census);
+            let _running = Counted::new(&census, |census| &census.closures_running);
             if matches!(panic, Some(Panic::InStage { stage, index }) if stage == at && index == item.index)
             {
                 std::panic::panic_any(Planted(item.index));
@@ -482,8 +492,9 @@ struct Tally {
 /// Runs one plan and checks it; the failure, said in words, if any.
 fn run(plan: &Plan, tally: &mut Tally) -> Result<(), String> {
     let census = Arc::new(Census::default());
-    let (want, want_panic) = expected(plan);
-    let (mut chain, answers) = build(plan, &census);
+    let expected = expected(plan);
+    let (want, want_panic) = (expected.values.as_slice(), expected.panic);
+    let (mut chain, answers) = build(plan, &expected.received_before, &census);
     let mut got = Vec::new();
     let limit = plan.take.unwrap_or(usize::MAX);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -520,7 +531,7 @@ fn run(plan: &Plan, tally: &mut Tally) -> Result<(), String> {
                     "before the panic: {} items, expected {} (the first difference at {:?})",
                     got.len(),
                     want.len(),
-                    got.iter().zip(&want).position(|(a, b)| a != b)
+                    got.iter().zip(want).position(|(a, b)| a != b)
                 ));
             }
         }
@@ -541,7 +552,7 @@ fn run(plan: &Plan, tally: &mut Tally) -> Result<(), String> {
                 }
             } else {
                 // In completion order, any `limit` of them, each once.
-                let mut left = expected(plan).0;
+                let mut left = expected.values.clone();
                 left.sort_unstable();
                 for value in &got {
                     match left.binary_search(value) {

@@ -19,7 +19,7 @@ mod workers;
 use std::sync::{Arc, Weak};
 
 use crate::unwind;
-use crate::wake::cores::{self, CoreBudget, Seat};
+use crate::wake::cores;
 
 pub(crate) use self::config::{Config, DEFAULT_KEEPALIVE, configure, default_threads};
 pub(crate) use self::runs::Runs;
@@ -43,33 +43,7 @@ pub(crate) fn in_a_seat<R>(work: impl FnOnce() -> R) -> Option<R> {
         if budget.anyone_waiting() {
             return None;
         }
-        if seat.is_lent() {
-            // Lent while the thread was blocked in user code, which it is
-            // still inside: borrowed back for the while, and lent again.
-            // (Taking a fresh seat would drop the lent one: the thread
-            // would go on without a seat, uncounted.)
-            if !budget.try_take_back(seat) {
-                return None;
-            }
-            struct LendAgain<'a>(&'a Seat, &'a CoreBudget);
-            impl Drop for LendAgain<'_> {
-                fn drop(&mut self) {
-                    self.1.lend(self.0);
-                }
-            }
-            let _lend_again = LendAgain(seat, budget);
-            return Some(work());
-        }
-        if !budget.try_take(seat) {
-            return None;
-        }
-        struct GiveUp<'a>(&'a Seat, &'a CoreBudget);
-        impl Drop for GiveUp<'_> {
-            fn drop(&mut self) {
-                self.1.give_up(self.0);
-            }
-        }
-        let _give_up = GiveUp(seat, budget);
+        let _seat = budget.seat_for_a_while(seat)?;
         Some(work())
     })
 }

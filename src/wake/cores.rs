@@ -118,16 +118,20 @@ impl CoreBudget {
 
     /// Seats `seat`'s thread if a seat is free; whether it did.
     pub(crate) fn try_take(&self, seat: &Seat) -> bool {
-        let taken = self
-            .busy
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
-                (busy < self.limit).then_some(busy + 1)
-            })
-            .is_ok();
+        let taken = self.take_room();
         if taken {
             seat.state.store(SEATED, Ordering::Release);
         }
         taken
+    }
+
+    /// Counts one more busy thread if a seat is free; whether it did.
+    fn take_room(&self) -> bool {
+        self.busy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
+                (busy < self.limit).then_some(busy + 1)
+            })
+            .is_ok()
     }
 
     /// The thread leaves its seat, which goes to a thread waiting for one.
@@ -165,33 +169,33 @@ impl CoreBudget {
         back
     }
 
-    /// Takes a lent seat back if a seat is free, for a while (a consumer
-    /// blocked inside user code, its seat lent, that could help the stage it
-    /// waits for); whether it did. [`lend`](Self::lend) it out again after.
-    pub(crate) fn try_take_back(&self, seat: &Seat) -> bool {
-        if seat.state.load(Ordering::Acquire) != SEATED | LENT {
-            return false;
+    /// A seat for `seat`'s thread, which holds none that counts, while the
+    /// guard lives, if one is free: for a thread of the set that takes on a
+    /// share of a stage's work (a consumer helping). A thread whose own
+    /// seat is lent (blocked in user code it is still inside) borrows that
+    /// one back and lends it again after; taking a fresh one instead would
+    /// drop the lent seat, and the thread would go on uncounted.
+    pub(crate) fn seat_for_a_while<'a>(&'a self, seat: &'a Seat) -> Option<SeatForAWhile<'a>> {
+        let lent = seat.is_lent();
+        if !self.take_room() {
+            return None;
         }
-        let room = self
-            .busy
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
-                (busy < self.limit).then_some(busy + 1)
-            })
-            .is_ok();
-        if !room {
-            return false;
-        }
+        let from = if lent { SEATED | LENT } else { 0 };
         if seat
             .state
-            .compare_exchange(SEATED | LENT, SEATED, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(from, SEATED, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            // Taken back meanwhile by the thread itself: this is that thread.
+            // Only the thread itself changes its state this way: never.
             self.busy.fetch_sub(1, Ordering::AcqRel);
             self.waiters.ring_one();
-            return false;
+            return None;
         }
-        true
+        Some(SeatForAWhile {
+            seat,
+            budget: self,
+            lent,
+        })
     }
 
     /// Takes a lent seat back once one is free (waiting for it, asleep, if
@@ -199,13 +203,7 @@ impl CoreBudget {
     /// little longer, so that the busy threads never outnumber the seats.
     pub(crate) fn take_back_when_free(&self, seat: &Seat) {
         loop {
-            let room = self
-                .busy
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
-                    (busy < self.limit).then_some(busy + 1)
-                })
-                .is_ok();
-            if room {
+            if self.take_room() {
                 seat.state.store(SEATED, Ordering::Release);
                 return;
             }
@@ -267,6 +265,25 @@ fn with_current<R>(f: impl FnOnce(&Seat, &'static CoreBudget) -> R) -> Option<R>
             .as_ref()
             .map(|(seat, budget)| f(seat, budget))
     })
+}
+
+/// A seat held for a while (see [`CoreBudget::seat_for_a_while`]): given
+/// up when dropped, or lent out again if it was a lent seat borrowed back.
+#[derive(Debug)]
+pub(crate) struct SeatForAWhile<'a> {
+    seat: &'a Seat,
+    budget: &'a CoreBudget,
+    lent: bool,
+}
+
+impl Drop for SeatForAWhile<'_> {
+    fn drop(&mut self) {
+        if self.lent {
+            self.budget.lend(self.seat);
+        } else {
+            self.budget.give_up(self.seat);
+        }
+    }
 }
 
 /// While alive, the calling thread, if it holds a seat, lends it out: it
