@@ -407,7 +407,7 @@ where
         let stop = match unwind::catch(|| {
             #[cfg(test)]
             unwind::dying_run::fail_point(&self.name);
-            pull_and_push(&mut side)
+            pull_and_push(&mut side, &self.stats)
         }) {
             Ok(stop) => stop,
             Err(payload) => {
@@ -456,7 +456,7 @@ where
 
 /// Pulls the source and pushes its items until the ring is full, the seat
 /// is wanted elsewhere, or nothing more will be pushed.
-fn pull_and_push<I: Iterator>(side: &mut Side<I>) -> Stop {
+fn pull_and_push<I: Iterator>(side: &mut Side<I>, stats: &Stats) -> Stop {
     let seat = cores::current_seat();
     let budget = seat.as_ref().map(|(_, budget)| *budget);
     let started = Instant::now();
@@ -465,7 +465,13 @@ fn pull_and_push<I: Iterator>(side: &mut Side<I>) -> Stop {
             Flush::Done => {}
             Flush::Gone => return Stop::Finished,
             Flush::Full => {
-                if side.out.spin_for_room() {
+                // Waiting for the consumer, not working: a profile that
+                // counted this as work blamed a stage with nothing to do
+                // whenever its spin was preempted.
+                let since = stats.clock();
+                let room = side.out.spin_for_room();
+                stats.waited_output_full(since);
+                if room {
                     continue;
                 }
                 return Stop::Full;
