@@ -372,13 +372,30 @@ impl<U> Pool<'_, U> {
                 help(Share::Claimed, own)
                     || (cores::inside_a_stage() && help(Share::Alone(delivered), own))
             });
-            if helped != Some(true) {
-                if helped.is_none() {
-                    self.leave_it_to_a_run();
+            match helped {
+                Some(true) => {}
+                Some(false) => self.wait_for_results(true),
+                // No seat free for it: a run is to take the entries, but
+                // if none will, it takes them itself, in its own seat, and
+                // the next ones too, waking for them.
+                None => {
+                    let run_coming = self.leave_it_to_a_run();
+                    if !run_coming
+                        && self.core.unclaimed() > 0
+                        && scheduler::in_its_own_seat(|| self.help_now())
+                    {
+                        continue;
+                    }
+                    self.wait_for_results(!run_coming);
                 }
-                self.wait_for_results(helped.is_some());
             }
         }
+    }
+
+    /// The consumer runs a chunk of the published entries; whether there
+    /// were any.
+    fn help_now(&mut self) -> bool {
+        (self.help)(Share::Claimed, &mut self.own)
     }
 
     /// The next result to finish, whichever it is; a panic once every
@@ -408,33 +425,41 @@ impl<U> Pool<'_, U> {
             // nothing would ever run its entries.
             if cores::inside_a_stage() {
                 let (help, own, delivered) = (&mut self.help, &mut self.own, self.delivered);
-                let stepped =
-                    scheduler::in_a_seat(|| help(Share::Alone(delivered), own)) == Some(true);
-                if stepped {
-                    continue;
+                match scheduler::in_a_seat(|| help(Share::Alone(delivered), own)) {
+                    Some(true) => continue,
+                    Some(false) => {}
+                    // Completion order's runs never count on the consumer
+                    // to take an entry: a run always comes for those.
+                    None => {
+                        let _ = self.leave_it_to_a_run();
+                    }
                 }
-            } else if cores::seat_lent_inside_user_code() {
-                self.leave_it_to_a_run();
             }
             self.wait_for_results(true);
         }
     }
 
-    /// The consumer will wait without helping (no seat is free for it: its
-    /// own was lent while it was blocked in the user code it is still
-    /// inside): a run must do what it would have done. A run that published
-    /// entries may have counted on it to take one; and a stage nested in
-    /// another's work may have no run at all, none being asked for while
-    /// every seat is taken. Either would wait for ever. The run asked for
-    /// waits for a seat, which makes the runs that hold the seats give
-    /// theirs up at their next step.
-    fn leave_it_to_a_run(&self) {
+    /// The consumer finds no seat free to help in (its own was lent while
+    /// it was blocked in the user code it is still inside): a run must do
+    /// what it would have done. Whether one is on its way for the entries
+    /// published and unclaimed: a helper, if the stage is under its cap.
+    /// If it is not, no run will come (the stage's one run may be blocked
+    /// inside the source, on this very consumer), and the consumer, which
+    /// may have been counted on to take one (see
+    /// [`Control::consumer_takes`](control::Control::consumer_takes)),
+    /// must take them itself. A stage nested in another's work may have no
+    /// run at all, none being asked for while every seat is taken: one is
+    /// asked for. A run asked for waits for a seat, which makes the runs
+    /// that hold the seats give theirs up at their next step.
+    fn leave_it_to_a_run(&self) -> bool {
         let runs = self.core.runs();
         if self.core.unclaimed() > 0 {
-            runs.request_helper();
-        } else if runs.running() == 0 && runs.queued() == 0 {
+            return runs.request_helper();
+        }
+        if runs.running() == 0 && runs.queued() == 0 {
             runs.notify();
         }
+        false
     }
 
     /// Whether the stream is over with nothing ready to hand over: at its
@@ -509,16 +534,17 @@ impl<U> Pool<'_, U> {
     }
 
     /// Waits until [`anything_new`](Self::anything_new) says so: spinning
-    /// first, then asleep until a run rings. A consumer that found no seat
-    /// free to help in does not wake for entries it could run: it waits for
-    /// its result, which the stage's runs make. (Its spin is a consumer's
-    /// wait, as in any hand-off: brief, and yielding when the machine is
-    /// crowded; see [`spin_before_sleep`].)
-    fn wait_for_results(&self, seated: bool) {
+    /// first, then asleep until a run rings. A consumer that `takes` entries
+    /// (it helps, or must, no run being on its way for them) wakes for
+    /// them too, and says so, so that a run that publishes one counts on
+    /// it; one that leaves them to a run coming waits for its result. (Its
+    /// spin is a consumer's wait, as in any hand-off: brief, and yielding
+    /// when the machine is crowded; see [`spin_before_sleep`].)
+    fn wait_for_results(&self, takes: bool) {
         let control = self.control();
         let since = control.stats.clock();
-        let anything_new = || self.anything_new(seated);
-        control.set_consumer_waiting(seated);
+        let anything_new = || self.anything_new(takes);
+        control.set_consumer_waiting(takes);
         if !spin_before_sleep(anything_new) {
             control.consumer_bell.sleep_while(|| !anything_new());
         }
@@ -734,6 +760,59 @@ mod tests {
         assert!(matches!(running, Running::Inline(_)));
         let got: Vec<(u32, u32)> = std::iter::from_fn(|| running.next()).collect();
         assert_eq!(got, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]);
+    }
+
+    /// A consumer nested in another stage's work, its seat lent out (as
+    /// the monitor lends a blocked thread's) and none free, whose stage's
+    /// one run has published an entry and pulled on, into a source that
+    /// waits for this very consumer: the stage is at its cap, so no run
+    /// can come for the entry, and the consumer runs it in its own seat,
+    /// taken back. It waited for a run for ever before (found by
+    /// `tests/soak.rs`); the source gives up after a while, so the stream
+    /// then ends short instead.
+    #[test]
+    fn a_consumer_no_run_can_serve_runs_the_entries_in_its_own_seat() {
+        use crate::wake::cores::{CoreBudget, Seat, UserCode};
+        use std::sync::mpsc;
+        thread::spawn(|| {
+            let budget: &'static CoreBudget = Box::leak(Box::new(CoreBudget::new(1)));
+            let seat = Arc::new(Seat::new());
+            cores::attach(Arc::clone(&seat), budget);
+            assert!(budget.try_take(&seat));
+            cores::with_seat(|current| {
+                let _user = UserCode::enter(current);
+                assert!(budget.lend(&seat));
+                let other = Seat::new();
+                assert!(budget.try_take(&other), "every seat is taken");
+                let (reply, replies) = mpsc::channel::<()>();
+                let mut next = 0u64;
+                let source = std::iter::from_fn(move || {
+                    if next > 0 {
+                        replies.recv_timeout(Duration::from_secs(5)).ok()?;
+                    }
+                    (next < 10).then(|| {
+                        next += 1;
+                        next - 1
+                    })
+                });
+                let mut running = start(
+                    refusing_after(4),
+                    source,
+                    |(), n| n * 2,
+                    || (),
+                    settings(1, Order::Input),
+                );
+                let mut got = Vec::new();
+                while let Some(doubled) = running.next() {
+                    got.push(doubled);
+                    let _ = reply.send(());
+                }
+                assert_eq!(got, (0..10).map(|n| n * 2).collect::<Vec<_>>());
+                assert!(!seat.counts(), "its seat is lent again after");
+            });
+        })
+        .join()
+        .unwrap();
     }
 
     /// A run that unwinds past every catch (only a bug of this crate could

@@ -48,6 +48,18 @@ pub(crate) fn in_a_seat<R>(work: impl FnOnce() -> R) -> Option<R> {
     })
 }
 
+/// Runs `work` (a share of a stage's work that no other thread will do)
+/// in the calling thread's own seat, taken back if it was lent, whatever
+/// the count: the budget is over by one for the while, as when a blocked
+/// call returns (see `README.md`, "Seats"), and a run gives its seat up at
+/// its next step. A thread without a seat just runs it.
+pub(crate) fn in_its_own_seat<R>(work: impl FnOnce() -> R) -> R {
+    cores::with_seat(|seat| {
+        let _seat = seat.and_then(|(seat, budget)| budget.seat_back_for_a_while(seat));
+        work()
+    })
+}
+
 /// How many threads may run stages' work at once: the budget of the
 /// process-wide set, fixed at its first use.
 pub(crate) fn busy_threads() -> usize {

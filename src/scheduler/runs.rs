@@ -79,16 +79,16 @@ impl<'scope> Runs<'scope> {
     /// Asks for a helper: one more run, unless one is already queued. A
     /// run that finds more work than it takes calls this, so that threads
     /// join a stage one at a time, each as the last finds work for it.
-    pub(crate) fn request_helper(&self) {
+    /// Whether a run is on its way: woken, queued before, or queued now
+    /// (`false` if the stage's runs are all running, at its cap).
+    pub(crate) fn request_helper(&self) -> bool {
         // A stage whose runs wait in place for work wakes one of those (the
         // ring orders the new work before its look at the sleepers); runs
         // of other stages never wait for work, so a look costs nothing.
         if self.wait_for_work && self.waiting.ring_one() {
-            return;
+            return true;
         }
-        if self.queued() == 0 {
-            self.request();
-        }
+        self.queued() > 0 || self.request()
     }
 
     /// A queued run begins (the stage's [`Work::run`] calls this first).

@@ -140,6 +140,7 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
     fn thread_main(self: Arc<Self>) {
         let seat = Arc::new(Seat::new());
         monitor::watch_seat(&seat);
+        self.budget.on_seat_wanted(monitor::wanted);
         cores::attach(Arc::clone(&seat), self.budget);
         // From here on it looks at the queue before it sleeps (as one
         // spinning does): see `wake_one`.
@@ -176,11 +177,10 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
             return;
         }
         self.seat_waiting.fetch_add(1, Ordering::SeqCst);
-        let woke = self.budget.wait_for_room(|| {
-            // Announced as a waiter: the monitor, looking now, sees it.
-            monitor::wanted();
-            self.queued.load(Ordering::SeqCst) > 0
-        });
+        // The budget tells the monitor, which then sees it as a waiter.
+        let woke = self
+            .budget
+            .wait_for_room(|| self.queued.load(Ordering::SeqCst) > 0);
         self.seat_waiting.fetch_sub(1, Ordering::SeqCst);
         if woke == Woke::Rung && self.queued.load(Ordering::SeqCst) == 0 {
             // Chosen for a free seat this set has no ticket for: another

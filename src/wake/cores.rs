@@ -30,6 +30,8 @@ pub(crate) struct CoreBudget {
     busy: AtomicUsize,
     /// Threads that hold work and wait for a seat.
     waiters: Sleepers,
+    /// Called by each of them (see [`CoreBudget::on_seat_wanted`]).
+    on_seat_wanted: OnceLock<fn()>,
 }
 
 /// One thread's claim on the budget, shared with the scheduler's monitor,
@@ -89,6 +91,24 @@ impl CoreBudget {
             limit: limit.max(1),
             busy: AtomicUsize::new(0),
             waiters: Sleepers::new(),
+            on_seat_wanted: OnceLock::new(),
+        }
+    }
+
+    /// Sets what a thread about to wait for a seat calls, once it has
+    /// announced itself as a waiter: the scheduler's monitor, which lends
+    /// out the seats of threads blocked in user code, must then be looking.
+    /// Every wait for a seat calls it, whatever it waits for (a ticket to
+    /// run, a bell woken from, a turn given back): a waiter the monitor
+    /// does not know of may wait for ever behind seats held by blocked
+    /// threads. The first call wins.
+    pub(crate) fn on_seat_wanted(&self, hook: fn()) {
+        let _ = self.on_seat_wanted.set(hook);
+    }
+
+    fn seat_wanted(&self) {
+        if let Some(hook) = self.on_seat_wanted.get() {
+            hook();
         }
     }
 
@@ -198,6 +218,18 @@ impl CoreBudget {
         })
     }
 
+    /// The thread's own seat, lent out, taken back whatever the count while
+    /// the guard lives, and lent again after: for a thread that must run
+    /// work no other thread will (see [`crate::scheduler::in_its_own_seat`]).
+    /// `None` if the seat was not lent.
+    pub(crate) fn seat_back_for_a_while<'a>(&'a self, seat: &'a Seat) -> Option<SeatForAWhile<'a>> {
+        self.take_back(seat).then_some(SeatForAWhile {
+            seat,
+            budget: self,
+            lent: true,
+        })
+    }
+
     /// Takes a lent seat back once one is free (waiting for it, asleep, if
     /// none is): for a thread that wakes from a bell, which may wait a
     /// little longer, so that the busy threads never outnumber the seats.
@@ -207,7 +239,13 @@ impl CoreBudget {
                 seat.state.store(SEATED, Ordering::Release);
                 return;
             }
-            self.waiters.sleep_while(|| !self.has_room(), None);
+            self.waiters.sleep_while(
+                || {
+                    self.seat_wanted();
+                    !self.has_room()
+                },
+                None,
+            );
         }
     }
 
@@ -216,8 +254,13 @@ impl CoreBudget {
     /// that was chosen ([`Woke::Rung`]) and will not take the seat must
     /// [`pass_on`](Self::pass_on) the ring.
     pub(crate) fn wait_for_room(&self, still_wanted: impl Fn() -> bool) -> Woke {
-        self.waiters
-            .sleep_while(|| !self.has_room() && still_wanted(), None)
+        self.waiters.sleep_while(
+            || {
+                self.seat_wanted();
+                !self.has_room() && still_wanted()
+            },
+            None,
+        )
     }
 
     /// Wakes another thread waiting for a seat: for a waiter that was woken
@@ -372,25 +415,14 @@ pub(crate) fn with_seat<R>(f: impl FnOnce(Option<&(Arc<Seat>, &'static CoreBudge
 }
 
 /// Whether the calling thread is inside user code a stage runs (a
-/// closure, a source), in a seat that counts if it has one: a consumer
-/// there serves a stage nested in another stage's work, not the
-/// program's own consuming loop.
+/// closure, a source): a consumer there serves a stage nested in another
+/// stage's work, not the program's own consuming loop. Whatever its seat's
+/// state, which the monitor may change at any moment: a decision taken on
+/// it must hold whether the seat counts or not.
 pub(crate) fn inside_a_stage() -> bool {
     CURRENT.with(|current| match current.borrow().as_ref() {
-        Some((seat, _)) => seat.counts() && seat.depth.load(Ordering::Relaxed) > 0,
+        Some((seat, _)) => seat.depth.load(Ordering::Relaxed) > 0,
         None => DEPTH_WITHOUT_A_SEAT.with(Cell::get) > 0,
-    })
-}
-
-/// Whether the calling thread is one of the budget's, inside user code,
-/// with its seat lent out (the monitor found it blocked there): a consumer
-/// there serves a nested stage, but cannot help it without a seat.
-pub(crate) fn seat_lent_inside_user_code() -> bool {
-    CURRENT.with(|current| {
-        current
-            .borrow()
-            .as_ref()
-            .is_some_and(|(seat, _)| seat.is_lent() && seat.depth.load(Ordering::Relaxed) > 0)
     })
 }
 
@@ -436,5 +468,70 @@ mod loom_tests {
             budget.give_up(&holder);
             assert_eq!(budget.busy(), 0);
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A thread inside user code is inside a stage whatever its seat's
+    /// state: the monitor may lend the seat between two looks of a
+    /// consumer, which must not then forget that it is nested (it would
+    /// wait for a run that nobody asks for).
+    #[test]
+    fn a_thread_in_user_code_is_inside_a_stage_with_its_seat_lent() {
+        std::thread::spawn(|| {
+            let budget: &'static CoreBudget = Box::leak(Box::new(CoreBudget::new(1)));
+            let seat = Arc::new(Seat::new());
+            attach(Arc::clone(&seat), budget);
+            assert!(budget.try_take(&seat));
+            assert!(!inside_a_stage());
+            with_seat(|current| {
+                let _user = UserCode::enter(current);
+                assert!(inside_a_stage());
+                assert!(budget.lend(&seat), "as the monitor lends it");
+                assert!(inside_a_stage(), "the lent seat changed nothing");
+            });
+        })
+        .join()
+        .unwrap();
+    }
+
+    static TOLD: StdAtomicUsize = StdAtomicUsize::new(0);
+
+    fn tell() {
+        TOLD.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Every wait for a seat tells the scheduler (whose monitor lends out
+    /// the seats of blocked threads), the wait of a thread woken from a
+    /// bell included: without it, a thread waking while every seat is held
+    /// by threads blocked in user code waited for ever once the monitor had
+    /// stopped for want of waiters.
+    #[test]
+    fn every_wait_for_a_seat_tells_the_scheduler() {
+        let budget: &'static CoreBudget = Box::leak(Box::new(CoreBudget::new(1)));
+        budget.on_seat_wanted(tell);
+        let holder = Seat::new();
+        assert!(budget.try_take(&holder));
+        let waiter = std::thread::spawn(move || {
+            // A seat lent out, as a sleeper's is, with none free to take.
+            let seat = Seat::new();
+            seat.state.store(SEATED | LENT, Ordering::Release);
+            budget.take_back_when_free(&seat);
+            assert!(seat.counts());
+            budget.give_up(&seat);
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TOLD.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert!(TOLD.load(Ordering::SeqCst) > 0, "the waiter told nobody");
+        budget.give_up(&holder);
+        waiter.join().unwrap();
     }
 }
