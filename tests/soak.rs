@@ -7,12 +7,14 @@
 //! payload, early drops that return, and, once a pipeline is gone, no item
 //! alive and no closure running.
 //!
-//! `cargo test --release --test soak -- --ignored --nocapture` runs each
-//! soak for a few seconds (`THREADPIPE_SOAK_SECS` says how many;
-//! `THREADPIPE_SOAK_THREADS`, how many pipelines run side by side). Both
-//! are ignored by default while they still find open hangs: see their
-//! docs. A failure prints the seed that replays it:
-//! `THREADPIPE_SOAK_SEED=<seed>` runs that one pipeline alone.
+//! `cargo test --release --test soak -- --nocapture` runs each soak for a
+//! few seconds (`THREADPIPE_SOAK_SECS` says how many;
+//! `THREADPIPE_SOAK_THREADS`, how many pipelines run side by side), and
+//! prints how many pipelines, items, panics and early drops it checked;
+//! CI runs each for a minute. A failure prints the seed that replays it:
+//! `THREADPIPE_SOAK_SEED=<seed>` runs that one pipeline alone. With
+//! `THREADPIPE_HOLD_HUNG_TESTS=1`, a hung pipeline's process waits ten
+//! minutes before it exits, for a debugger to look at its threads.
 
 mod common;
 
@@ -603,25 +605,17 @@ fn env_u64(name: &str) -> Option<u64> {
 }
 
 /// Every adapter, source and mode, with at most one `parallel_map` in each
-/// pipeline (one that holds no other in its closure). Not run by default,
-/// for now: on 2 cores it ran 5 minutes of 6 clean (about 21,000
-/// pipelines a minute), but once a pipeline of a `parallel_map` between
-/// `off_thread`s, beside the others on the shared set, ended with every
-/// consumer asleep (open in issue 19; the closing note of 2026-12-03
-/// gives seeds and stacks).
+/// pipeline (one that holds no other in its closure).
 #[test]
-#[ignore = "finds hangs not fixed yet (issue 19); run with --ignored"]
 fn random_pipelines_keep_the_contract() {
     soak(Mix::ONE_POOL);
 }
 
 /// Chains of `parallel_map`s, nesting, and sources that wait for the
-/// consumer, besides. Not run by default, for the same reason: here a
-/// hang comes within a minute, most often with a source that waits for
-/// the consumer. The hangs this soak found and that are fixed have
-/// tests of their own (`parallel_map_sources.rs`, `scheduler::workers`).
+/// consumer, besides. The hangs this soak found have tests of their own
+/// (`parallel_map_sources.rs`, `scheduler::workers`, `pool`,
+/// `wake::cores`).
 #[test]
-#[ignore = "finds hangs not fixed yet (issue 19); run with --ignored"]
 fn random_chains_of_pools_keep_the_contract() {
     soak(Mix::EVERYTHING);
 }

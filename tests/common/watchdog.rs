@@ -9,6 +9,10 @@ use std::time::Duration;
 /// How long a whole test may run before its [`watchdog`] declares it hung.
 pub const HANG: Duration = Duration::from_secs(60);
 
+/// How long a hung test's process stays, once declared hung, when
+/// `THREADPIPE_HOLD_HUNG_TESTS` is set: time to attach a debugger.
+const HOLD: Duration = Duration::from_secs(600);
+
 /// Fails the test run if it is still alive after [`HANG`]: a deadlock in the
 /// code under test then ends in a clear message under plain `cargo test`,
 /// as it does under nextest's timeout, instead of a run that never ends.
@@ -37,6 +41,19 @@ pub fn watchdog_for(what: &str, patience: Duration) -> Watchdog {
                 let message =
                     format!("watchdog: {what} is still running after {patience:?}: it hangs\n");
                 let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
+                if std::env::var_os("THREADPIPE_HOLD_HUNG_TESTS").is_some() {
+                    // Keeps the hung threads as they are, for a debugger
+                    // (`gdb -p <pid> -batch -ex "thread apply all bt"`).
+                    let _ = std::io::Write::write_all(
+                        &mut std::io::stderr(),
+                        format!(
+                            "watchdog: holding process {} for {HOLD:?}\n",
+                            std::process::id()
+                        )
+                        .as_bytes(),
+                    );
+                    std::thread::sleep(HOLD);
+                }
                 std::process::exit(101);
             }
         })
