@@ -1,6 +1,7 @@
 //! A set of threads that run tickets: the process-wide one, whose threads
 //! leave after a keepalive, or one inside a scope, whose threads leave when
-//! its stage has ended. See `README.md`, "Threads" and "Parking and waking".
+//! its stage has ended. See `README.md`, "Threads"; the bells its threads
+//! park on are in [`crate::wake`].
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -232,9 +232,10 @@ mod loom_tests {
     }
 
     /// Both directions at once: a ring of one slot and three items, so the
-    /// producer sleeps on the pop bell while the ring is full and the
-    /// consumer on the consumer bell while it is empty. Neither sleeps for ever,
-    /// and every item arrives.
+    /// producer sleeps on `reports` (the stand-in for a run that ends on a
+    /// full ring) while the ring is full and the consumer on the
+    /// `ConsumerBell` while it is empty. Neither sleeps for ever, and every
+    /// item arrives.
     #[test]
     fn bounded_hand_off_never_deadlocks() {
         loom::model(|| {

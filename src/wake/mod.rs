@@ -32,15 +32,14 @@
 //! ringer's load of the flag comes after it, and the ringer wakes the
 //! sleeper. Where `membarrier` is missing, both halves are full fences.
 //!
-//! # Waking a producer: a counting word
+//! # A producer does not sleep
 //!
-//! [`ProducerBell`]: the producer of a ring sleeps on it when the ring is
-//! full; the consumer rings it each time it reports a batch of pops (a
-//! quarter of the ring at a time, so rarely). The count and the sleeping
-//! flag live in one word, so no fence is needed: read-modify-writes of one
-//! location are totally ordered, and the sleeper reads the count *before*
-//! it looks at the ring, so a pop it missed there changes the count and it
-//! does not sleep.
+//! The producer of a ring that finds it full spins a moment for room, then
+//! ends its run and gives its thread back (see [`crate::handoff`]). The
+//! consumer reports its pops a quarter of the ring at a time, and before it
+//! waits; each report asks the scheduler for another run (see
+//! [`crate::scheduler`]), whose run counts order a run's end against the
+//! request, so no report is lost and no fence is needed.
 //!
 //! # Waking one of many sleepers
 //!
