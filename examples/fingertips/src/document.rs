@@ -1,13 +1,12 @@
 //! Stages 1 and 2: reading one file, and indexing one document.
 //!
-//! [`index_document`] is the work `parallel_map` spreads over the cores, so
-//! it does as much as it can for the stage after it, which runs on one
-//! thread: it interns each word once per document, hashes each distinct
+//! [`Scratch::index`] is the work `parallel_map_init` spreads over the
+//! cores, so it does as much as it can for the stage after it, which runs
+//! on one thread: it interns each word once per document, hashes each distinct
 //! term once (the in-memory index reuses that hash), and encodes the
 //! positions, so that merging a document into the in-memory index is a hash
 //! probe and a byte copy per distinct term.
 
-use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
@@ -105,18 +104,14 @@ impl DocumentIndex {
     }
 }
 
-/// Stage 2: indexes one document. Runs on any thread; each thread keeps its
-/// own scratch buffers, so a document costs a few allocations, not one per
-/// word or term.
-pub(crate) fn index_document(document: Document) -> DocumentIndex {
-    thread_local! {
-        static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-    }
-    SCRATCH.with_borrow_mut(|scratch| scratch.index(document))
-}
-
-/// Buffers reused from one document to the next.
-struct Scratch {
+/// Buffers reused from one document to the next, so that a document costs
+/// a few allocations, not one per word or term.
+///
+/// Stage 2 makes one per thread that indexes, with `parallel_map_init`, and
+/// lends it to [`Scratch::index`] for every document that thread takes; it
+/// goes when the stage ends (a thread-local would outlive the stage on
+/// threadpipe's long-lived threads, buffers and all).
+pub(crate) struct Scratch {
     table: TermTable,
     /// Per distinct term: an occurrence's offset and length, hash, count.
     spans: Vec<(u32, u32)>,
@@ -144,7 +139,9 @@ impl Default for Scratch {
 }
 
 impl Scratch {
-    fn index(&mut self, document: Document) -> DocumentIndex {
+    /// Stage 2: indexes one document. Runs on any thread, with that
+    /// thread's scratch.
+    pub(crate) fn index(&mut self, document: Document) -> DocumentIndex {
         let Document { path, text } = document;
         let bytes = text.len() as u64;
         let Scratch {

@@ -10,21 +10,21 @@
 //! | the book's stage | here | runs on |
 //! |---|---|---|
 //! | 1. read the files | [`read_document`](document::read_document), then `errors_to` | `off_thread`: "reader" |
-//! | 2. index each file | [`index_document`](document::index_document) | `parallel_map`: "indexer-0" and the accumulator thread |
+//! | 2. index each file | [`Scratch::index`](document::Scratch::index) | `parallel_map_init`: "indexer-0" and the accumulator thread, a [`Scratch`](document::Scratch) each |
 //! | 3. merge indexes in memory until large | [`Accumulate`](memory_index::Accumulate) | `off_thread`: "accumulator" |
 //! | 4. write large indexes to temporary files | `RunWriter::write` (the last index stays in memory) | the main thread, and "run-writer-0" |
 //! | 5. merge the temporary files | [`merge_runs`](merge::merge_runs) | the main thread, and "merger-0" |
 //!
 //! ```text
 //! sorted paths
-//!   .map(read_document).errors_to(errors)         1  on the reader thread,
-//!   -> Batches::new(..).off_thread(reader)           in batches of 256 KB
-//!   .parallel_map(indexer, index each document)   2  on every core, in order
+//!   .map(read_document).errors_to(errors)              1  on the reader thread,
+//!   -> Batches::new(..).off_thread(reader)                in batches of 256 KB
+//!   .parallel_map_init(indexer, Scratch, index each)   2  on every core, in order
 //!   .flatten()
-//!   -> Accumulate::new(..).off_thread(accumulator) 3  an in-memory index at a time
-//!   .map(|index| writer.write(index))             4  a sorted run per full index
+//!   -> Accumulate::new(..).off_thread(accumulator)     3  an in-memory index at a time
+//!   .map(|index| writer.write(index))                  4  a sorted run per full index
 //!   .collect()
-//!   -> merge_runs(runs)                           5  runs + the last index: the index
+//!   -> merge_runs(runs)                                5  runs + the last index: the index
 //! ```
 //!
 //! Stages 4 and 5 split their own work (blocks of terms, slices of the term

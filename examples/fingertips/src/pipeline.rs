@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use threadpipe::prelude::*;
 use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions, Profile};
 
-use crate::document::{Document, index_document, read_document};
+use crate::document::{Document, Scratch, read_document};
 use crate::errors::{Fatal, FileError};
 use crate::files::{list_files, sorted_unique};
 use crate::format::{DOCUMENTS_FILE, MAGIC_LEN, TermFiles, TermRecord};
@@ -150,7 +150,7 @@ where
     //
     //   stage         function               threaded mode
     //   1 read        read_document, Batches reader thread (off_thread)
-    //   2 index       index_document         parallel_map: indexer-0 + the accumulator thread
+    //   2 index       Scratch::index         parallel_map_init: indexer-0 + the accumulator thread
     //   3 accumulate  Accumulate             accumulator thread (off_thread)
     //   4 write runs  RunWriter::write       this thread + spread: run-writer-0
     //   5 merge       merge_runs             this thread + spread: merger-0, after the chain
@@ -175,8 +175,9 @@ where
     let documents = paths.into_iter().map(read_document).errors_to(errors);
     let indexed = Batches::new(documents, config.pieces.batch_bytes)
         .off_thread_with(off_thread("reader", READ_AHEAD))
-        .parallel_map_with(indexers, |batch| {
-            batch.into_iter().map(index_document).collect::<Vec<_>>()
+        .parallel_map_init_with(indexers, Scratch::default, |scratch, batch| {
+            let index = |document| scratch.index(document);
+            batch.into_iter().map(index).collect::<Vec<_>>()
         })
         .flatten();
     let runs = Accumulate::new(indexed, flush_at, progress)
