@@ -144,14 +144,30 @@ impl Scratch {
     pub(crate) fn index(&mut self, document: Document) -> DocumentIndex {
         let Document { path, text } = document;
         let bytes = text.len() as u64;
+        let lowercased = self.intern_words(text);
+        self.group_positions();
+        let (terms, entries) = self.encode_entries();
+        DocumentIndex {
+            path,
+            bytes,
+            terms,
+            lowercased,
+            entries,
+        }
+    }
+
+    /// Lowercases `text` and splits it into words, giving each distinct
+    /// term an id in order of first occurrence: fills `spans`, `hashes`
+    /// and `counts` per term, and `word_terms` per word. Returns the
+    /// lowercased text, which the spans point into.
+    fn intern_words(&mut self, text: String) -> String {
         let Scratch {
             table,
             spans,
             hashes,
             counts,
             word_terms,
-            grouped,
-            next_slot,
+            ..
         } = self;
         // Most documents have far fewer distinct terms than bytes / 32; the
         // table grows for the few that do not.
@@ -160,8 +176,7 @@ impl Scratch {
         hashes.clear();
         counts.clear();
         word_terms.clear();
-
-        let lowercased = lowercase_words(text, |lowercased, start, end| {
+        lowercase_words(text, |lowercased, start, end| {
             let word = &lowercased[start..end];
             let hash = term_hash(word);
             let new_id = spans.len() as u32;
@@ -180,10 +195,19 @@ impl Scratch {
             };
             counts[id as usize] += 1;
             word_terms.push(id);
-        });
+        })
+    }
 
-        // A counting sort groups the positions by term, in one pass, already
-        // ascending within each group.
+    /// Groups the word positions by term into `grouped`, with a counting
+    /// sort: one pass, already ascending within each group.
+    fn group_positions(&mut self) {
+        let Scratch {
+            counts,
+            word_terms,
+            grouped,
+            next_slot,
+            ..
+        } = self;
         next_slot.clear();
         let mut total = 0;
         for &count in counts.iter() {
@@ -197,12 +221,17 @@ impl Scratch {
             grouped[*slot as usize] = position as u32;
             *slot += 1;
         }
+    }
 
-        let mut entries = Vec::with_capacity(word_terms.len() + 2 * counts.len());
-        let mut terms = Vec::with_capacity(counts.len());
+    /// Encodes each term's entry (its count, then its positions as deltas)
+    /// into one buffer; returns the terms, each with where its entry ends,
+    /// and the buffer.
+    fn encode_entries(&self) -> (Vec<DocumentTerm>, Vec<u8>) {
+        let mut entries = Vec::with_capacity(self.word_terms.len() + 2 * self.counts.len());
+        let mut terms = Vec::with_capacity(self.counts.len());
         let mut group_start = 0;
-        for (id, &count) in counts.iter().enumerate() {
-            let positions = &grouped[group_start..group_start + count as usize];
+        for (id, &count) in self.counts.iter().enumerate() {
+            let positions = &self.grouped[group_start..group_start + count as usize];
             group_start += count as usize;
             push_varint(&mut entries, count);
             let mut previous = 0;
@@ -210,20 +239,14 @@ impl Scratch {
                 push_varint(&mut entries, position - previous);
                 previous = position;
             }
-            let (text_start, text_len) = spans[id];
+            let (text_start, text_len) = self.spans[id];
             terms.push(DocumentTerm {
-                hash: hashes[id],
+                hash: self.hashes[id],
                 text_start,
                 text_len,
                 entry_end: entries.len() as u32,
             });
         }
-        DocumentIndex {
-            path,
-            bytes,
-            terms,
-            lowercased,
-            entries,
-        }
+        (terms, entries)
     }
 }
