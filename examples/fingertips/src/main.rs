@@ -71,11 +71,13 @@
 mod cli;
 mod document;
 mod errors;
+mod execution;
 mod files;
 mod format;
 mod memory_index;
 mod merge;
 mod pipeline;
+mod progress;
 mod search;
 mod sorted_index;
 mod staging;
@@ -104,7 +106,8 @@ use threadpipe::{ErrorSink, Profile};
 
 use crate::cli::{Cli, Command};
 use crate::errors::{Fatal, FileError};
-use crate::pipeline::{IndexConfig, IndexSummary, Mode, build_index};
+use crate::execution::Mode;
+use crate::pipeline::{IndexConfig, IndexSummary, build_index};
 use crate::staging::unique_suffix;
 
 const FAILURE: u8 = 2;

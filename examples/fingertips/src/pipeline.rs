@@ -1,40 +1,29 @@
 //! The `index` command: the five stages put together, in [`build_index`],
 //! the one place that decides which stage runs on which thread.
+//!
+//! Imports run one way: `main` and `cli` use this module, and this module
+//! uses the stages' modules, which never use it back. What the stages
+//! share (the mode, the sizes of the pieces, `spread`, the progress bar)
+//! lives in `execution` and `progress`, below all of them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use threadpipe::prelude::*;
 use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions, Profile};
 
 use crate::document::{Document, Scratch, read_document};
 use crate::errors::{Fatal, FileError};
+use crate::execution::{Mode, Pieces};
 use crate::files::{list_files, sorted_unique};
 use crate::format::{DOCUMENTS_FILE, MAGIC_LEN, TermFiles, TermRecord};
 use crate::memory_index::{Accumulate, InMemoryIndex};
 use crate::merge::{Run, merge_runs};
+use crate::progress::Progress;
 use crate::staging::Staging;
 use crate::storage::{DocumentsWriter, TermWriter};
-
-/// How the stages run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// Reader, indexers, accumulator and writer on threads of their own.
-    Threaded,
-    /// The same chain, every stage inline on this thread (threadpipe's
-    /// `inline` option): the same work in the same order, no thread.
-    SingleThreaded,
-}
-
-impl Mode {
-    /// Whether threadpipe's stages run inline.
-    fn inline(self) -> bool {
-        self == Mode::SingleThreaded
-    }
-}
 
 /// What `index` needs to know.
 #[derive(Clone, Debug)]
@@ -78,37 +67,6 @@ impl IndexConfig {
     }
 }
 
-/// How the work is cut into pieces: sizes that change the speed and the
-/// memory, never a byte of the index. Tests shrink them to reach every
-/// boundary with small inputs.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Pieces {
-    /// Text per batch of documents handed to an indexer.
-    pub(crate) batch_bytes: usize,
-    /// Postings per block when an in-memory index is written.
-    pub(crate) block_postings: u32,
-    /// Postings bytes per partition of a merge.
-    pub(crate) partition_bytes: u64,
-    /// Runs merged at once.
-    pub(crate) fan_in: usize,
-}
-
-impl Default for Pieces {
-    fn default() -> Self {
-        Pieces {
-            // Big enough to make hand-offs between threads rare (a file is
-            // tens of microseconds of work), small enough that the last few
-            // batches still keep every core busy.
-            batch_bytes: 256 << 10,
-            block_postings: 1 << 16,
-            partition_bytes: 1 << 20,
-            // Three open files per run, per partition being merged at a
-            // time: well under the usual limit of 1024.
-            fan_in: 32,
-        }
-    }
-}
-
 /// What an `index` run did.
 #[derive(Clone, Debug)]
 pub(crate) struct IndexSummary {
@@ -145,8 +103,8 @@ where
     // ================= THE STAGES =================
     // The one chain, for both modes: `--single-threaded` runs every
     // threadpipe stage inline (the same work in the same order, no thread),
-    // and `spread`, below, which stages 4 and 5 use to split their own
-    // work, likewise. `--profile` hooks in here too.
+    // and `execution::spread`, which stages 4 and 5 use to split their
+    // own work, likewise. `--profile` hooks in here too.
     //
     //   stage         function               threaded mode
     //   1 read        read_document, Batches reader thread (off_thread)
@@ -205,35 +163,6 @@ where
         terms,
         runs: run_count,
         elapsed: started.elapsed(),
-    })
-}
-
-/// Runs `work` on each of `items` and hands the results, in order, to
-/// `sink`: on a pool of threads named `name` in the threaded mode, inline
-/// otherwise. Stages 4 and 5 split their work with it.
-pub(crate) fn spread<T, U, W, S>(
-    mode: Mode,
-    name: &str,
-    items: Vec<T>,
-    work: W,
-    mut sink: S,
-) -> Result<(), Fatal>
-where
-    T: Send,
-    U: Send,
-    W: Fn(T) -> Result<U, Fatal> + Send + Sync,
-    S: FnMut(U) -> Result<(), Fatal>,
-{
-    thread::scope(|scope| {
-        // A small window: each result is a block of the output in memory.
-        let options = ParallelMapOptions::new()
-            .window(4)
-            .name(name)
-            .inline(mode.inline());
-        items
-            .into_iter()
-            .parallel_map_scoped_with(scope, options, work)
-            .try_for_each(|done| sink(done?))
     })
 }
 
@@ -332,45 +261,5 @@ impl RunWriter {
     /// Completes the documents table; returns the documents and bytes indexed.
     fn finish(self) -> Result<(u64, u64), Fatal> {
         Ok((self.documents.finish()?, self.input_bytes))
-    }
-}
-
-/// The progress bar: files and megabytes done, drawn by indicatif, which
-/// draws only on a terminal (never into a log file) and at most a few
-/// times a second.
-#[derive(Debug)]
-pub(crate) struct Progress {
-    bar: ProgressBar,
-    bytes: u64,
-}
-
-/// The bar's look: where it stands, and the megabytes in the message.
-const PROGRESS_TEMPLATE: &str = "{wide_bar} {pos}/{len} files, {msg} ({elapsed})";
-
-/// How many files between updates of the bar's message, which is formatted
-/// text: often enough for the eye, rarely enough to cost nothing.
-const MESSAGE_EVERY: u64 = 64;
-
-impl Progress {
-    pub(crate) fn new(bar: ProgressBar, total_files: usize) -> Self {
-        if let Ok(style) = ProgressStyle::with_template(PROGRESS_TEMPLATE) {
-            bar.set_style(style);
-        }
-        bar.set_length(total_files as u64);
-        Progress { bar, bytes: 0 }
-    }
-
-    pub(crate) fn document_done(&mut self, bytes: u64) {
-        self.bytes += bytes;
-        self.bar.inc(1);
-        if self.bar.position().is_multiple_of(MESSAGE_EVERY) {
-            self.bar
-                .set_message(format!("{:.1} MB indexed", self.bytes as f64 / 1e6));
-        }
-    }
-
-    pub(crate) fn finish(&mut self) {
-        // The summary line that follows says what was done.
-        self.bar.finish_and_clear();
     }
 }

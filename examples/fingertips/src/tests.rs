@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use crate::errors::{Fatal, FileError};
+use crate::execution::{Mode, Pieces};
 use crate::files::path_order;
 use crate::format::DOCUMENTS_FILE;
-use crate::pipeline::{IndexConfig, IndexSummary, Mode, Pieces, build_index};
+use crate::pipeline::{IndexConfig, IndexSummary, build_index};
 use crate::search::{Hit, search};
 use crate::staging::unique_suffix;
 use crate::tokenize::{reference_words, words};
