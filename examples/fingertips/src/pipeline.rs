@@ -113,23 +113,19 @@ where
     //   4 write runs  RunWriter::write       this thread + spread: run-writer-0
     //   5 merge       merge_runs             this thread + spread: merger-0, after the chain
     let inline = config.mode.inline();
+    let profile = config.profile.as_ref();
     let off_thread = |name: &str, capacity: usize| {
         let options = OffThreadOptions::new()
             .name(name)
             .capacity(capacity)
             .inline(inline);
-        match &config.profile {
-            Some(profile) => options.profile(profile),
-            None => options,
-        }
+        profiled(options, profile, OffThreadOptions::profile)
     };
-    let mut indexers = ParallelMapOptions::new()
+    let indexers = ParallelMapOptions::new()
         .window(INDEXER_WINDOW)
         .name("indexer")
         .inline(inline);
-    if let Some(profile) = &config.profile {
-        indexers = indexers.profile(profile);
-    }
+    let indexers = profiled(indexers, profile, ParallelMapOptions::profile);
     let documents = paths.into_iter().map(read_document).errors_to(errors);
     let indexed = Batches::new(documents, config.pieces.batch_bytes)
         .off_thread_with(off_thread("reader", READ_AHEAD))
@@ -164,6 +160,18 @@ where
         runs: run_count,
         elapsed: started.elapsed(),
     })
+}
+
+/// A stage's `options`, recording into `profile` if `--profile` made one.
+///
+/// The options' `profile` method (passed as `attach`) takes a `&Profile`,
+/// not an `Option`, so the branch is made here, once for every kind of
+/// stage, and the chain is built the same way with or without a profile.
+fn profiled<O>(options: O, profile: Option<&Profile>, attach: fn(O, &Profile) -> O) -> O {
+    match profile {
+        Some(profile) => attach(options, profile),
+        None => options,
+    }
 }
 
 /// Groups documents into batches of at least `batch_bytes` of text (but
