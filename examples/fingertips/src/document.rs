@@ -32,8 +32,21 @@ pub(crate) fn read_document(path: PathBuf) -> Result<Document, FileError> {
     };
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Document { path, text }),
-        Err(error) => Err(FileError::new(path, Problem::NotUtf8(error.utf8_error()))),
+        Err(error) => {
+            let line = line_of(error.as_bytes(), error.utf8_error().valid_up_to());
+            let error = error.utf8_error();
+            Err(FileError::new(path, Problem::NotUtf8 { error, line }))
+        }
     }
+}
+
+/// The line, counted from 1, that the byte at `offset` is on.
+fn line_of(bytes: &[u8], offset: usize) -> u64 {
+    bytes[..offset]
+        .iter()
+        .filter(|&&byte| byte == b'\n')
+        .count() as u64
+        + 1
 }
 
 /// The largest file indexed: a document's offsets and positions are 32-bit,
