@@ -1,13 +1,12 @@
 //! Stages 1 and 2: reading one file, and indexing one document.
 //!
-//! [`index_document`] is the work `parallel_map` spreads over the cores, so
-//! it does as much as it can for the stage after it, which runs on one
-//! thread: it interns each word once per document, hashes each distinct
+//! [`Scratch::index`] is the work `parallel_map_init` spreads over the
+//! cores, so it does as much as it can for the stage after it, which runs
+//! on one thread: it interns each word once per document, hashes each distinct
 //! term once (the in-memory index reuses that hash), and encodes the
 //! positions, so that merging a document into the in-memory index is a hash
 //! probe and a byte copy per distinct term.
 
-use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
@@ -33,8 +32,21 @@ pub(crate) fn read_document(path: PathBuf) -> Result<Document, FileError> {
     };
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Document { path, text }),
-        Err(error) => Err(FileError::new(path, Problem::NotUtf8(error.utf8_error()))),
+        Err(error) => {
+            let line = line_of(error.as_bytes(), error.utf8_error().valid_up_to());
+            let error = error.utf8_error();
+            Err(FileError::new(path, Problem::NotUtf8 { error, line }))
+        }
     }
+}
+
+/// The line, counted from 1, that the byte at `offset` is on.
+fn line_of(bytes: &[u8], offset: usize) -> u64 {
+    bytes[..offset]
+        .iter()
+        .filter(|&&byte| byte == b'\n')
+        .count() as u64
+        + 1
 }
 
 /// The largest file indexed: a document's offsets and positions are 32-bit,
@@ -105,18 +117,14 @@ impl DocumentIndex {
     }
 }
 
-/// Stage 2: indexes one document. Runs on any thread; each thread keeps its
-/// own scratch buffers, so a document costs a few allocations, not one per
-/// word or term.
-pub(crate) fn index_document(document: Document) -> DocumentIndex {
-    thread_local! {
-        static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-    }
-    SCRATCH.with_borrow_mut(|scratch| scratch.index(document))
-}
-
-/// Buffers reused from one document to the next.
-struct Scratch {
+/// Buffers reused from one document to the next, so that a document costs
+/// a few allocations, not one per word or term.
+///
+/// Stage 2 makes one per thread that indexes, with `parallel_map_init`, and
+/// lends it to [`Scratch::index`] for every document that thread takes; it
+/// goes when the stage ends (a thread-local would outlive the stage on
+/// threadpipe's long-lived threads, buffers and all).
+pub(crate) struct Scratch {
     table: TermTable,
     /// Per distinct term: an occurrence's offset and length, hash, count.
     spans: Vec<(u32, u32)>,
@@ -144,17 +152,35 @@ impl Default for Scratch {
 }
 
 impl Scratch {
-    fn index(&mut self, document: Document) -> DocumentIndex {
+    /// Stage 2: indexes one document. Runs on any thread, with that
+    /// thread's scratch.
+    pub(crate) fn index(&mut self, document: Document) -> DocumentIndex {
         let Document { path, text } = document;
         let bytes = text.len() as u64;
+        let lowercased = self.intern_words(text);
+        self.group_positions();
+        let (terms, entries) = self.encode_entries();
+        DocumentIndex {
+            path,
+            bytes,
+            terms,
+            lowercased,
+            entries,
+        }
+    }
+
+    /// Lowercases `text` and splits it into words, giving each distinct
+    /// term an id in order of first occurrence: fills `spans`, `hashes`
+    /// and `counts` per term, and `word_terms` per word. Returns the
+    /// lowercased text, which the spans point into.
+    fn intern_words(&mut self, text: String) -> String {
         let Scratch {
             table,
             spans,
             hashes,
             counts,
             word_terms,
-            grouped,
-            next_slot,
+            ..
         } = self;
         // Most documents have far fewer distinct terms than bytes / 32; the
         // table grows for the few that do not.
@@ -163,8 +189,7 @@ impl Scratch {
         hashes.clear();
         counts.clear();
         word_terms.clear();
-
-        let lowercased = lowercase_words(text, |lowercased, start, end| {
+        lowercase_words(text, |lowercased, start, end| {
             let word = &lowercased[start..end];
             let hash = term_hash(word);
             let new_id = spans.len() as u32;
@@ -183,10 +208,19 @@ impl Scratch {
             };
             counts[id as usize] += 1;
             word_terms.push(id);
-        });
+        })
+    }
 
-        // A counting sort groups the positions by term, in one pass, already
-        // ascending within each group.
+    /// Groups the word positions by term into `grouped`, with a counting
+    /// sort: one pass, already ascending within each group.
+    fn group_positions(&mut self) {
+        let Scratch {
+            counts,
+            word_terms,
+            grouped,
+            next_slot,
+            ..
+        } = self;
         next_slot.clear();
         let mut total = 0;
         for &count in counts.iter() {
@@ -200,12 +234,17 @@ impl Scratch {
             grouped[*slot as usize] = position as u32;
             *slot += 1;
         }
+    }
 
-        let mut entries = Vec::with_capacity(word_terms.len() + 2 * counts.len());
-        let mut terms = Vec::with_capacity(counts.len());
+    /// Encodes each term's entry (its count, then its positions as deltas)
+    /// into one buffer; returns the terms, each with where its entry ends,
+    /// and the buffer.
+    fn encode_entries(&self) -> (Vec<DocumentTerm>, Vec<u8>) {
+        let mut entries = Vec::with_capacity(self.word_terms.len() + 2 * self.counts.len());
+        let mut terms = Vec::with_capacity(self.counts.len());
         let mut group_start = 0;
-        for (id, &count) in counts.iter().enumerate() {
-            let positions = &grouped[group_start..group_start + count as usize];
+        for (id, &count) in self.counts.iter().enumerate() {
+            let positions = &self.grouped[group_start..group_start + count as usize];
             group_start += count as usize;
             push_varint(&mut entries, count);
             let mut previous = 0;
@@ -213,20 +252,14 @@ impl Scratch {
                 push_varint(&mut entries, position - previous);
                 previous = position;
             }
-            let (text_start, text_len) = spans[id];
+            let (text_start, text_len) = self.spans[id];
             terms.push(DocumentTerm {
-                hash: hashes[id],
+                hash: self.hashes[id],
                 text_start,
                 text_len,
                 entry_end: entries.len() as u32,
             });
         }
-        DocumentIndex {
-            path,
-            bytes,
-            terms,
-            lowercased,
-            entries,
-        }
+        (terms, entries)
     }
 }

@@ -10,21 +10,21 @@
 //! | the book's stage | here | runs on |
 //! |---|---|---|
 //! | 1. read the files | [`read_document`](document::read_document), then `errors_to` | `off_thread`: "reader" |
-//! | 2. index each file | [`index_document`](document::index_document) | `parallel_map`: "indexer-0" and the accumulator thread |
+//! | 2. index each file | [`Scratch::index`](document::Scratch::index) | `parallel_map_init`: "indexer-0" and the accumulator thread, a [`Scratch`](document::Scratch) each |
 //! | 3. merge indexes in memory until large | [`Accumulate`](memory_index::Accumulate) | `off_thread`: "accumulator" |
 //! | 4. write large indexes to temporary files | `RunWriter::write` (the last index stays in memory) | the main thread, and "run-writer-0" |
 //! | 5. merge the temporary files | [`merge_runs`](merge::merge_runs) | the main thread, and "merger-0" |
 //!
 //! ```text
 //! sorted paths
-//!   .map(read_document).errors_to(errors)         1  on the reader thread,
-//!   -> Batches::new(..).off_thread(reader)           in batches of 256 KB
-//!   .parallel_map(indexer, index each document)   2  on every core, in order
+//!   .map(read_document).errors_to(errors)              1  on the reader thread,
+//!   -> Batches::new(..).off_thread(reader)                in batches of 256 KB
+//!   .parallel_map_init(indexer, Scratch, index each)   2  on every core, in order
 //!   .flatten()
-//!   -> Accumulate::new(..).off_thread(accumulator) 3  an in-memory index at a time
-//!   .map(|index| writer.write(index))             4  a sorted run per full index
+//!   -> Accumulate::new(..).off_thread(accumulator)     3  an in-memory index at a time
+//!   .map(|index| writer.write(index))                  4  a sorted run per full index
 //!   .collect()
-//!   -> merge_runs(runs)                           5  runs + the last index: the index
+//!   -> merge_runs(runs)                                5  runs + the last index: the index
 //! ```
 //!
 //! Stages 4 and 5 split their own work (blocks of terms, slices of the term
@@ -68,16 +68,20 @@
 //! nothing matched, 2 on errors, including unreadable or non-UTF-8 files,
 //! which are reported and skipped while the rest is indexed. Finding
 //! nothing at all to index is an error too, and leaves an existing index
-//! as it was.
+//! as it was. Every error is one line on stderr, in one format whatever the
+//! mode: `fingertips: PATH: what went wrong`, or `PATH:LINE:` where the
+//! line is known (`errors.rs`).
 
 mod cli;
 mod document;
 mod errors;
+mod execution;
 mod files;
 mod format;
 mod memory_index;
 mod merge;
 mod pipeline;
+mod progress;
 mod search;
 mod sorted_index;
 mod staging;
@@ -95,21 +99,17 @@ mod watchdog;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::{env, fs, thread};
+use std::{env, fs};
 
 use clap::Parser;
 use indicatif::ProgressBar;
-use threadpipe::{ErrorSink, Profile};
+use threadpipe::Profile;
 
 use crate::cli::{Cli, Command};
-use crate::errors::{Fatal, FileError};
-use crate::pipeline::{IndexConfig, IndexSummary, Mode, build_index};
+use crate::errors::{Fatal, Reporter};
+use crate::execution::Mode;
+use crate::pipeline::{IndexConfig, IndexSummary, build_index};
 use crate::staging::unique_suffix;
-
-const FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
     match Cli::parse().command {
@@ -128,31 +128,30 @@ fn main() -> ExitCode {
             config.max_memory = (max_memory as usize) << 20;
             config.profile = profile.then(Profile::new);
             config.progress = progress_bar();
-            match index_reporting_errors(&config) {
-                Ok((summary, skipped)) => {
+            let reporter = Reporter::new(config.progress.clone());
+            match build_index(&config, reporter.clone()) {
+                Ok(summary) => {
                     say(&describe(&summary, &config.out));
                     if let Some(profile) = &config.profile {
                         print_profile(profile, config.mode);
                     }
-                    exit_status(skipped)
+                    reporter.finish()
                 }
-                Err(fatal) => fail(&fatal),
+                Err(fatal) => reporter.fatal(&fatal),
             }
         }
         Some(Command::Search { index, words }) => {
+            let reporter = Reporter::new(ProgressBar::hidden());
             let terms: Vec<String> = words
                 .iter()
                 .flat_map(|word| tokenize::words(word))
                 .collect();
             if terms.is_empty() {
-                eprintln!(
-                    "fingertips: search: no WORD to search for (words are letters and digits)"
-                );
-                return ExitCode::from(FAILURE);
+                return reporter.fatal(&Fatal::NoSearchTerms);
             }
             match search::search(&index, &terms) {
-                Ok(hits) => print_hits(&hits, usize::MAX, Path::new("")),
-                Err(fatal) => fail(&fatal),
+                Ok(hits) => print_hits(&hits, usize::MAX, Path::new(""), &reporter),
+                Err(fatal) => reporter.fatal(&fatal),
             }
         }
     }
@@ -177,61 +176,6 @@ fn print_profile(profile: &threadpipe::Profile, mode: Mode) {
     }
 }
 
-/// Runs `index`, reporting skipped files on stderr as they happen; returns
-/// the summary and how many files were skipped.
-fn index_reporting_errors(config: &IndexConfig) -> Result<(IndexSummary, usize), Fatal> {
-    let progress = config.progress.clone();
-    match config.mode {
-        Mode::Threaded => {
-            // The channel is drained while the pipeline runs, so messages
-            // appear as files fail, whichever thread found them.
-            let (errors, received) = mpsc::channel::<FileError>();
-            let reporter = thread::Builder::new()
-                .name("error reporter".to_owned())
-                .spawn(move || {
-                    received
-                        .iter()
-                        .inspect(|error| report(&progress, error))
-                        .count()
-                })
-                .map_err(|error| Fatal::io("start a thread for", Path::new("errors"), error))?;
-            let built = build_index(config, errors);
-            let skipped = reporter
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok((built?, skipped))
-        }
-        Mode::SingleThreaded => {
-            let errors = ReportNow {
-                progress,
-                reported: Arc::default(),
-            };
-            let built = build_index(config, errors.clone())?;
-            Ok((built, errors.reported.load(Ordering::Relaxed)))
-        }
-    }
-}
-
-/// Tells the user a file was skipped, above the progress bar if there is one.
-fn report(progress: &ProgressBar, error: &FileError) {
-    progress.suspend(|| eprintln!("fingertips: {error} (skipped)"));
-}
-
-/// An error sink for the single-threaded mode: reports on the spot, no thread.
-#[derive(Clone)]
-struct ReportNow {
-    progress: ProgressBar,
-    reported: Arc<AtomicUsize>,
-}
-
-impl ErrorSink<FileError> for ReportNow {
-    fn send_error(&mut self, error: FileError) -> Result<(), FileError> {
-        report(&self.progress, &error);
-        self.reported.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
 fn describe(summary: &IndexSummary, out: &Path) -> String {
     let runs = match summary.runs {
         1 => "one in-memory index".to_owned(),
@@ -253,31 +197,18 @@ fn say(line: &str) {
     let _ = writeln!(io::stdout().lock(), "{line}");
 }
 
-fn exit_status(skipped: usize) -> ExitCode {
-    if skipped == 0 {
-        return ExitCode::SUCCESS;
-    }
-    eprintln!("fingertips: {skipped} path(s) could not be indexed and were skipped");
-    ExitCode::from(FAILURE)
-}
-
-fn fail(fatal: &Fatal) -> ExitCode {
-    eprintln!("fingertips: {fatal}");
-    ExitCode::from(FAILURE)
-}
-
 /// Prints up to `limit` hits as `<hits>\t<path>`, paths shown relative to
 /// `base` where they are under it; exit status 0 if there were any, else 1.
-fn print_hits(hits: &[search::Hit], limit: usize, base: &Path) -> ExitCode {
+fn print_hits(hits: &[search::Hit], limit: usize, base: &Path, reporter: &Reporter) -> ExitCode {
     let mut out = io::BufWriter::new(io::stdout().lock());
     for hit in hits.iter().take(limit) {
         let path = hit.path.strip_prefix(base).unwrap_or(&hit.path);
         if let Err(error) = writeln!(out, "{}\t{}", hit.hits, path.display()) {
-            return stdout_failed(&error, hits);
+            return stdout_failed(error, hits, reporter);
         }
     }
     if let Err(error) = out.flush() {
-        return stdout_failed(&error, hits);
+        return stdout_failed(error, hits, reporter);
     }
     if hits.is_empty() {
         ExitCode::from(1)
@@ -287,7 +218,7 @@ fn print_hits(hits: &[search::Hit], limit: usize, base: &Path) -> ExitCode {
 }
 
 /// A reader that stops early (`| head`) is not an error; anything else is.
-fn stdout_failed(error: &io::Error, hits: &[search::Hit]) -> ExitCode {
+fn stdout_failed(error: io::Error, hits: &[search::Hit], reporter: &Reporter) -> ExitCode {
     if error.kind() == io::ErrorKind::BrokenPipe {
         return if hits.is_empty() {
             ExitCode::from(1)
@@ -295,8 +226,11 @@ fn stdout_failed(error: &io::Error, hits: &[search::Hit]) -> ExitCode {
             ExitCode::SUCCESS
         };
     }
-    eprintln!("fingertips: cannot write the results: {error}");
-    ExitCode::from(FAILURE)
+    reporter.fatal(&Fatal::io(
+        "write the results",
+        Path::new("standard output"),
+        error,
+    ))
 }
 
 /// No arguments: index threadpipe's own sources and docs (this program's
@@ -319,35 +253,37 @@ fn demo() -> ExitCode {
         .map(|part| crate_dir.join(part))
         .filter(|path| path.exists())
         .collect();
+    let progress = progress_bar();
+    let reporter = Reporter::new(progress.clone());
     let scratch = TempDir(env::temp_dir().join(format!("fingertips-demo-{}", unique_suffix())));
     if let Err(error) = fs::create_dir(&scratch.0) {
-        return fail(&Fatal::io("create", &scratch.0, error));
+        return reporter.fatal(&Fatal::io("create", &scratch.0, error));
     }
     let mut config = IndexConfig::new(roots, scratch.0.join("index"));
-    config.progress = progress_bar();
+    config.progress = progress;
     say(&format!(
         "fingertips: indexing the sources of {}",
         crate_dir.display()
     ));
-    let (summary, skipped) = match index_reporting_errors(&config) {
-        Ok(done) => done,
-        Err(fatal) => return fail(&fatal),
+    let summary = match build_index(&config, reporter.clone()) {
+        Ok(summary) => summary,
+        Err(fatal) => return reporter.fatal(&fatal),
     };
     say(&describe(&summary, &config.out));
     let query = ["thread".to_owned()];
     let hits = match search::search(&config.out, &query) {
         Ok(hits) => hits,
-        Err(fatal) => return fail(&fatal),
+        Err(fatal) => return reporter.fatal(&fatal),
     };
     say(&format!(
         "\nsearch thread: {} files; the top ones:",
         hits.len()
     ));
-    let _ = print_hits(&hits, 8, crate_dir);
+    let _ = print_hits(&hits, 8, crate_dir, &reporter);
     say("\nIndex and search your own files:\n  \
          cargo run --release -p fingertips -- index --out DIR PATH...\n  \
          cargo run --release -p fingertips -- search --index DIR WORD...");
-    exit_status(skipped)
+    reporter.finish()
 }
 
 /// A directory removed, with everything in it, when dropped.

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use crate::document::DocumentIndex;
-use crate::pipeline::Progress;
+use crate::progress::Progress;
 use crate::sorted_index::{SortedIndex, append_small};
 use crate::table::{Entry, TermTable};
 use crate::tokenize::same_term;

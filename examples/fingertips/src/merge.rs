@@ -23,8 +23,8 @@
 use std::path::Path;
 
 use crate::errors::Fatal;
+use crate::execution::{Mode, Pieces, spread};
 use crate::format::{MAGIC_LEN, TermFiles, TermRecord, push_varint, read_varint};
-use crate::pipeline::{Mode, Pieces, spread};
 use crate::sorted_index::SortedIndex;
 use crate::storage::{RecordRange, TermBlock, TermLookup, TermReader, TermWriter};
 

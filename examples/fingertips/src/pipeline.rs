@@ -1,40 +1,29 @@
 //! The `index` command: the five stages put together, in [`build_index`],
 //! the one place that decides which stage runs on which thread.
+//!
+//! Imports run one way: `main` and `cli` use this module, and this module
+//! uses the stages' modules, which never use it back. What the stages
+//! share (the mode, the sizes of the pieces, `spread`, the progress bar)
+//! lives in `execution` and `progress`, below all of them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use threadpipe::prelude::*;
 use threadpipe::{ErrorSink, OffThreadOptions, ParallelMapOptions, Profile};
 
-use crate::document::{Document, index_document, read_document};
+use crate::document::{Document, Scratch, read_document};
 use crate::errors::{Fatal, FileError};
+use crate::execution::{Mode, Pieces};
 use crate::files::{list_files, sorted_unique};
 use crate::format::{DOCUMENTS_FILE, MAGIC_LEN, TermFiles, TermRecord};
 use crate::memory_index::{Accumulate, InMemoryIndex};
 use crate::merge::{Run, merge_runs};
+use crate::progress::Progress;
 use crate::staging::Staging;
 use crate::storage::{DocumentsWriter, TermWriter};
-
-/// How the stages run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// Reader, indexers, accumulator and writer on threads of their own.
-    Threaded,
-    /// The same chain, every stage inline on this thread (threadpipe's
-    /// `inline` option): the same work in the same order, no thread.
-    SingleThreaded,
-}
-
-impl Mode {
-    /// Whether threadpipe's stages run inline.
-    fn inline(self) -> bool {
-        self == Mode::SingleThreaded
-    }
-}
 
 /// What `index` needs to know.
 #[derive(Clone, Debug)]
@@ -78,37 +67,6 @@ impl IndexConfig {
     }
 }
 
-/// How the work is cut into pieces: sizes that change the speed and the
-/// memory, never a byte of the index. Tests shrink them to reach every
-/// boundary with small inputs.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Pieces {
-    /// Text per batch of documents handed to an indexer.
-    pub(crate) batch_bytes: usize,
-    /// Postings per block when an in-memory index is written.
-    pub(crate) block_postings: u32,
-    /// Postings bytes per partition of a merge.
-    pub(crate) partition_bytes: u64,
-    /// Runs merged at once.
-    pub(crate) fan_in: usize,
-}
-
-impl Default for Pieces {
-    fn default() -> Self {
-        Pieces {
-            // Big enough to make hand-offs between threads rare (a file is
-            // tens of microseconds of work), small enough that the last few
-            // batches still keep every core busy.
-            batch_bytes: 256 << 10,
-            block_postings: 1 << 16,
-            partition_bytes: 1 << 20,
-            // Three open files per run, per partition being merged at a
-            // time: well under the usual limit of 1024.
-            fan_in: 32,
-        }
-    }
-}
-
 /// What an `index` run did.
 #[derive(Clone, Debug)]
 pub(crate) struct IndexSummary {
@@ -145,38 +103,35 @@ where
     // ================= THE STAGES =================
     // The one chain, for both modes: `--single-threaded` runs every
     // threadpipe stage inline (the same work in the same order, no thread),
-    // and `spread`, below, which stages 4 and 5 use to split their own
-    // work, likewise. `--profile` hooks in here too.
+    // and `execution::spread`, which stages 4 and 5 use to split their
+    // own work, likewise. `--profile` hooks in here too.
     //
     //   stage         function               threaded mode
     //   1 read        read_document, Batches reader thread (off_thread)
-    //   2 index       index_document         parallel_map: indexer-0 + the accumulator thread
+    //   2 index       Scratch::index         parallel_map_init: indexer-0 + the accumulator thread
     //   3 accumulate  Accumulate             accumulator thread (off_thread)
     //   4 write runs  RunWriter::write       this thread + spread: run-writer-0
     //   5 merge       merge_runs             this thread + spread: merger-0, after the chain
     let inline = config.mode.inline();
+    let profile = config.profile.as_ref();
     let off_thread = |name: &str, capacity: usize| {
         let options = OffThreadOptions::new()
             .name(name)
             .capacity(capacity)
             .inline(inline);
-        match &config.profile {
-            Some(profile) => options.profile(profile),
-            None => options,
-        }
+        profiled(options, profile, OffThreadOptions::profile)
     };
-    let mut indexers = ParallelMapOptions::new()
+    let indexers = ParallelMapOptions::new()
         .window(INDEXER_WINDOW)
         .name("indexer")
         .inline(inline);
-    if let Some(profile) = &config.profile {
-        indexers = indexers.profile(profile);
-    }
+    let indexers = profiled(indexers, profile, ParallelMapOptions::profile);
     let documents = paths.into_iter().map(read_document).errors_to(errors);
     let indexed = Batches::new(documents, config.pieces.batch_bytes)
         .off_thread_with(off_thread("reader", READ_AHEAD))
-        .parallel_map_with(indexers, |batch| {
-            batch.into_iter().map(index_document).collect::<Vec<_>>()
+        .parallel_map_init_with(indexers, Scratch::default, |scratch, batch| {
+            let index = |document| scratch.index(document);
+            batch.into_iter().map(index).collect::<Vec<_>>()
         })
         .flatten();
     let runs = Accumulate::new(indexed, flush_at, progress)
@@ -207,33 +162,16 @@ where
     })
 }
 
-/// Runs `work` on each of `items` and hands the results, in order, to
-/// `sink`: on a pool of threads named `name` in the threaded mode, inline
-/// otherwise. Stages 4 and 5 split their work with it.
-pub(crate) fn spread<T, U, W, S>(
-    mode: Mode,
-    name: &str,
-    items: Vec<T>,
-    work: W,
-    mut sink: S,
-) -> Result<(), Fatal>
-where
-    T: Send,
-    U: Send,
-    W: Fn(T) -> Result<U, Fatal> + Send + Sync,
-    S: FnMut(U) -> Result<(), Fatal>,
-{
-    thread::scope(|scope| {
-        // A small window: each result is a block of the output in memory.
-        let options = ParallelMapOptions::new()
-            .window(4)
-            .name(name)
-            .inline(mode.inline());
-        items
-            .into_iter()
-            .parallel_map_scoped_with(scope, options, work)
-            .try_for_each(|done| sink(done?))
-    })
+/// A stage's `options`, recording into `profile` if `--profile` made one.
+///
+/// The options' `profile` method (passed as `attach`) takes a `&Profile`,
+/// not an `Option`, so the branch is made here, once for every kind of
+/// stage, and the chain is built the same way with or without a profile.
+fn profiled<O>(options: O, profile: Option<&Profile>, attach: fn(O, &Profile) -> O) -> O {
+    match profile {
+        Some(profile) => attach(options, profile),
+        None => options,
+    }
 }
 
 /// Groups documents into batches of at least `batch_bytes` of text (but
@@ -331,45 +269,5 @@ impl RunWriter {
     /// Completes the documents table; returns the documents and bytes indexed.
     fn finish(self) -> Result<(u64, u64), Fatal> {
         Ok((self.documents.finish()?, self.input_bytes))
-    }
-}
-
-/// The progress bar: files and megabytes done, drawn by indicatif, which
-/// draws only on a terminal (never into a log file) and at most a few
-/// times a second.
-#[derive(Debug)]
-pub(crate) struct Progress {
-    bar: ProgressBar,
-    bytes: u64,
-}
-
-/// The bar's look: where it stands, and the megabytes in the message.
-const PROGRESS_TEMPLATE: &str = "{wide_bar} {pos}/{len} files, {msg} ({elapsed})";
-
-/// How many files between updates of the bar's message, which is formatted
-/// text: often enough for the eye, rarely enough to cost nothing.
-const MESSAGE_EVERY: u64 = 64;
-
-impl Progress {
-    pub(crate) fn new(bar: ProgressBar, total_files: usize) -> Self {
-        if let Ok(style) = ProgressStyle::with_template(PROGRESS_TEMPLATE) {
-            bar.set_style(style);
-        }
-        bar.set_length(total_files as u64);
-        Progress { bar, bytes: 0 }
-    }
-
-    pub(crate) fn document_done(&mut self, bytes: u64) {
-        self.bytes += bytes;
-        self.bar.inc(1);
-        if self.bar.position().is_multiple_of(MESSAGE_EVERY) {
-            self.bar
-                .set_message(format!("{:.1} MB indexed", self.bytes as f64 / 1e6));
-        }
-    }
-
-    pub(crate) fn finish(&mut self) {
-        // The summary line that follows says what was done.
-        self.bar.finish_and_clear();
     }
 }

@@ -9,9 +9,9 @@
 use std::ops::Range;
 
 use crate::errors::Fatal;
+use crate::execution::{Mode, spread};
 use crate::format::push_varint;
 use crate::memory_index::{IndexTerm, Posting};
-use crate::pipeline::{Mode, spread};
 use crate::storage::{TermBlock, TermWriter};
 
 /// An in-memory index with its terms in order and each term's postings

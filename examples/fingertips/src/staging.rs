@@ -49,7 +49,7 @@ impl Staging {
             if replacing {
                 let _ = fs::rename(&old, &self.out);
             }
-            return Err(Fatal::io("move the new index to", &self.out, error));
+            return Err(Fatal::io("put the new index in place", &self.out, error));
         }
         self.committed = true;
         if replacing {

@@ -7,10 +7,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use crate::errors::{Fatal, FileError};
+use crate::document::read_document;
+use crate::errors::{Fatal, FileError, Reporter};
+use crate::execution::{Mode, Pieces};
 use crate::files::path_order;
 use crate::format::DOCUMENTS_FILE;
-use crate::pipeline::{IndexConfig, IndexSummary, Mode, Pieces, build_index};
+use crate::pipeline::{IndexConfig, IndexSummary, build_index};
 use crate::search::{Hit, search};
 use crate::staging::unique_suffix;
 use crate::tokenize::{reference_words, words};
@@ -308,13 +310,50 @@ fn bad_files_are_reported_with_their_path_and_skipped() {
     let mut messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
     messages.sort();
     assert_eq!(messages.len(), 2, "{messages:?}");
-    assert!(messages[0].contains(&corpus.join("bad.bin").display().to_string()));
-    assert!(messages[0].contains("not UTF-8"), "{}", messages[0]);
-    assert!(messages[1].contains(&missing.display().to_string()));
-    assert!(messages[1].contains("cannot read"), "{}", messages[1]);
+    let bad = corpus.join("bad.bin").display().to_string();
+    assert!(
+        messages[0].starts_with(&format!("{bad}:1: not UTF-8")),
+        "{}",
+        messages[0]
+    );
+    let missing_message = format!("{}: cannot read", missing.display());
+    assert!(messages[1].starts_with(&missing_message), "{}", messages[1]);
     assert_eq!(summary.documents, 7, "every other file, the empty one too");
     let dogs = search(&out, &words("dog")).expect("search");
     assert!(dogs.iter().all(|hit| !hit.path.ends_with("bad.bin")));
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_with_its_line() {
+    let scratch = Scratch::new();
+    let path = scratch.write("notes.txt", b"first line\nsecond\nthird \xc3( line\nfourth");
+    let error = read_document(path.clone()).expect_err("not UTF-8");
+    let message = error.to_string();
+    let expected = format!("{}:3: not UTF-8 text: ", path.display());
+    assert!(message.starts_with(&expected), "{message}");
+}
+
+#[test]
+fn both_modes_report_errors_through_one_reporter() {
+    let _watchdog = crate::watchdog::watchdog();
+    let scratch = Scratch::new();
+    let corpus = small_corpus(&scratch);
+    let missing = scratch.0.join("no such file");
+    for mode in [Mode::Threaded, Mode::SingleThreaded] {
+        let out = scratch.0.join(format!("{mode:?}"));
+        let reporter = Reporter::new(indicatif::ProgressBar::hidden());
+        let summary = build_index(&config(&[&corpus, &missing], &out, mode), reporter.clone())
+            .unwrap_or_else(|fatal| panic!("{mode:?}: indexing failed: {fatal}"));
+        assert_eq!(
+            reporter.skipped_count(),
+            2,
+            "{mode:?}: bad.bin and the missing path"
+        );
+        assert_eq!(
+            summary.documents, 7,
+            "{mode:?}: every other file is indexed"
+        );
+    }
 }
 
 #[test]
