@@ -4,10 +4,12 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, ThreadId};
 
-use common::{PATIENCE, watchdog};
+use common::{PATIENCE, parallel_map_setups, watchdog};
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
 
@@ -146,4 +148,75 @@ fn a_consumer_that_moves_to_another_thread_makes_a_state_there() {
         1,
         "{inits:?}"
     );
+}
+
+/// A state whose `Drop` panics, counting how many were made and dropped.
+struct Loud(Arc<(AtomicUsize, AtomicUsize)>);
+
+impl Loud {
+    fn new(counts: &Arc<(AtomicUsize, AtomicUsize)>) -> Self {
+        counts.0.fetch_add(1, Ordering::SeqCst);
+        Loud(Arc::clone(counts))
+    }
+}
+
+impl Drop for Loud {
+    fn drop(&mut self) {
+        self.0.1.fetch_add(1, Ordering::SeqCst);
+        panic!("a state's drop panics");
+    }
+}
+
+/// A panic in a state's drop is caught and discarded in every mode and
+/// order: on the runs' threads, for the consumer's states, inline, and
+/// scoped. It used to be raised where the consumer or an inline stage
+/// dropped its state and discarded on the runs', so whether `count()`
+/// panicked depended on which thread ran which items. Every state is
+/// dropped all the same, by the time the stage is.
+#[test]
+fn a_panic_in_a_states_drop_never_reaches_the_consumer() {
+    let _watchdog = watchdog();
+    let mut setups: Vec<(String, ParallelMapOptions)> = parallel_map_setups("pm-loud", 1..=3)
+        .into_iter()
+        .map(|setup| (setup.to_string(), setup.options))
+        .collect();
+    setups.push(("inline".to_owned(), ParallelMapOptions::new().inline(true)));
+    for (setup, options) in &setups {
+        for items in [0u64, 1, 200] {
+            let counts = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+            let made = Arc::clone(&counts);
+            let counted = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                (0..items)
+                    .parallel_map_init_with(options.clone(), move || Loud::new(&made), |_, n| n)
+                    .count()
+            }));
+            assert_eq!(counted.ok(), Some(items as usize), "{setup}, {items} items");
+            let (made, dropped) = (
+                counts.0.load(Ordering::SeqCst),
+                counts.1.load(Ordering::SeqCst),
+            );
+            assert_eq!(made, dropped, "{setup}, {items} items: every state dropped");
+            assert!(items == 0 || made > 0, "{setup}: a state was made");
+        }
+        // Scoped: the states live in the scope's threads.
+        let counts = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+        let counted = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            thread::scope(|scope| {
+                (0..200u64)
+                    .parallel_map_init_scoped_with(
+                        scope,
+                        options.clone(),
+                        || Loud::new(&counts),
+                        |_, n| n,
+                    )
+                    .count()
+            })
+        }));
+        assert_eq!(counted.ok(), Some(200), "{setup}, scoped");
+        let (made, dropped) = (
+            counts.0.load(Ordering::SeqCst),
+            counts.1.load(Ordering::SeqCst),
+        );
+        assert_eq!(made, dropped, "{setup}, scoped: every state dropped");
+    }
 }

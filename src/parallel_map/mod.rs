@@ -336,7 +336,13 @@ pub trait ParallelMapExt: Iterator + Sized {
     /// # Panics
     ///
     /// As [`parallel_map`](ParallelMapExt::parallel_map); a panic in `init`
-    /// counts as one in `f`, on the item that was about to run.
+    /// counts as one in `f`, on the item that was about to run (the items
+    /// before it still run, and a thread whose `init` panicked may call it
+    /// again for one of those). A panic in a state's `Drop` is caught and
+    /// discarded, on every thread, in every mode and order: a state is
+    /// dropped once the stage is done with it, often after the stream's
+    /// end, with nobody to raise it to, so whether it reached you would
+    /// otherwise depend on which thread ran which items.
     ///
     /// # Examples
     ///

@@ -50,6 +50,7 @@
 
 mod control;
 mod queue;
+mod states;
 mod turn;
 mod worker;
 
@@ -62,6 +63,7 @@ use std::time::Duration;
 use rtrb::{Consumer, RingBuffer};
 
 use self::control::Control;
+use self::states::States;
 use self::turn::PanicTurn;
 use self::worker::{Core, Shared};
 use crate::launch;
@@ -279,8 +281,8 @@ where
     Init: Fn() -> S + Send + 'scope,
     S: Send + 'scope,
 {
-    let mut state = None;
-    let mapped = source.map(move |item| f(state.get_or_insert_with(&init), item));
+    let mut states = States::new();
+    let mapped = source.map(move |item| f(states.of(()).get_or_insert_with(&init), item));
     Running::Inline(Inline::new(Box::new(Unmarked(mapped)), stats))
 }
 
@@ -298,25 +300,19 @@ where
     S: Send + 'scope,
     U: Send + 'scope,
 {
-    let mut states: Vec<(ThreadId, Option<S>)> = Vec::new();
+    let mut states = States::new();
     let mut pace = Pace::default();
     let mut claimed = VecDeque::new();
     Box::new(move |share, own| {
         let control = &shared.control;
         let here = THIS_THREAD.with(|here| *here);
-        let at = match states.iter().position(|(thread, _)| *thread == here) {
-            Some(at) => at,
-            None => {
-                states.push((here, None));
-                states.len() - 1
-            }
-        };
+        let state = states.of(here);
         // It helps in a seat (see `next_in_order`): the monitor watches its
         // calls of `f` as it does a run's.
         cores::with_seat(|seat| {
             if let Share::Alone(wanted) = share {
                 let since = control.stats.clock();
-                let stepped = shared.step_alone(wanted, &mut states[at].1, seat);
+                let stepped = shared.step_alone(wanted, state, seat);
                 control.stats.helped(since);
                 let Some(outcome) = stepped else {
                     return control.end().is_some();
@@ -329,15 +325,9 @@ where
                 return false;
             }
             let since = control.stats.clock();
-            shared.run_claimed(
-                &mut claimed,
-                &mut states[at].1,
-                &mut pace,
-                seat,
-                |index, outcome| {
-                    own.push_back((index, outcome));
-                },
-            );
+            shared.run_claimed(&mut claimed, state, &mut pace, seat, |index, outcome| {
+                own.push_back((index, outcome));
+            });
             control.stats.helped(since);
             true
         })
@@ -685,7 +675,8 @@ impl<U> Drop for Pool<'_, U> {
         for ring in std::mem::take(&mut self.rings) {
             first.keep(unwind::catch_drop(ring));
         }
-        // The consumer's own states, made by `init`, are dropped here.
+        // The consumer's own states, made by `init`, are dropped here, their
+        // panics discarded (see `states`); the stage itself may go with them.
         let help = std::mem::replace(&mut self.help, Box::new(|_, _| false));
         first.keep(unwind::catch_drop(help));
         if !thread::panicking() {

@@ -520,7 +520,7 @@ where
     /// thread; so is the source, if the stream no longer wants it and no
     /// other run holds it.
     fn leave(&self, state: Option<S>) {
-        // Panics here come after the stream's end or its first panic.
+        // A state's panic is discarded, as every state's is (see `states`).
         unwind::discard(unwind::catch_drop(state));
         if self.control.is_cancelled() || self.control.is_poisoned() {
             // Another run inside the source drops it when it comes back.
