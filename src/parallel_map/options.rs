@@ -114,7 +114,12 @@ impl ParallelMapOptions {
 
     /// Sets the window: how many items may be pulled and not yet delivered.
     ///
-    /// This is the memory bound. A window smaller than the number of threads
+    /// This is the memory bound: at most `window` items and results are
+    /// alive in the stage at once, whatever the number of threads, and the
+    /// buffers it allocates as it starts hold about twice that many values
+    /// (a slot for each item pulled, one for each result; a value is moved
+    /// into its slot, so a large value held by value, not boxed, takes its
+    /// whole size there). A window smaller than the number of threads
     /// leaves threads idle; a larger one absorbs items of uneven cost.
     ///
     /// # Panics

@@ -25,7 +25,9 @@
 //!   dropped there, when the stage ends.
 //! - **The window bounds everything.** An entry is pulled only while its
 //!   index is below `delivered + window`, so at most `window` items are
-//!   pulled and not yet delivered, wherever they are.
+//!   pulled and not yet delivered, wherever they are. The buffers follow:
+//!   the queue holds at most `window` entries, and each slot's ring its
+//!   share of the window (see [`MAX_RING`]).
 //! - **Every entry ends exactly once**: as a result (or the panic it
 //!   caused) in its runner's results ring or in the consumer's own list,
 //!   or dropped unrun once the stream no longer needs it (after a cancel,
@@ -65,7 +67,7 @@ use rtrb::{Consumer, RingBuffer};
 use self::control::Control;
 use self::states::States;
 use self::turn::PanicTurn;
-use self::worker::{Core, Shared};
+use self::worker::{Core, Shared, Stepped};
 use crate::launch;
 use crate::lazy::{DebugFields, Engine, Inline, Running};
 use crate::pace::Pace;
@@ -99,11 +101,12 @@ fn claim_size(pace: &Pace, unclaimed: usize, takers: usize) -> usize {
     pace.items_in(CHUNK_WORK, MAX_CHUNK).min(fair_share)
 }
 
-/// The most results a slot's ring holds, whatever the window. With a
-/// window no larger, a ring never fills: all it could hold is every item
-/// in flight. With a larger one, a run whose ring is full waits in place
-/// for the consumer, which is never waiting for that run's later results
-/// (see the module docs).
+/// The most results a slot's ring holds, whatever the window. Each ring
+/// holds its share of the window (the window bounds the results in
+/// flight, whichever rings hold them), so that the slots a stage allocates
+/// grow with the window, not with the window times the threads. A run
+/// whose ring is full waits in place for the consumer, which is never
+/// waiting for that run's later results (see the module docs).
 const MAX_RING: usize = 4096;
 
 /// The most unclaimed entries the queue holds, whatever the window: while
@@ -167,8 +170,8 @@ pub(crate) struct Pool<'scope, U> {
     help: Help<'scope, U>,
     /// One per slot, each in the order its runs ran their entries.
     rings: Vec<Consumer<Sent<U>>>,
-    /// Whether a ring can fill (a window larger than a ring): then a pop
-    /// wakes the runs that wait for room.
+    /// Whether a ring can fill (more in flight than a ring holds): then a
+    /// pop from a ring that was full wakes the runs that wait for room.
     rings_can_fill: bool,
     /// The ring the last result came from, looked at first next time.
     last_ring: usize,
@@ -223,7 +226,7 @@ where
     let remaining = source.size_hint();
     // No more can be in flight than the window, nor than the source holds.
     let in_flight = window.min(remaining.1.unwrap_or(usize::MAX)).max(1);
-    let ring_capacity = in_flight.min(MAX_RING);
+    let ring_capacity = in_flight.div_ceil(threads.max(1)).min(MAX_RING);
     let (producers, rings): (Vec<_>, Vec<_>) =
         (0..threads).map(|_| RingBuffer::new(ring_capacity)).unzip();
     let consumer_takes = order == Order::Input;
@@ -256,7 +259,7 @@ where
         core: Arc::clone(&shared) as Arc<dyn Core<'scope> + 'scope>,
         help: consumer_help(shared),
         rings,
-        rings_can_fill: ring_capacity < window,
+        rings_can_fill: ring_capacity < in_flight,
         last_ring: 0,
         own: VecDeque::new(),
         delivered: 0,
@@ -314,11 +317,17 @@ where
                 let since = control.stats.clock();
                 let stepped = shared.step_alone(wanted, state, seat);
                 control.stats.helped(since);
-                let Some(outcome) = stepped else {
-                    return control.end().is_some();
+                // An end known before is no news: taking it for some had
+                // the consumer step again and again, in its seat, while
+                // the runs that held the last results waited for a seat.
+                return match stepped {
+                    Stepped::Ran(index, outcome) => {
+                        own.push_back((index, outcome));
+                        true
+                    }
+                    Stepped::Ended => true,
+                    Stepped::Refused => false,
                 };
-                own.push_back(outcome);
-                return true;
             }
             let chunk = claim_size(&pace, shared.queue.unclaimed(), control.takers());
             if shared.queue.claim(chunk, &mut claimed) == 0 {
@@ -496,11 +505,15 @@ impl<U> Pool<'_, U> {
     }
 
     /// The front result of ring `at`, if any; a run waiting for room in a
-    /// full ring is told there is.
+    /// full ring is told there is. (It is told only when the ring was full,
+    /// or filled again since: a run that fills it after this look is told
+    /// at the next pop from it, which comes, since the consumer wants what
+    /// the ring holds before anything that run could add.)
     fn pop(&mut self, at: usize) -> Option<Sent<U>> {
-        let sent = self.rings[at].pop().ok()?;
-        if self.rings_can_fill {
-            self.core.runs().wake_waiting();
+        let ring = &mut self.rings[at];
+        let sent = ring.pop().ok()?;
+        if self.rings_can_fill && ring.slots() + 1 >= ring.buffer().capacity() {
+            self.core.runs().room_made();
         }
         Some(sent)
     }
@@ -751,6 +764,52 @@ mod tests {
         assert!(matches!(running, Running::Inline(_)));
         let got: Vec<(u32, u32)> = std::iter::from_fn(|| running.next()).collect();
         assert_eq!(got, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]);
+    }
+
+    /// Stepping alone through a stage whose end is known does nothing, and
+    /// says so. Taking the known end for news had a nested consumer step
+    /// again and again, in its seat, while the runs that held the last
+    /// results waited for a seat: a livelock found by `tests/soak.rs`.
+    #[test]
+    fn stepping_alone_past_the_end_reports_nothing_done() {
+        let running = start(
+            refusing_after(2),
+            0..3u64,
+            |(), n| n,
+            || (),
+            settings(1, Order::Input),
+        );
+        let Running::Threads(mut pool) = running else {
+            panic!("ran inline");
+        };
+        let got: Vec<u64> = std::iter::from_fn(|| pool.next()).collect();
+        assert_eq!(got, [0, 1, 2]);
+        let mut own = VecDeque::new();
+        assert!(!(pool.help)(Share::Alone(pool.delivered), &mut own));
+        assert!(own.is_empty());
+    }
+
+    /// The window bounds the result slots a stage allocates, whatever its
+    /// threads: each ring holds its share (it held the whole window, so
+    /// 16 threads allocated 16 windows of slots), and the results still
+    /// all come, in order, through rings that fill.
+    #[test]
+    fn the_rings_share_the_window() {
+        for order in [Order::Input, Order::Completion] {
+            let mut settings = settings(16, order);
+            settings.window = 64;
+            let running = start(refusing_after(4), 0..1000u64, |(), n| n, || (), settings);
+            let Running::Threads(mut pool) = running else {
+                panic!("{order:?}: ran inline");
+            };
+            let slots: usize = pool.rings.iter().map(|ring| ring.buffer().capacity()).sum();
+            assert!(slots <= 64 + 16, "{order:?}: {slots} result slots");
+            let mut got: Vec<u64> = std::iter::from_fn(|| pool.next()).collect();
+            if order == Order::Completion {
+                got.sort_unstable();
+            }
+            assert_eq!(got, (0..1000).collect::<Vec<_>>(), "{order:?}");
+        }
     }
 
     /// A consumer nested in another stage's work, its seat lent out (as

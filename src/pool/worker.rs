@@ -44,6 +44,19 @@ struct Feed<I: Iterator> {
 /// in index order, so each ring holds its results in index order.
 type Slot<U> = Mutex<Option<Producer<Sent<U>>>>;
 
+/// What a consumer stepping through its stage alone did (see
+/// [`Shared::step_alone`]).
+pub(super) enum Stepped<U> {
+    /// It pulled the entry it wanted and ran it: its index and outcome.
+    Ran(u64, Outcome<U>),
+    /// It found the source at its end (or the source panicked): the end is
+    /// set now, and a panic published.
+    Ended,
+    /// It did nothing: another thread has work of the stage, or the stream
+    /// is past pulling (its end may have been known for long).
+    Refused,
+}
+
 /// How a run's work stopped.
 enum Stop {
     /// Nothing to do for now: the run ends; an event asks for another.
@@ -343,25 +356,25 @@ where
     /// wait for a run to get a seat. No other thread holds work of the
     /// stage, so no result can wait on this thread while it is inside the
     /// source; a run that comes meanwhile finds the source held and
-    /// nothing to claim. The outcome, with its index; `None` if another
-    /// thread has work of the stage, or the source ended (then the end is
-    /// set).
+    /// nothing to claim. What it did: see [`Stepped`].
     pub(super) fn step_alone(
         &self,
         wanted: u64,
         state: &mut Option<S>,
         seat: Option<&(Arc<Seat>, &'static CoreBudget)>,
-    ) -> Option<(u64, Outcome<U>)> {
+    ) -> Stepped<U> {
         if self.runs.running() != 0 || self.queue.published() != wanted {
-            return None;
+            return Stepped::Refused;
         }
-        let mut feed = self.feed.try_lock().ok()?;
+        let Ok(mut feed) = self.feed.try_lock() else {
+            return Stepped::Refused;
+        };
         if feed.next_index != wanted
             || feed.source.is_none()
             || self.control.pulling_stopped()
             || !self.control.could_pull_alone(wanted)
         {
-            return None;
+            return Stepped::Refused;
         }
         let source = feed.source.as_mut().expect("looked at above");
         // Said, as a run's pull says it: a run that came meanwhile would
@@ -388,13 +401,13 @@ where
                     }
                 };
                 self.control.set_end(entries);
-                return None;
+                return Stepped::Ended;
             }
             Err(payload) => {
                 unwind::discard(drop_source(&mut feed, &self.control));
                 self.publish_panic(&mut feed, wanted, payload);
                 self.control.set_end(wanted + 1);
-                return None;
+                return Stepped::Ended;
             }
         };
         let skipped = self.queue.skip(&mut feed.publisher, wanted);
@@ -415,7 +428,7 @@ where
         if outcome.is_err() {
             self.control.poison(wanted);
         }
-        Some((wanted, outcome))
+        Stepped::Ran(wanted, outcome)
     }
 
     /// Runs `f` on each claimed entry, in order, handing each outcome to
@@ -476,7 +489,7 @@ where
             waiting_since = waiting_since.or_else(|| self.control.stats.clock());
             let full = || results.is_full() && !self.control.is_cancelled();
             if !spin_before_sleep(|| !full()) {
-                self.runs.wait_in_place(full);
+                self.runs.wait_for_room(full);
             }
         }
         self.control.stats.waited_output_full(waiting_since);

@@ -24,6 +24,11 @@ pub(crate) struct Runs<'scope> {
     /// Runs that wait in place for work rather than end (see
     /// [`wait_in_place`](Runs::wait_in_place)).
     waiting: Sleepers,
+    /// Runs that wait for room in their results ring (see
+    /// [`wait_for_room`](Runs::wait_for_room)): a bell of their own, so
+    /// that a ring for work never wakes one of them instead of a run that
+    /// waits for work, which would then sleep through it.
+    waiting_for_room: Sleepers,
     /// Whether the stage's runs wait in place for work.
     wait_for_work: bool,
     work: Weak<dyn Work + 'scope>,
@@ -44,6 +49,7 @@ impl<'scope> Runs<'scope> {
             counts: AtomicUsize::new(0),
             cap: cap.clamp(1, QUEUED_MASK),
             waiting: Sleepers::new(),
+            waiting_for_room: Sleepers::new(),
             wait_for_work,
             work,
             spawner,
@@ -132,20 +138,30 @@ impl<'scope> Runs<'scope> {
         }
     }
 
-    /// Like [`notify`](Runs::notify), for an event every run that waits in
-    /// place must see (the stream's end, a cancel, room in one run's ring).
+    /// Like [`notify`](Runs::notify), for an event every waiting run must
+    /// see (the stream's end, a cancel), whatever it waits for.
     pub(crate) fn notify_all(&self) {
         let counts = self.counts.fetch_add(0, Ordering::AcqRel);
         self.waiting.ring_all();
+        self.waiting_for_room.ring_all();
         if counts == 0 {
             self.request();
         }
     }
 
-    /// Wakes every run that waits in place, asking for no new one: for
-    /// room made in a results ring, which only one of them may want.
-    pub(crate) fn wake_waiting(&self) {
-        self.waiting.ring_all();
+    /// Wakes the runs that wait for room in their results ring, asking for
+    /// no new one: the consumer has made room in one ring, which only one
+    /// of them may want.
+    pub(crate) fn room_made(&self) {
+        self.waiting_for_room.ring_all();
+    }
+
+    /// Waits until [`room_made`](Runs::room_made) (or a
+    /// [`notify_all`](Runs::notify_all)) says there may be room, unless
+    /// `full` says there is already: for a run whose results ring is full.
+    /// Its seat is lent out while it sleeps.
+    pub(crate) fn wait_for_room(&self, full: impl Fn() -> bool) {
+        self.waiting_for_room.sleep_while(full, None);
     }
 
     /// Waits, instead of ending the run, until [`notify`](Runs::notify)
@@ -170,6 +186,86 @@ impl std::fmt::Debug for Runs<'_> {
             .field("queued", &self.queued())
             .field("cap", &self.cap)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::scheduler::Submit;
+
+    struct Nowhere;
+
+    impl Submit<'static> for Nowhere {
+        fn submit(&self, _ticket: Ticket<'static>) {}
+
+        fn stage_started(&self) -> bool {
+            true
+        }
+
+        fn stage_ended(&self) {}
+    }
+
+    struct Nothing;
+
+    impl Work for Nothing {
+        fn run(self: Arc<Self>) {}
+    }
+
+    fn eventually(what: &str, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what}: not within 10 s");
+            std::thread::yield_now();
+        }
+    }
+
+    /// A run waiting in place for work is woken by the news of work even
+    /// while another run of the stage waits for room in its results ring.
+    /// On one bell, the ring for work woke the run waiting for room (the
+    /// last to sleep), which slept again, and the news was lost: a sticky
+    /// stage hung (found by `tests/soak.rs`).
+    #[test]
+    fn news_of_work_never_goes_to_a_run_waiting_for_room() {
+        let work: Arc<dyn Work> = Arc::new(Nothing);
+        let runs = Arc::new(Runs::new(Arc::downgrade(&work), 2, true, Arc::new(Nowhere)));
+        let (has_work, room) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let waiting_for_work = {
+            let (runs, has_work) = (Arc::clone(&runs), Arc::clone(&has_work));
+            std::thread::spawn(move || {
+                while !has_work.load(Ordering::SeqCst) {
+                    runs.wait_in_place(|| !has_work.load(Ordering::SeqCst));
+                }
+            })
+        };
+        eventually("the first run sleeps", || runs.waiting.count() == 1);
+        let waiting_for_room = {
+            let (runs, room) = (Arc::clone(&runs), Arc::clone(&room));
+            std::thread::spawn(move || {
+                while !room.load(Ordering::SeqCst) {
+                    runs.wait_for_room(|| !room.load(Ordering::SeqCst));
+                }
+            })
+        };
+        eventually("the second run sleeps", || {
+            runs.waiting.count() + runs.waiting_for_room.count() == 2
+        });
+        has_work.store(true, Ordering::SeqCst);
+        runs.notify();
+        eventually("the run waiting for work wakes", || {
+            waiting_for_work.is_finished()
+        });
+        room.store(true, Ordering::SeqCst);
+        runs.room_made();
+        waiting_for_room.join().unwrap();
+        waiting_for_work.join().unwrap();
     }
 }
 
