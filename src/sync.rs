@@ -1,9 +1,10 @@
 //! Locks that ignore poison, and the switch between std's primitives and
-//! loom's for the wake-up protocols in [`crate::wake`], so that `loom` can
-//! explore every interleaving of them (run with `--cfg loom`; the models sit
-//! at the bottom of each protocol's file).
+//! loom's for the protocols loom checks (the wake-up ones in
+//! [`crate::wake`], a stage's runs, the pool's hand-back of its source), so
+//! that `loom` can explore every interleaving of them (run with
+//! `--cfg loom`; the models sit at the bottom of each protocol's file).
 
-/// The atomics, mutexes and threads the wake-up protocols use: loom's under
+/// The atomics, mutexes and threads those protocols use: loom's under
 /// `--cfg loom`, std's otherwise. Everything else uses std's directly.
 pub(crate) mod shim {
     #[cfg(loom)]
@@ -29,9 +30,13 @@ pub(crate) mod shim {
     }
 }
 
-/// Locks a std `mutex`, ignoring poison: threadpipe never runs user code
-/// while it holds a lock of its own, so a panic cannot leave the data
-/// behind one half-changed.
+/// Locks a std `mutex`, ignoring poison. The one lock threadpipe holds
+/// across user code, a `parallel_map`'s source (held by whoever pulls, for
+/// the calls of its `next` and its drop), calls it under a catch, so a
+/// panic never unwinds through the lock; every other lock guards a store
+/// or a take of a whole value. So no panic can leave the data behind a
+/// lock half-changed, and poison would only tell of a bug of threadpipe's
+/// own.
 pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()

@@ -5,7 +5,7 @@
 //! (minutes, at a tenth of a microsecond each) must not wrap on a 32-bit
 //! target.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 use crossbeam_utils::CachePadded;
@@ -13,12 +13,19 @@ use crossbeam_utils::CachePadded;
 use super::Order;
 use crate::stats::Stats;
 use crate::sync::lock;
+use crate::sync::shim::{AtomicUsize, Ordering};
 use crate::unwind::{self, PanicPayload};
 use crate::wake::{ConsumerBell, FencePair};
 
 /// Not known yet, or never happened: the value of [`Control::end`],
 /// [`Control::poisoned_at`] and [`Control::room_wanted_at`] until then.
 const UNSET: u64 = u64::MAX;
+
+/// In [`Control::feed`]: someone holds the source.
+const FEED_BUSY: usize = 1;
+/// In [`Control::feed`]: a run stopped for the source, held by a consumer
+/// stepping alone.
+const FEED_WANTED: usize = 2;
 
 /// Where one slot's run stands, for a consumer that waits for the runs to
 /// end.
@@ -57,12 +64,15 @@ pub(super) struct Control {
     /// the consumer raises it rather than wait for that forever.
     run_lost: AtomicBool,
     lost_payload: Mutex<Option<PanicPayload>>,
-    /// A run holds the source (a hint for the others, which do not wait).
-    feed_busy: AtomicBool,
-    /// A run found the source held by a consumer stepping through the
-    /// stage alone, and stopped (or waits in place) rather than look again
-    /// and again: the consumer asks for a run when it lets go.
-    feed_wanted: AtomicBool,
+    /// Who holds the source, and who wants it: [`FEED_BUSY`] while a run
+    /// or a consumer stepping alone holds it (a hint for the runs, which do
+    /// not wait for it), [`FEED_WANTED`] once a run found it held by a
+    /// consumer stepping alone and stopped (or waits in place) rather than
+    /// look again and again: the consumer asks for a run when it lets go.
+    /// One word, changed by read-modify-writes only, so that the wish and
+    /// the letting go are ordered one way or the other (see
+    /// [`want_feed`](Control::want_feed)).
+    feed: AtomicUsize,
     /// The source has been dropped, and its drop has run.
     source_gone: AtomicBool,
     /// The consumer waits for a result (see `consumer_takes`).
@@ -98,8 +108,7 @@ impl Control {
             cancelled: AtomicBool::new(false),
             run_lost: AtomicBool::new(false),
             lost_payload: Mutex::new(None),
-            feed_busy: AtomicBool::new(false),
-            feed_wanted: AtomicBool::new(false),
+            feed: AtomicUsize::new(0),
             source_gone: AtomicBool::new(false),
             consumer_waiting: CachePadded::new(AtomicBool::new(false)),
             slots: (0..slots).map(|_| CachePadded::default()).collect(),
@@ -260,32 +269,43 @@ impl Control {
         self.source_gone.load(Ordering::Acquire)
     }
 
-    /// Says a worker holds the source, or has let go of it.
-    pub(super) fn set_feed_busy(&self, busy: bool) {
-        self.feed_busy.store(busy, Ordering::Release);
+    /// Says the caller (a run, or a consumer stepping alone) holds the
+    /// source.
+    pub(super) fn take_feed(&self) {
+        self.feed.fetch_or(FEED_BUSY, Ordering::AcqRel);
     }
 
-    /// A run stops because a consumer stepping alone holds the source.
-    /// Sequentially consistent, as the consumer's letting go: either it
-    /// sees this wish, or the run's last look sees the source free.
+    /// A run lets go of the source. A wish of another run's goes with it:
+    /// this run goes on with the stage's work, the wish's included, and
+    /// looks for more before it ends.
+    pub(super) fn feed_given_back(&self) {
+        self.feed
+            .fetch_and(!(FEED_BUSY | FEED_WANTED), Ordering::AcqRel);
+    }
+
+    /// A run stops because a consumer stepping alone holds the source: it
+    /// wishes for a run once the consumer lets go. Either the wish comes
+    /// before the letting go in the word's order, and the consumer sees it,
+    /// or after, and the run's last look (after it stops counting, see
+    /// `Runs::end`) sees the source free.
     pub(super) fn want_feed(&self) {
-        if self.feed_busy.load(Ordering::SeqCst) {
-            self.feed_wanted.store(true, Ordering::SeqCst);
-        }
+        let _ = self
+            .feed
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |feed| {
+                (feed & FEED_BUSY != 0).then_some(feed | FEED_WANTED)
+            });
     }
 
     /// A consumer stepping alone lets go of the source; whether a run
     /// stopped for it meanwhile and should be asked for again.
     pub(super) fn feed_let_go(&self) -> bool {
-        self.feed_busy.store(false, Ordering::SeqCst);
-        self.feed_wanted.load(Ordering::SeqCst) && self.feed_wanted.swap(false, Ordering::SeqCst)
+        self.feed.swap(0, Ordering::AcqRel) & FEED_WANTED != 0
     }
 
     /// Whether a run could pull the entry at `next_index` now.
     #[inline]
     pub(super) fn could_pull(&self, next_index: u64) -> bool {
-        // Sequentially consistent, for `want_feed`; a plain load on x86.
-        !self.feed_busy.load(Ordering::SeqCst)
+        self.feed.load(Ordering::Acquire) & FEED_BUSY == 0
             && !self.pulling_stopped()
             && next_index < self.window_limit()
     }
@@ -460,5 +480,72 @@ mod tests {
         control.set_end(12);
         assert_eq!(control.end(), Some(12));
         assert!(control.pulling_stopped());
+    }
+}
+
+/// Exhaustive checks of the protocol: run with
+/// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- pool`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::scheduler::{Runs, Submit, Ticket, Work};
+
+    /// A set of threads that only counts the tickets it is given.
+    #[derive(Default)]
+    struct Counted(AtomicUsize);
+
+    impl Submit<'static> for Counted {
+        fn submit(&self, _ticket: Ticket<'static>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+
+        fn stage_started(&self) -> bool {
+            true
+        }
+
+        fn stage_ended(&self) {}
+    }
+
+    struct Nothing;
+
+    impl Work for Nothing {
+        fn run(self: Arc<Self>) {}
+    }
+
+    /// A run that finds the source held by a consumer stepping alone stops
+    /// for it, as the consumer lets go: a run is asked for all the same, by
+    /// the consumer (it sees the wish) or by the run's last look (it sees
+    /// the source free). Otherwise the stage would be left with work, no
+    /// run, and a consumer that waits for one.
+    #[test]
+    fn a_run_that_stops_for_the_source_as_the_consumer_lets_go_is_not_lost() {
+        loom::model(|| {
+            let control =
+                loom::sync::Arc::new(Control::new(1, false, 8, Order::Input, Stats::off()));
+            let tickets = Arc::new(Counted::default());
+            let work: Arc<dyn Work> = Arc::new(Nothing);
+            let runs =
+                loom::sync::Arc::new(Runs::new(Arc::downgrade(&work), 1, false, tickets.clone()));
+            control.take_feed();
+            assert!(runs.request());
+            runs.begin();
+            let consumer = {
+                let (control, runs) = (control.clone(), runs.clone());
+                loom::thread::spawn(move || {
+                    if control.feed_let_go() {
+                        runs.notify();
+                    }
+                })
+            };
+            control.want_feed();
+            runs.end(|| control.could_pull(0));
+            consumer.join().unwrap();
+            assert!(
+                tickets.0.load(Ordering::SeqCst) >= 2,
+                "the source is free, and no run will come"
+            );
+        });
     }
 }

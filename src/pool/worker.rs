@@ -174,9 +174,9 @@ impl<'scope, I: Iterator, F, Init, U> Shared<'scope, I, F, Init, U> {
             Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return false,
         };
-        self.control.set_feed_busy(true);
+        self.control.take_feed();
         let pulled = self.pull(&mut feed, me);
-        self.control.set_feed_busy(false);
+        self.control.feed_given_back();
         drop(feed);
         // A run that wanted to drop the source while this one held it left
         // it to this one.
@@ -380,7 +380,7 @@ where
         // Said, as a run's pull says it: a run that came meanwhile would
         // otherwise see a source it could pull, fail to take it, and look
         // again at once, for as long as this call lasts, in a seat.
-        self.control.set_feed_busy(true);
+        self.control.take_feed();
         let pulled = unwind::catch(|| {
             let _user = UserCode::enter(seat);
             source.next()
