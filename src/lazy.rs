@@ -35,12 +35,12 @@ pub(crate) trait Engine {
 
 /// A started stage: on its threads, or, where it was asked to or no thread
 /// could be started, inline on the consumer's thread.
-pub(crate) enum Running<E, I> {
+pub(crate) enum Started<E, I> {
     Threads(E),
     Inline(Inline<I>),
 }
 
-impl<E, I> Engine for Running<E, I>
+impl<E, I> Engine for Started<E, I>
 where
     E: Engine,
     I: Iterator<Item = E::Item>,
@@ -50,29 +50,29 @@ where
     #[inline]
     fn next(&mut self) -> Option<E::Item> {
         match self {
-            Running::Threads(engine) => engine.next(),
-            Running::Inline(inline) => inline.next(),
+            Started::Threads(engine) => engine.next(),
+            Started::Inline(inline) => inline.next(),
         }
     }
 
     fn fold<B>(&mut self, init: B, f: impl FnMut(B, E::Item) -> B) -> B {
         match self {
-            Running::Threads(engine) => engine.fold(init, f),
-            Running::Inline(inline) => inline.fold(init, f),
+            Started::Threads(engine) => engine.fold(init, f),
+            Started::Inline(inline) => inline.fold(init, f),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            Running::Threads(engine) => engine.size_hint(),
-            Running::Inline(inline) => inline.size_hint(),
+            Started::Threads(engine) => engine.size_hint(),
+            Started::Inline(inline) => inline.size_hint(),
         }
     }
 
     fn is_finished(&self) -> bool {
         match self {
-            Running::Threads(engine) => engine.is_finished(),
-            Running::Inline(inline) => inline.is_finished(),
+            Started::Threads(engine) => engine.is_finished(),
+            Started::Inline(inline) => inline.is_finished(),
         }
     }
 }
@@ -214,7 +214,7 @@ impl<I: Iterator, S: DebugFields, E> Idle<E> for Waiting<'_, I, S, E> {
 }
 
 /// A stage that starts its engine on the first `next()`.
-pub(crate) struct Lazy<D, E> {
+pub(crate) struct LazyStage<D, E> {
     state: State<D, E>,
 }
 
@@ -226,9 +226,9 @@ enum State<D, E> {
     Broken,
 }
 
-impl<D, E> Lazy<D, E> {
+impl<D, E> LazyStage<D, E> {
     pub(crate) fn new(idle: D) -> Self {
-        Lazy {
+        LazyStage {
             state: State::Idle(idle),
         }
     }
@@ -237,12 +237,12 @@ impl<D, E> Lazy<D, E> {
     pub(crate) fn into_idle(self) -> Result<D, Self> {
         match self.state {
             State::Idle(idle) => Ok(idle),
-            state => Err(Lazy { state }),
+            state => Err(LazyStage { state }),
         }
     }
 }
 
-impl<D: Idle<E>, E: Engine> Lazy<D, E> {
+impl<D: Idle<E>, E: Engine> LazyStage<D, E> {
     #[inline]
     pub(crate) fn next(&mut self) -> Option<E::Item> {
         self.running()?.next()
@@ -297,7 +297,7 @@ impl<D: Idle<E>, E: Engine> Lazy<D, E> {
 }
 
 /// Implements `Iterator`, `FusedIterator` and `Debug` for an adapter whose
-/// `stage` field is a [`Lazy`]: the same for the plain and the scoped form.
+/// `stage` field is a [`LazyStage`]: the same for the plain and the scoped form.
 macro_rules! lazy_adapter {
     ($name:literal, [$($generics:tt)*] $adapter:ty, item = $item:ty) => {
         impl<$($generics)*> Iterator for $adapter {

@@ -5,7 +5,7 @@ use std::thread::Scope;
 
 use crate::bounds::{SameAs, SendItem};
 use crate::handoff::{self, Handoff, Settings};
-use crate::lazy::{Lazy, Running, Waiting, lazy_adapter};
+use crate::lazy::{LazyStage, Started, Waiting, lazy_adapter};
 use crate::profile::Profile;
 use crate::scheduler::{self, Spawner, Unmarked};
 use crate::stats::Stats;
@@ -296,10 +296,11 @@ pub trait OffThreadExt: Iterator + Sized {
 impl<I: Iterator> OffThreadExt for I {}
 
 /// The stage an `off_thread` adapter runs: idle until its first `next()`.
-type Stage<'scope, I> = Lazy<Waiting<'scope, I, Settings, Engine<'scope, I>>, Engine<'scope, I>>;
+type Stage<'scope, I> =
+    LazyStage<Waiting<'scope, I, Settings, Engine<'scope, I>>, Engine<'scope, I>>;
 
 /// What an `off_thread` adapter runs once started.
-type Engine<'scope, I> = Running<Handoff<'scope, <I as Iterator>::Item>, Unmarked<I>>;
+type Engine<'scope, I> = Started<Handoff<'scope, <I as Iterator>::Item>, Unmarked<I>>;
 
 /// An idle stage that will run on the threads `threads` gives it.
 fn lazy_stage<'scope, I>(
@@ -311,7 +312,7 @@ where
     I: Iterator + Send + 'scope,
     I::Item: Send + 'scope,
 {
-    Lazy::new(Waiting {
+    LazyStage::new(Waiting {
         source,
         settings: options.into_settings(),
         start: Box::new(move |source, settings| handoff::start(threads(), source, settings)),

@@ -48,7 +48,7 @@ use rtrb::{Producer, RingBuffer};
 use self::ring::{RingReceiver, RoomMade};
 use self::worker::{Orphan, Out, Side};
 use crate::launch;
-use crate::lazy::{DebugFields, Engine, Inline, Running};
+use crate::lazy::{DebugFields, Engine, Inline, Started};
 use crate::scheduler::{self, Runs, Spawner, Unmarked, Work};
 use crate::size_hint::{self, SizeHint};
 use crate::stats::Stats;
@@ -180,16 +180,16 @@ pub(crate) fn start<'scope, I>(
     spawner: Spawner<'scope>,
     source: I,
     settings: Settings,
-) -> Running<Handoff<'scope, I::Item>, Unmarked<I>>
+) -> Started<Handoff<'scope, I::Item>, Unmarked<I>>
 where
     I: Iterator + Send + 'scope,
     I::Item: Send + 'scope,
 {
     let inline = settings.inline || launch::inline_everywhere() || scheduler::pulling_for_a_stage();
     if inline || !spawner.stage_started() {
-        return Running::Inline(Inline::new(Unmarked(source), settings.stats));
+        return Started::Inline(Inline::new(Unmarked(source), settings.stats));
     }
-    Running::Threads(Handoff::spawn(spawner, source, settings))
+    Started::Threads(Handoff::spawn(spawner, source, settings))
 }
 
 impl<'scope, T: Send + 'scope> Handoff<'scope, T> {
@@ -406,7 +406,7 @@ mod tests {
     #[test]
     fn with_no_thread_to_be_had_it_runs_inline() {
         let mut running = start(refusing_after(0), 0..10, settings());
-        assert!(matches!(running, Running::Inline(_)));
+        assert!(matches!(running, Started::Inline(_)));
         assert_eq!(running.size_hint(), (10, Some(10)));
         let got: Vec<i32> = std::iter::from_fn(|| running.next()).collect();
         assert_eq!(got, (0..10).collect::<Vec<_>>());
@@ -433,7 +433,7 @@ mod tests {
     #[test]
     fn given_a_thread_it_uses_it() {
         let mut running = start(refusing_after(1), 0..10, settings());
-        assert!(matches!(running, Running::Threads(_)));
+        assert!(matches!(running, Started::Threads(_)));
         let got: Vec<i32> = std::iter::from_fn(|| running.next()).collect();
         assert_eq!(got, (0..10).collect::<Vec<_>>());
     }

@@ -3,11 +3,11 @@
 //! a [`ConsumerBell`] wakes a consumer that sleeps on an empty ring, as
 //! [`crate::wake`] describes. A producer that finds the ring full does not
 //! sleep: its run ends (see [`crate::scheduler`]), and the consumer's
-//! reports of pops, a [`quarter`] of the ring at a time (and whenever it is
-//! about to wait), go to a [`RoomMade`] hook that asks for another run. A
-//! quarter is also how much room a producer that found the ring full spins
-//! for before it gives up, and at most how much a folding consumer takes at
-//! once.
+//! reports of pops, the ring's [`slack`] (a quarter of it) at a time, and
+//! whenever it is about to wait, go to a [`RoomMade`] hook that asks for
+//! another run. The slack is also how much room a producer that found the
+//! ring full spins for before it gives up, and at most how much a folding
+//! consumer takes at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,15 +38,15 @@ struct Bells {
 /// it frees the chunk's slots: short enough that a producer waiting for
 /// room, and an allocator waiting for memory, get them a little at a time;
 /// long enough that freeing slots costs little next to tiny items, whose
-/// chunks are then [`quarter`] of the ring.
+/// chunks are then the ring's [`slack`].
 const FOLD_CHUNK_WORK: Duration = Duration::from_micros(2);
 
-/// How far apart the two sides of a ring of `capacity` keep: pops are
+/// The slack between the two sides of a ring of `capacity`: pops are
 /// reported this many at a time, a producer that found the ring full waits
 /// for this much room, and a folding consumer takes at most this many
 /// items at once. A quarter of the ring: as far apart as the two can be
 /// without either side running dry while the other works.
-pub(crate) fn quarter(capacity: usize) -> usize {
+pub(crate) fn slack(capacity: usize) -> usize {
     (capacity / 4).max(1)
 }
 
@@ -60,19 +60,19 @@ pub(crate) fn channel<'a, T>(
     let bells = Arc::new(Bells {
         pushed: CachePadded::new(ConsumerBell::new()),
     });
-    let quarter = quarter(capacity);
+    let slack = slack(capacity);
     let sender = RingSender {
         ring: producer,
         bells: Arc::clone(&bells),
-        room_wanted: quarter,
+        room_wanted: slack,
     };
     let receiver = RingReceiver {
         ring: consumer,
         bells,
         room,
         unreported: 0,
-        report_every: quarter,
-        enough: quarter,
+        report_every: slack,
+        enough: slack,
     };
     (sender, receiver)
 }
@@ -114,7 +114,7 @@ impl<T> RingSender<T> {
     }
 
     /// Spins a moment for room on a full ring: first, a moment ([`LINGER`])
-    /// for a [`quarter`] of the ring, so as not to chase the consumer slot by
+    /// for a the ring's [`slack`], so as not to chase the consumer slot by
     /// slot (every item is already pushed, so this holds nothing back), then
     /// up to [`SPIN_BEFORE_SLEEP`](crate::wake::spin::SPIN_BEFORE_SLEEP) for
     /// any room. Whether there is room (or the receiver is gone) by then;
@@ -181,7 +181,7 @@ impl<T> RingReceiver<'_, T> {
     }
 
     /// Folds every item until the sender is gone, taking what is ready a
-    /// chunk at a time: at most [`quarter`] of the ring, and about
+    /// chunk at a time: at most the ring's [`slack`], and about
     /// [`FOLD_CHUNK_WORK`] of folding; `each_chunk` hears how many items
     /// each chunk held, once they are folded.
     pub(crate) fn fold<B>(
@@ -224,7 +224,7 @@ impl<T> RingReceiver<'_, T> {
         }
     }
 
-    /// Counts `items` popped, and reports them every [`quarter`] of the ring.
+    /// Counts `items` popped, and reports them every the ring's [`slack`].
     #[inline]
     fn popped(&mut self, items: usize) {
         self.unreported += items;
@@ -390,7 +390,7 @@ mod tests {
         for n in 0..16 {
             sender.try_send(n).unwrap();
         }
-        for _ in 0..quarter(16) - 1 {
+        for _ in 0..slack(16) - 1 {
             receiver.recv(&Stats::off()).unwrap();
         }
         assert_eq!(reports.0.load(Ordering::SeqCst), 0, "less than a quarter");
@@ -415,9 +415,7 @@ mod tests {
         assert_eq!(total, (0..16).sum::<i32>());
         assert_eq!(chunks.iter().sum::<usize>(), 16);
         assert!(
-            chunks
-                .iter()
-                .all(|&chunk| (1..=quarter(16)).contains(&chunk)),
+            chunks.iter().all(|&chunk| (1..=slack(16)).contains(&chunk)),
             "{chunks:?}"
         );
     }

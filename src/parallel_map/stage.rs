@@ -8,16 +8,16 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::ParallelMapOptions;
-use crate::lazy::{DebugFields, Idle, Lazy, Running, Waiting};
+use crate::lazy::{DebugFields, Idle, LazyStage, Started, Waiting};
 use crate::pool::{self, InlineMap, Order, Pool, Settings};
 use crate::scheduler::Spawner;
 use crate::size_hint::SizeHint;
 
 /// What a `parallel_map` stage runs once started.
-pub(crate) type Engine<'scope, U> = Running<Pool<'scope, U>, InlineMap<'scope, U>>;
+pub(crate) type Engine<'scope, U> = Started<Pool<'scope, U>, InlineMap<'scope, U>>;
 
 /// A `parallel_map` stage: idle until its first `next()`.
-pub(crate) type Stage<'scope, I, U> = Lazy<MapIdle<'scope, I, U>, Engine<'scope, U>>;
+pub(crate) type Stage<'scope, I, U> = LazyStage<MapIdle<'scope, I, U>, Engine<'scope, U>>;
 
 /// Makes the threads a stage runs on, when it starts.
 pub(crate) type Threads<'scope> = Box<dyn FnOnce() -> Spawner<'scope> + Send + 'scope>;
@@ -170,7 +170,7 @@ where
         state: PhantomData,
     });
     let map: Arc<dyn ErasedMap<'scope, I::Item, U> + 'scope> = typed.clone();
-    Lazy::new(MapIdle::Fresh(Waiting {
+    LazyStage::new(MapIdle::Fresh(Waiting {
         source,
         settings: Recipe {
             settings,
@@ -268,7 +268,7 @@ where
                 threads,
             );
         }
-        Ok(idle) => Lazy::new(idle),
+        Ok(idle) => LazyStage::new(idle),
         Err(started) => started,
     };
     let over = adapter(first);
@@ -277,7 +277,7 @@ where
         init,
         state: PhantomData::<fn() -> S>,
     });
-    Lazy::new(MapIdle::Over(Box::new(Waiting {
+    LazyStage::new(MapIdle::Over(Box::new(Waiting {
         source: over,
         settings: second,
         start: Box::new(move |over, settings| {

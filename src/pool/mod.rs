@@ -67,9 +67,9 @@ use rtrb::{Consumer, RingBuffer};
 use self::control::Control;
 use self::states::States;
 use self::turn::PanicTurn;
-use self::worker::{Core, Shared, Stepped};
+use self::worker::{Shared, SharedView, Stepped};
 use crate::launch;
-use crate::lazy::{DebugFields, Engine, Inline, Running};
+use crate::lazy::{DebugFields, Engine, Inline, Started};
 use crate::pace::Pace;
 use crate::scheduler::{self, PullingForAStage, Runs, Spawner, Unmarked, Work};
 use crate::size_hint::{self, SizeHint};
@@ -166,7 +166,7 @@ type Help<'scope, U> = Box<dyn FnMut(Share, &mut VecDeque<Sent<U>>) -> bool + Se
 
 /// The consumer's end of a running pool.
 pub(crate) struct Pool<'scope, U> {
-    core: Arc<dyn Core<'scope> + 'scope>,
+    core: Arc<dyn SharedView<'scope> + 'scope>,
     help: Help<'scope, U>,
     /// One per slot, each in the order its runs ran their entries.
     rings: Vec<Consumer<Sent<U>>>,
@@ -202,7 +202,7 @@ pub(crate) fn start<'scope, I, F, Init, S, U>(
     f: F,
     init: Init,
     settings: Settings,
-) -> Running<Pool<'scope, U>, InlineMap<'scope, U>>
+) -> Started<Pool<'scope, U>, InlineMap<'scope, U>>
 where
     I: Iterator + Send + 'scope,
     I::Item: Send + 'scope,
@@ -255,8 +255,8 @@ where
     if !cores::inside_a_stage() || cores::global().has_room() {
         shared.runs.request();
     }
-    Running::Threads(Pool {
-        core: Arc::clone(&shared) as Arc<dyn Core<'scope> + 'scope>,
+    Started::Threads(Pool {
+        core: Arc::clone(&shared) as Arc<dyn SharedView<'scope> + 'scope>,
         help: consumer_help(shared),
         rings,
         rings_can_fill: ring_capacity < in_flight,
@@ -277,7 +277,7 @@ fn run_inline<'scope, I, F, Init, S, U>(
     f: F,
     init: Init,
     stats: Stats,
-) -> Running<Pool<'scope, U>, InlineMap<'scope, U>>
+) -> Started<Pool<'scope, U>, InlineMap<'scope, U>>
 where
     I: Iterator + Send + 'scope,
     F: Fn(&mut S, I::Item) -> U + Send + 'scope,
@@ -286,7 +286,7 @@ where
 {
     let mut states = States::new();
     let mapped = source.map(move |item| f(states.of(()).get_or_insert_with(&init), item));
-    Running::Inline(Inline::new(Box::new(Unmarked(mapped)), stats))
+    Started::Inline(Inline::new(Box::new(Unmarked(mapped)), stats))
 }
 
 /// The consumer's share of the work: entries it claims run here, with a
@@ -723,7 +723,7 @@ mod tests {
             || (),
             settings(threads, order),
         );
-        let inline = matches!(running, Running::Inline(_));
+        let inline = matches!(running, Started::Inline(_));
         let mut got: Vec<u64> = std::iter::from_fn(|| running.next()).collect();
         got.sort_unstable();
         (got, inline)
@@ -761,7 +761,7 @@ mod tests {
             || 0,
             settings,
         );
-        assert!(matches!(running, Running::Inline(_)));
+        assert!(matches!(running, Started::Inline(_)));
         let got: Vec<(u32, u32)> = std::iter::from_fn(|| running.next()).collect();
         assert_eq!(got, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]);
     }
@@ -779,7 +779,7 @@ mod tests {
             || (),
             settings(1, Order::Input),
         );
-        let Running::Threads(mut pool) = running else {
+        let Started::Threads(mut pool) = running else {
             panic!("ran inline");
         };
         let got: Vec<u64> = std::iter::from_fn(|| pool.next()).collect();
@@ -799,7 +799,7 @@ mod tests {
             let mut settings = settings(16, order);
             settings.window = 64;
             let running = start(refusing_after(4), 0..1000u64, |(), n| n, || (), settings);
-            let Running::Threads(mut pool) = running else {
+            let Started::Threads(mut pool) = running else {
                 panic!("{order:?}: ran inline");
             };
             let slots: usize = pool.rings.iter().map(|ring| ring.buffer().capacity()).sum();

@@ -672,7 +672,7 @@ where
 
 /// The consumer's view of what a pool's runs share, with the item types
 /// hidden.
-pub(super) trait Core<'scope>: Send + Sync {
+pub(super) trait SharedView<'scope>: Send + Sync {
     fn control(&self) -> &Control;
     fn runs(&self) -> &Runs<'scope>;
     /// How many entries are published and not yet claimed; may be stale.
@@ -686,7 +686,7 @@ pub(super) trait Core<'scope>: Send + Sync {
     fn drop_source_if_left(&self);
 }
 
-impl<'scope, I, F, Init, U> Core<'scope> for Shared<'scope, I, F, Init, U>
+impl<'scope, I, F, Init, U> SharedView<'scope> for Shared<'scope, I, F, Init, U>
 where
     I: Iterator + Send,
     I::Item: Send,
