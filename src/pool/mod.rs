@@ -177,6 +177,11 @@ pub(crate) struct Pool<'scope, U> {
     last_ring: usize,
     /// Results of entries the consumer ran itself, in index order.
     own: VecDeque<Sent<U>>,
+    /// Outcomes taken from the rings and from `own` so far: while it
+    /// equals the entries claimed, no ring holds anything, and the rings
+    /// need no look (a consumer stepping through its stage alone would
+    /// otherwise look at every ring for every item).
+    taken: u64,
     /// Results handed over so far.
     delivered: u64,
     /// In completion order, which entries have been handed over, and the
@@ -262,6 +267,7 @@ where
         rings_can_fill: ring_capacity < in_flight,
         last_ring: 0,
         own: VecDeque::new(),
+        taken: 0,
         delivered: 0,
         panic_turn: PanicTurn::default(),
         remaining,
@@ -401,7 +407,7 @@ impl<U> Pool<'_, U> {
     /// entry before it has been handed over (see [`turn`]).
     fn next_to_finish(&mut self) -> Option<U> {
         loop {
-            match self.own.pop_front().or_else(|| self.take_any()) {
+            match self.pop_own().or_else(|| self.take_any()) {
                 Some((index, Ok(value))) => {
                     self.panic_turn.delivered(index);
                     return self.deliver(Ok(value));
@@ -477,7 +483,10 @@ impl<U> Pool<'_, U> {
     fn take_in_order(&mut self) -> Option<Outcome<U>> {
         let wanted = self.delivered;
         if self.own.front().is_some_and(|(index, _)| *index == wanted) {
-            return self.own.pop_front().map(|(_, outcome)| outcome);
+            return self.pop_own().map(|(_, outcome)| outcome);
+        }
+        if !self.rings_may_hold_results() {
+            return None;
         }
         let rings = self.rings.len();
         for offset in 0..rings {
@@ -493,6 +502,9 @@ impl<U> Pool<'_, U> {
     /// Any result that has been made, and its index, looking at each ring
     /// in turn.
     fn take_any(&mut self) -> Option<Sent<U>> {
+        if !self.rings_may_hold_results() {
+            return None;
+        }
         let rings = self.rings.len();
         for offset in 0..rings {
             let at = (self.last_ring + offset) % rings;
@@ -504,6 +516,20 @@ impl<U> Pool<'_, U> {
         None
     }
 
+    /// The front result of the consumer's own list, if any.
+    fn pop_own(&mut self) -> Option<Sent<U>> {
+        let sent = self.own.pop_front()?;
+        self.taken += 1;
+        Some(sent)
+    }
+
+    /// Whether a ring may hold a result: some claimed entry's outcome has
+    /// not been taken yet. (A stale count of claims only delays a look,
+    /// which the consumer's wait makes anyway.)
+    fn rings_may_hold_results(&self) -> bool {
+        self.core.claimed() > self.taken
+    }
+
     /// The front result of ring `at`, if any; a run waiting for room in a
     /// full ring is told there is. (It is told only when the ring was full,
     /// or filled again since: a run that fills it after this look is told
@@ -512,6 +538,7 @@ impl<U> Pool<'_, U> {
     fn pop(&mut self, at: usize) -> Option<Sent<U>> {
         let ring = &mut self.rings[at];
         let sent = ring.pop().ok()?;
+        self.taken += 1;
         if self.rings_can_fill && ring.slots() + 1 >= ring.buffer().capacity() {
             self.core.runs().room_made();
         }

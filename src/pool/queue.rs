@@ -93,6 +93,11 @@ impl<T> Queue<T> {
         self.published.load(Ordering::Acquire)
     }
 
+    /// Entries claimed so far (skipped ones included); may be stale.
+    pub(super) fn claimed(&self) -> u64 {
+        self.claimed.load(Ordering::Acquire)
+    }
+
     /// Moves up to `at_most` of the oldest entries into `into`, with their
     /// indices; how many.
     pub(super) fn claim(&self, at_most: usize, into: &mut VecDeque<Indexed<T>>) -> usize {

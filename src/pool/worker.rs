@@ -677,6 +677,8 @@ pub(super) trait SharedView<'scope>: Send + Sync {
     fn runs(&self) -> &Runs<'scope>;
     /// How many entries are published and not yet claimed; may be stale.
     fn unclaimed(&self) -> usize;
+    /// How many entries have been claimed (or skipped); may be stale.
+    fn claimed(&self) -> u64;
     /// Drops the entries nobody claimed, each under a catch; the first
     /// panic of those drops.
     fn drop_unclaimed(&self) -> FirstPanic;
@@ -704,6 +706,10 @@ where
 
     fn unclaimed(&self) -> usize {
         self.queue.unclaimed()
+    }
+
+    fn claimed(&self) -> u64 {
+        self.queue.claimed()
     }
 
     fn drop_unclaimed(&self) -> FirstPanic {
