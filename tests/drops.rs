@@ -43,6 +43,7 @@ fn consumer_gives_up(consumer: impl FnOnce()) {
     );
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to see a worker let go")]
 #[test]
 fn off_thread_items_left_behind_a_consumer_panic_do_not_abort() {
     let _watchdog = watchdog();
@@ -72,12 +73,15 @@ fn off_thread_items_left_behind_a_consumer_panic_do_not_abort() {
 #[test]
 fn off_thread_batch_items_left_behind_a_panic_in_fold_do_not_abort() {
     let _watchdog = watchdog();
+    // Each drop that panics while the consumer's panic unwinds makes std
+    // print a backtrace, which Miri takes seconds to write: fewer there.
+    let len = if cfg!(miri) { 3 } else { 8 };
     consumer_gives_up(|| {
-        let items = (0..8).map(Stubborn);
+        let items = (0..len).map(Stubborn);
         items
-            .off_thread_with(OffThreadOptions::new().batch(8))
+            .off_thread_with(OffThreadOptions::new().batch(len))
             .for_each(|item| {
-                // Gives up at the first item, with seven left in its batch.
+                // Gives up at the first item, with the rest left in its batch.
                 let first = item.0 == 0;
                 std::mem::forget(item);
                 if first {
@@ -87,6 +91,7 @@ fn off_thread_batch_items_left_behind_a_panic_in_fold_do_not_abort() {
     });
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to see a worker let go")]
 #[test]
 fn parallel_map_results_left_behind_a_consumer_panic_do_not_abort() {
     let _watchdog = watchdog();
@@ -116,7 +121,8 @@ fn parallel_map_results_left_behind_a_consumer_panic_do_not_abort() {
 #[test]
 fn parallel_map_items_left_in_its_queue_behind_a_panic_do_not_abort() {
     let _watchdog = watchdog();
-    for _ in 0..20 {
+    let rounds = if cfg!(miri) { 2 } else { 20 };
+    for _ in 0..rounds {
         // `f` gives up on the first item while the worker is still pulling
         // the ones behind it: those wait unclaimed in the queue, and the
         // stage drops them as `f`'s panic travels up, after the worker has
@@ -143,6 +149,7 @@ fn parallel_map_items_left_in_its_queue_behind_a_panic_do_not_abort() {
     }
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to see a worker let go")]
 #[test]
 fn dropping_an_off_thread_stage_raises_a_panic_of_an_item_it_drops() {
     let _watchdog = watchdog();

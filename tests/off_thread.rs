@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{
     Boom, Counting, LetGo, PATIENCE, assert_drop_returns, drain_catching, panicking_at, stage_name,
-    threads_named, wait_until, watchdog,
+    threads_named, wait_until, wait_until_no_thread_is_named, watchdog,
 };
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
@@ -37,7 +37,7 @@ fn preserves_order_at_every_edge_length() {
             capacity,
             capacity + 1,
             2 * capacity + 3,
-            5000,
+            if cfg!(miri) { 300 } else { 5000 },
         ];
         for len in lengths {
             let got: Vec<usize> = (0..len)
@@ -79,12 +79,13 @@ fn heap_items_arrive_exactly_once() {
     let _watchdog = watchdog();
     let live = Arc::new(AtomicUsize::new(0));
     let source_live = Arc::clone(&live);
-    let got: Vec<String> = (0..3000)
+    let len = if cfg!(miri) { 300 } else { 3000 };
+    let got: Vec<String> = (0..len)
         .map(move |n| Tracked::new(n, &source_live))
         .off_thread_with(OffThreadOptions::new().capacity(5))
         .map(|tracked| tracked.value.clone())
         .collect();
-    assert_eq!(got, (0..3000).map(|n| n.to_string()).collect::<Vec<_>>());
+    assert_eq!(got, (0..len).map(|n| n.to_string()).collect::<Vec<_>>());
     assert_eq!(
         live.load(Ordering::SeqCst),
         0,
@@ -117,20 +118,19 @@ fn items_in_flight_are_dropped_with_the_adapter() {
 #[test]
 fn chained_stages_preserve_order() {
     let _watchdog = watchdog();
-    let got: Vec<u64> = (0..20_000u64)
+    let len = if cfg!(miri) { 300 } else { 20_000u64 };
+    let got: Vec<u64> = (0..len)
         .off_thread_with(OffThreadOptions::new().capacity(3))
         .map(|n| n * 3)
         .off_thread()
         .filter(|n| n % 2 == 0)
         .off_thread_with(OffThreadOptions::new().capacity(1))
         .collect();
-    let expected: Vec<u64> = (0..20_000u64)
-        .map(|n| n * 3)
-        .filter(|n| n % 2 == 0)
-        .collect();
+    let expected: Vec<u64> = (0..len).map(|n| n * 3).filter(|n| n % 2 == 0).collect();
     assert_eq!(got, expected);
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to count threads in")]
 #[test]
 fn building_pulls_nothing_and_starts_no_thread() {
     let _watchdog = watchdog();
@@ -214,6 +214,7 @@ fn hands_over_an_item_before_the_source_blocks() {
     assert_first_arrives_while_the_source_blocks("tp-consumer", || {}, "first item held back");
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to read thread states")]
 #[test]
 fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
     let _watchdog = watchdog();
@@ -239,6 +240,7 @@ fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
     );
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to read thread states")]
 #[test]
 fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
     let _watchdog = watchdog();
@@ -271,6 +273,7 @@ fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
     assert_eq!(*folded, (1..4 * capacity).collect::<Vec<_>>());
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to read thread states")]
 #[test]
 fn reads_ahead_at_most_capacity_plus_one() {
     let _watchdog = watchdog();
@@ -350,9 +353,7 @@ fn panic_crosses_several_stages_with_its_payload() {
     // Each let go of its source before the panic was re-raised (see
     // stream_end_means_the_worker_has_let_go), and renames itself after.
     for stage in ["cross-a", "cross-b", "cross-c"] {
-        wait_until("the stage threads are reaped", || {
-            threads_named(stage).is_empty()
-        });
+        wait_until_no_thread_is_named(stage, "the stage threads are reaped");
     }
 }
 
@@ -403,9 +404,7 @@ fn early_drop_at_every_position_stops_the_worker() {
         dropped
             .recv_timeout(PATIENCE)
             .expect("the worker drops its source");
-        wait_until("the worker thread has exited", || {
-            threads_named(&name).is_empty()
-        });
+        wait_until_no_thread_is_named(&name, "the worker thread has exited");
         assert!(
             pulls.load(Ordering::SeqCst) <= taken + capacity + 1 + 1,
             "stopped pulling"
@@ -435,9 +434,7 @@ fn drop_does_not_block_while_the_source_is_stuck() {
     dropped
         .recv_timeout(PATIENCE)
         .expect("the worker stops at its next hand-off");
-    wait_until("the worker thread has exited", || {
-        threads_named("stuck").is_empty()
-    });
+    wait_until_no_thread_is_named("stuck", "the worker thread has exited");
 }
 
 #[test]
@@ -460,6 +457,7 @@ fn worker_thread_carries_the_stage_name() {
 /// Linux shows a stage's name where tools look for it: the thread's own
 /// name in `/proc`, cut to the 15 bytes the kernel keeps.
 #[cfg(target_os = "linux")]
+#[cfg_attr(miri, ignore = "Miri has no /proc")]
 #[test]
 fn the_operating_system_sees_the_stage_name() {
     let _watchdog = watchdog();
@@ -471,6 +469,7 @@ fn the_operating_system_sees_the_stage_name() {
     assert_eq!(comm.trim_end(), "a-stage-with-a-");
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to count threads in")]
 #[test]
 fn every_stage_thread_has_exited_once_the_stream_ends() {
     let _watchdog = watchdog();
@@ -484,9 +483,7 @@ fn every_stage_thread_has_exited_once_the_stream_ends() {
     // stage above it (stream_end_means_the_worker_has_let_go proves it); a
     // thread renames itself as it leaves a stage, a moment after.
     for stage in ["full-a", "full-b", "full-c"] {
-        wait_until("no thread carries the stage's name", || {
-            threads_named(stage).is_empty()
-        });
+        wait_until_no_thread_is_named(stage, "no thread carries the stage's name");
     }
 }
 

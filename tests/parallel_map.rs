@@ -9,7 +9,7 @@ use std::thread;
 
 use common::{
     Boom, Counting, LetGo, PATIENCE, assert_drop_returns, drain_catching, panicking_at, stage_name,
-    threads_named, wait_until, watchdog,
+    threads_named, wait_until, wait_until_no_thread_is_named, watchdog,
 };
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
@@ -32,7 +32,15 @@ fn smoke() {
 fn preserves_order_at_every_edge_length() {
     let _watchdog = watchdog();
     for (threads, window) in [(1, 1), (2, 1), (2, 2), (3, 4), (4, 64)] {
-        for len in [0, 1, window - 1, window, window + 1, 3 * window + 2, 3000] {
+        for len in [
+            0,
+            1,
+            window - 1,
+            window,
+            window + 1,
+            3 * window + 2,
+            if cfg!(miri) { 40 } else { 3000 },
+        ] {
             let got: Vec<String> = (0..len)
                 .parallel_map_with(options("order", threads, window), |n| n.to_string())
                 .collect();
@@ -45,6 +53,7 @@ fn preserves_order_at_every_edge_length() {
     }
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to read thread states")]
 #[test]
 fn a_window_larger_than_the_queue_keeps_order_and_its_bound() {
     let _watchdog = watchdog();
@@ -113,11 +122,12 @@ fn a_result_is_handed_over_without_waiting_for_later_ones() {
 #[test]
 fn completion_order_yields_every_result_once() {
     let _watchdog = watchdog();
-    let mut got: Vec<usize> = (0..5000)
+    let len = if cfg!(miri) { 100 } else { 5000 };
+    let mut got: Vec<usize> = (0..len)
         .parallel_map_with(options("unordered", 3, 8).in_completion_order(), |n| n * 2)
         .collect();
     got.sort_unstable();
-    assert_eq!(got, (0..5000).map(|n| n * 2).collect::<Vec<_>>());
+    assert_eq!(got, (0..len).map(|n| n * 2).collect::<Vec<_>>());
 }
 
 #[test]
@@ -144,6 +154,7 @@ fn completion_order_lets_a_fast_item_overtake_a_slow_one() {
     assert_eq!(stage.next(), None);
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to count threads in")]
 #[test]
 fn building_pulls_nothing_and_starts_no_thread() {
     let _watchdog = watchdog();
@@ -165,6 +176,7 @@ fn building_pulls_nothing_and_starts_no_thread() {
     );
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to read thread states")]
 #[test]
 fn window_bounds_how_far_workers_run_ahead() {
     let _watchdog = watchdog();
@@ -306,9 +318,7 @@ fn early_drop_at_every_position_stops_the_workers() {
         dropped
             .recv_timeout(PATIENCE)
             .expect("the last worker drops the source");
-        wait_until("every worker has exited", || {
-            threads_named(&name).is_empty()
-        });
+        wait_until_no_thread_is_named(&name, "every worker has exited");
     }
 }
 
@@ -334,11 +344,10 @@ fn drop_does_not_block_while_f_is_stuck() {
     stuck.recv_timeout(PATIENCE).expect("a worker is inside f");
     assert_drop_returns(stage, "f was stuck");
     drop(release);
-    wait_until("every worker has left the stage", || {
-        threads_named("pm-stuck").is_empty()
-    });
+    wait_until_no_thread_is_named("pm-stuck", "every worker has left the stage");
 }
 
+#[cfg_attr(miri, ignore = "Miri has no /proc to count threads in")]
 #[test]
 fn every_worker_has_let_go_once_the_stream_ends() {
     let _watchdog = watchdog();
@@ -478,6 +487,7 @@ fn peak_workers(options: ParallelMapOptions) -> (usize, Vec<String>) {
     (peak.load(Ordering::SeqCst), names)
 }
 
+#[cfg_attr(miri, ignore = "timing, which Miri's clock skews")]
 #[test]
 fn defaults_to_one_worker_per_busy_thread_but_one() {
     let _watchdog = watchdog();
@@ -494,6 +504,7 @@ fn defaults_to_one_worker_per_busy_thread_but_one() {
     assert_eq!(peak, cores, "{names:?}");
 }
 
+#[cfg_attr(miri, ignore = "timing, which Miri's clock skews")]
 #[test]
 fn threads_caps_how_many_run_f_at_once() {
     let _watchdog = watchdog();

@@ -46,8 +46,9 @@ pub(crate) struct Seat {
     /// How deep in user code the thread is (0: in threadpipe's own code).
     depth: AtomicUsize,
     /// The thread's id for the operating system, to ask it whether the
-    /// thread is running or asleep.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    /// thread is running or asleep. (Not under Miri, whose threads have no
+    /// `/proc` entry to ask: see `scheduler::monitor::is_blocked`.)
+    #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
     pub(crate) tid: i32,
 }
 
@@ -57,9 +58,9 @@ impl Seat {
             state: AtomicUsize::new(0),
             calls: AtomicUsize::new(0),
             depth: AtomicUsize::new(0),
-            #[cfg(all(any(target_os = "linux", target_os = "android"), not(loom)))]
+            #[cfg(all(any(target_os = "linux", target_os = "android"), not(loom), not(miri)))]
             tid: rustix::thread::gettid().as_raw_nonzero().get(),
-            #[cfg(all(any(target_os = "linux", target_os = "android"), loom))]
+            #[cfg(all(any(target_os = "linux", target_os = "android"), loom, not(miri)))]
             tid: 0,
         }
     }

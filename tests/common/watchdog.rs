@@ -6,8 +6,10 @@
 use std::sync::mpsc::{self, Sender};
 use std::time::Duration;
 
-/// How long a whole test may run before its [`watchdog`] declares it hung.
-pub const HANG: Duration = Duration::from_secs(60);
+/// How long a whole test may run before its [`watchdog`] declares it hung
+/// (under Miri, which runs the code about a thousand times slower, on a
+/// clock that counts its steps, longer).
+pub const HANG: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 60 });
 
 /// How long a hung test's process stays, once declared hung, when
 /// `THREADPIPE_HOLD_HUNG_TESTS` is set: time to attach a debugger.
