@@ -3,14 +3,14 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use common::{
-    Boom, Counting, LetGo, PATIENCE, assert_drop_returns, drain_catching, panicking_at, stage_name,
-    threads_named, wait_until, watchdog,
+    Boom, Counting, LetGo, PATIENCE, Tracker, assert_drop_returns, drain_catching, panicking_at,
+    stage_name, threads_named, wait_until, watchdog,
 };
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
@@ -52,54 +52,28 @@ fn preserves_order_at_every_edge_length() {
     }
 }
 
-/// Counts live `Tracked` values, so a lost, duplicated or leaked item shows.
-struct Tracked {
-    value: String,
-    live: Arc<AtomicUsize>,
-}
-
-impl Tracked {
-    fn new(n: usize, live: &Arc<AtomicUsize>) -> Self {
-        live.fetch_add(1, Ordering::SeqCst);
-        Tracked {
-            value: n.to_string(),
-            live: Arc::clone(live),
-        }
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.live.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn heap_items_arrive_exactly_once() {
     let _watchdog = watchdog();
-    let live = Arc::new(AtomicUsize::new(0));
-    let source_live = Arc::clone(&live);
+    let items = Tracker::default();
+    let made = items.clone();
     let got: Vec<String> = (0..3000)
-        .map(move |n| Tracked::new(n, &source_live))
+        .map(move |n| made.track(n))
         .off_thread_with(OffThreadOptions::new().capacity(5))
         .map(|tracked| tracked.value.clone())
         .collect();
     assert_eq!(got, (0..3000).map(|n| n.to_string()).collect::<Vec<_>>());
-    assert_eq!(
-        live.load(Ordering::SeqCst),
-        0,
-        "every item dropped exactly once"
-    );
+    items.assert_each_dropped_once("items through off_thread");
 }
 
 #[test]
 fn items_in_flight_are_dropped_with_the_adapter() {
     let _watchdog = watchdog();
-    let live = Arc::new(AtomicUsize::new(0));
-    let source_live = Arc::clone(&live);
+    let items = Tracker::default();
+    let made = items.clone();
     let (mut source, dropped) = Counting::with_drop_signal(Some(100));
     let mut stage = std::iter::from_fn(move || source.next())
-        .map(move |n| Tracked::new(n, &source_live))
+        .map(move |n| made.track(n))
         .off_thread_with(options("inflight", 8));
     assert_eq!(
         stage.next().map(|tracked| tracked.value.clone()),
@@ -109,9 +83,7 @@ fn items_in_flight_are_dropped_with_the_adapter() {
     dropped
         .recv_timeout(PATIENCE)
         .expect("the worker drops its source");
-    wait_until("every produced item is dropped", || {
-        live.load(Ordering::SeqCst) == 0
-    });
+    items.wait_until_each_dropped_once("items in flight");
 }
 
 #[test]
