@@ -467,6 +467,11 @@ impl Drop for Stubborn {
     }
 }
 
+/// A window larger than a `parallel_map` stage's queue of pulled entries
+/// and than each of its results rings (4096 each), so that those fill
+/// before the window does, for a source that does not tell its length.
+pub const LARGE_WINDOW: usize = 5000;
+
 /// One configuration of a `parallel_map` stage that a promise must hold in.
 pub struct Setup {
     /// Unique to the setup, and the start of its threads' names.
@@ -474,6 +479,7 @@ pub struct Setup {
     pub threads: usize,
     /// Completion order rather than input order.
     pub completion: bool,
+    pub window: usize,
     pub options: ParallelMapOptions,
 }
 
@@ -484,32 +490,42 @@ impl fmt::Display for Setup {
         } else {
             "input"
         };
-        write!(f, "{} ({} threads, {order} order)", self.name, self.threads)
+        write!(
+            f,
+            "{} ({} threads, {order} order, window {})",
+            self.name, self.threads, self.window
+        )
     }
 }
 
-/// Every thread count in `threads`, in both orders, with a window of 8;
-/// each setup's threads are named `tag`, the count, then `i` or `c`.
+/// Every thread count in `threads`, in both orders, each with a window of
+/// 1, of 8 and of [`LARGE_WINDOW`]; each setup's threads are named `tag`,
+/// the count, `i` or `c` for the order, then `1`, `8` or `L` for the
+/// window (keep `tag` to four bytes or so: `/proc` shows 15).
 pub fn parallel_map_setups(tag: &str, threads: RangeInclusive<usize>) -> Vec<Setup> {
     let mut setups = Vec::new();
     for threads in threads {
         for completion in [false, true] {
-            let name = format!("{tag}{threads}{}", if completion { 'c' } else { 'i' });
-            let options = ParallelMapOptions::new()
-                .name(&name)
-                .threads(threads)
-                .window(8);
-            let options = if completion {
-                options.in_completion_order()
-            } else {
-                options
-            };
-            setups.push(Setup {
-                name,
-                threads,
-                completion,
-                options,
-            });
+            for (window, code) in [(1, '1'), (8, '8'), (LARGE_WINDOW, 'L')] {
+                let order = if completion { 'c' } else { 'i' };
+                let name = format!("{tag}{threads}{order}{code}");
+                let options = ParallelMapOptions::new()
+                    .name(&name)
+                    .threads(threads)
+                    .window(window);
+                let options = if completion {
+                    options.in_completion_order()
+                } else {
+                    options
+                };
+                setups.push(Setup {
+                    name,
+                    threads,
+                    completion,
+                    window,
+                    options,
+                });
+            }
         }
     }
     setups
