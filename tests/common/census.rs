@@ -50,7 +50,9 @@ pub enum Source {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Census {
@@ -79,6 +81,15 @@ impl Census {
         self.inner.next_calls.load(Ordering::SeqCst)
     }
 
+    /// What has been called so far: for a stream that ends by a drop,
+    /// see [`assert_nothing_after`](Self::assert_nothing_after).
+    pub fn calls_so_far(&self) -> Ended {
+        Ended {
+            next_calls: self.next_calls(),
+            f_calls: self.f_calls(),
+        }
+    }
+
     /// The thread the source was dropped on, once it was.
     pub fn source_dropped_on(&self) -> Option<ThreadId> {
         *lock(&self.inner.source_dropped_on)
@@ -89,10 +100,10 @@ impl Census {
     /// let go, as the contract says: no call of the closure runs; no thread
     /// carries the stage's name, unless `source` may be inside `next` (then
     /// only the thread that entered it last may, which drops the source
-    /// once the call returns); then the source is dropped, on a thread
-    /// other than this one, and neither it nor the closure is called again;
-    /// and no thread carries the name any more.
-    pub fn assert_let_go(&self, name: &str, source: Source) {
+    /// once the call returns). Then, once that call has returned, see
+    /// [`assert_nothing_after`](Self::assert_nothing_after).
+    pub fn assert_ended(&self, name: &str, source: Source) -> Ended {
+        let ended = self.calls_so_far();
         assert_eq!(
             self.inner.f_running.load(Ordering::SeqCst),
             0,
@@ -116,7 +127,14 @@ impl Census {
                 );
             }
         }
-        let (next_calls, f_calls) = (self.next_calls(), self.f_calls());
+        ended
+    }
+
+    /// Checks that, after the end `ended` records, the source is dropped
+    /// (waiting for it: a call of `next` in progress must return first),
+    /// on a thread other than this one; that neither it nor the closure is
+    /// called again; and that then no thread carries the stage's name.
+    pub fn assert_nothing_after(&self, name: &str, ended: Ended) {
         wait_until(&format!("{name}'s source is dropped"), || {
             self.source_dropped_on().is_some()
         });
@@ -127,13 +145,27 @@ impl Census {
         );
         assert_eq!(
             (self.next_calls(), self.f_calls()),
-            (next_calls, f_calls),
-            "{name}: the source or f was called after the end"
+            (ended.next_calls, ended.f_calls),
+            "{name}: (calls of next, calls of f) went on after the end"
         );
         wait_until(&format!("no thread carries {name}'s name"), || {
             threads_named(name).is_empty()
         });
     }
+
+    /// [`assert_ended`](Self::assert_ended), then
+    /// [`assert_nothing_after`](Self::assert_nothing_after).
+    pub fn assert_let_go(&self, name: &str, source: Source) {
+        let ended = self.assert_ended(name, source);
+        self.assert_nothing_after(name, ended);
+    }
+}
+
+/// What had been called when a stream ended: see [`Census::assert_ended`].
+#[derive(Clone, Copy, Debug)]
+pub struct Ended {
+    next_calls: usize,
+    f_calls: usize,
 }
 
 impl<I: Iterator> Iterator for Watched<I> {

@@ -8,7 +8,7 @@ mod tracked;
 mod watchdog;
 
 #[allow(unused_imports)]
-pub use census::{Census, Source};
+pub use census::{Census, Ended, Source};
 #[allow(unused_imports)]
 pub use checks::{
     assert_early_drop, assert_panics_after, drain_to_panic, wait_until_asleep, wait_until_stopped,
@@ -374,6 +374,11 @@ impl Stuck {
         self.is_stuck.load(Ordering::SeqCst)
     }
 
+    /// What [`is_stuck`](Self::is_stuck) reads, for a closure to share.
+    pub fn stuck_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        Arc::clone(&self.is_stuck)
+    }
+
     /// How many calls of `next` have begun.
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
@@ -391,10 +396,10 @@ impl Iterator for StuckAt {
     fn next(&mut self) -> Option<usize> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.next == self.stuck_at {
+            self.is_stuck.store(true, Ordering::SeqCst);
             let _ = self
                 .entered
                 .send((std::thread::current().id(), stage_name()));
-            self.is_stuck.store(true, Ordering::SeqCst);
             match self.gate.recv_timeout(PATIENCE) {
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     self.timed_out.store(true, Ordering::SeqCst);
