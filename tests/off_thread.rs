@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{
     Boom, Counting, LetGo, PATIENCE, Tracker, assert_drop_returns, drain_catching, panicking_at,
-    stage_name, threads_named, wait_until, watchdog,
+    stage_name, threads_named, wait_until, wait_until_stopped, watchdog,
 };
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
@@ -224,11 +224,9 @@ fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
     // Item 0 taken, the channel full (but perhaps for the slot item 0 left,
     // which the consumer reports only with a quarter's worth), one item in
     // the worker's hand, and the worker asleep, waiting for room.
-    wait_until("the worker sleeps on a full channel", || {
-        pulls.load(Ordering::SeqCst) > capacity
-            && threads_named("tp-fold-room").iter().all(|t| t.state == 'S')
+    let before = wait_until_stopped("tp-fold-room", capacity + 1, || {
+        pulls.load(Ordering::SeqCst)
     });
-    let before = pulls.load(Ordering::SeqCst);
     let mut folded = Vec::new();
     let folded = stage.fold(&mut folded, |folded, item| {
         if folded.len() == capacity / 4 {
@@ -256,18 +254,14 @@ fn reads_ahead_at_most_capacity_plus_one() {
 
         // The worker fills the channel, then must stop: a worker that kept
         // pulling, or spun instead of giving its thread back, never lets
-        // this hold. (No thread named after the stage is a stopped one.)
-        wait_until("the worker stops on a full channel", || {
-            // Small rings report every pop: the worker gets to the bound.
-            let reached = if capacity < 8 {
-                3 + capacity + 1
-            } else {
-                capacity + 1
-            };
-            pulls.load(Ordering::SeqCst) >= reached
-                && threads_named(&name).iter().all(|t| t.state == 'S')
-        });
-        let pulled = pulls.load(Ordering::SeqCst);
+        // this hold. Small rings report every pop: the worker gets to the
+        // bound.
+        let reached = if capacity < 8 {
+            3 + capacity + 1
+        } else {
+            capacity + 1
+        };
+        let pulled = wait_until_stopped(&name, reached, || pulls.load(Ordering::SeqCst));
         if capacity < 8 {
             // Pops are reported at once for such small channels: exactly full.
             assert_eq!(pulled, 3 + capacity + 1, "capacity {capacity}");
