@@ -8,8 +8,8 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 
 use common::{
-    Boom, Counting, LetGo, PATIENCE, assert_drop_returns, drain_catching, panicking_at, stage_name,
-    threads_named, wait_until, watchdog,
+    Boom, Counting, LARGE_WINDOW, LetGo, PATIENCE, assert_drop_returns, drain_catching,
+    panicking_at, stage_name, threads_named, wait_until, wait_until_stopped, watchdog,
 };
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
@@ -48,21 +48,43 @@ fn preserves_order_at_every_edge_length() {
 #[test]
 fn a_window_larger_than_the_queue_keeps_order_and_its_bound() {
     let _watchdog = watchdog();
-    // The queue of pulled entries holds a few thousand: a larger window
-    // fills it while the pullers run ahead, and they must stop there
-    // rather than lose or overwrite an entry.
-    let window = 20_000;
-    for threads in [1, 3] {
+    // The queue of pulled entries, and each slot's ring of results, hold
+    // 4096: a larger window fills the queue while the pullers run ahead,
+    // and they must stop there rather than lose or overwrite an entry.
+    // The queue and the rings together hold more than the window, so the
+    // window is what stops the pullers. (Not in completion order with one
+    // thread: its one ring fills first, since that run runs each item
+    // before it pulls the next.)
+    let window = LARGE_WINDOW;
+    for (threads, completion) in [(1, false), (3, false), (2, true), (3, true)] {
+        let name = format!("bigw{threads}{}", if completion { 'c' } else { 'i' });
         let source = Counting::new(Some(60_000));
         let pulls = Arc::clone(&source.pulls);
-        let mut stage = source.parallel_map_with(options("big-window", threads, window), |n| n);
-        assert_eq!(stage.next(), Some(0));
-        wait_until("the pullers stop", || {
-            threads_named("big-window").iter().all(|t| t.state == 'S')
-        });
-        assert!(pulls.load(Ordering::SeqCst) <= 1 + window);
-        let rest: Vec<usize> = stage.collect();
-        assert_eq!(rest, (1..60_000).collect::<Vec<_>>(), "threads {threads}");
+        let options = options(&name, threads, window);
+        let options = if completion {
+            options.in_completion_order()
+        } else {
+            options
+        };
+        let mut stage = source.parallel_map_with(options, |n| n);
+        let first = stage.next().expect("a first result");
+        // One delivered: the pullers go up to the window past it (a run
+        // that waits in place for room in its ring may stop one short,
+        // having read the window's limit before the delivery), and stop.
+        let pulled = wait_until_stopped(&name, window, || pulls.load(Ordering::SeqCst));
+        assert!(
+            pulled <= 1 + window,
+            "{name}: pulled {pulled}, past the window"
+        );
+        let mut rest: Vec<usize> = stage.collect();
+        if completion {
+            rest.push(first);
+            rest.sort_unstable();
+            assert_eq!(rest, (0..60_000).collect::<Vec<_>>(), "{name}");
+        } else {
+            assert_eq!(first, 0, "{name}");
+            assert_eq!(rest, (1..60_000).collect::<Vec<_>>(), "{name}");
+        }
     }
 }
 
@@ -169,42 +191,54 @@ fn building_pulls_nothing_and_starts_no_thread() {
 fn window_bounds_how_far_workers_run_ahead() {
     let _watchdog = watchdog();
     // `None`: the default window, which is documented as DEFAULT_WINDOW.
-    for (threads, chosen) in [(1, Some(1)), (2, Some(3)), (3, Some(8)), (1, None)] {
-        let window = chosen.unwrap_or(threadpipe::DEFAULT_WINDOW);
-        let name = format!("pm-win-{window}");
-        let source = Counting::new(None);
-        let pulls = Arc::clone(&source.pulls);
-        let live = Arc::new(AtomicUsize::new(0));
-        let calls = Arc::clone(&live);
-        let options = ParallelMapOptions::new().name(&name).threads(threads);
-        let options = match chosen {
-            Some(window) => options.window(window),
-            None => options,
-        };
-        let mut stage = source.parallel_map_with(options, move |n| {
-            calls.fetch_add(1, Ordering::SeqCst);
-            n
-        });
-        assert_eq!(stage.by_ref().take(5).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
-        // Workers fill the window, then stop, and start again only once a
-        // quarter of it is free: with 5 delivered, they have pulled at
-        // least this much, and never more than the window allows.
-        let quarter = (window / 4).max(1);
-        let at_least = (5 + window + 1).saturating_sub(quarter).max(window);
-        let at_most = 5 + window;
-        // A worker that kept going, or spun, never lets this hold. (No
-        // thread named after the stage is a stopped one.)
-        wait_until("every worker stops at a full window", || {
-            let pulled = pulls.load(Ordering::SeqCst);
-            pulled >= at_least
-                && live.load(Ordering::SeqCst) == pulled
-                && threads_named(&name).iter().all(|t| t.state == 'S')
-        });
-        let pulled = pulls.load(Ordering::SeqCst);
-        assert!(
-            pulled <= at_most,
-            "threads {threads}, window {window}: pulled {pulled}"
-        );
+    let cases = [(1, Some(1)), (2, Some(3)), (3, Some(8)), (1, None)];
+    for completion in [false, true] {
+        for (threads, chosen) in cases {
+            let window = chosen.unwrap_or(threadpipe::DEFAULT_WINDOW);
+            let order = if completion { 'c' } else { 'i' };
+            let name = format!("pm-win{order}{window}");
+            let source = Counting::new(None);
+            let pulls = Arc::clone(&source.pulls);
+            let live = Arc::new(AtomicUsize::new(0));
+            let calls = Arc::clone(&live);
+            let options = ParallelMapOptions::new().name(&name).threads(threads);
+            let options = match chosen {
+                Some(window) => options.window(window),
+                None => options,
+            };
+            let options = if completion {
+                options.in_completion_order()
+            } else {
+                options
+            };
+            let mut stage = source.parallel_map_with(options, move |n| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                n
+            });
+            let mut taken: Vec<usize> = stage.by_ref().take(5).collect();
+            taken.sort_unstable();
+            // In completion order too, only items pulled can be delivered:
+            // five of those pulled, none twice.
+            taken.dedup();
+            assert_eq!(taken.len(), 5, "{name}");
+            // Workers fill the window, then stop, and start again only once
+            // a quarter of it is free: with 5 delivered, they have pulled at
+            // least this much, and never more than the window allows.
+            let quarter = (window / 4).max(1);
+            let at_least = (5 + window + 1).saturating_sub(quarter).max(window);
+            let at_most = 5 + window;
+            // A worker that kept going, or spun, never lets this hold.
+            let pulled = wait_until_stopped(&name, at_least, || pulls.load(Ordering::SeqCst));
+            assert!(
+                pulled <= at_most,
+                "{name}, threads {threads}: pulled {pulled}, more than {at_most}"
+            );
+            assert_eq!(
+                live.load(Ordering::SeqCst),
+                pulled,
+                "{name}: stopped with items pulled and not run"
+            );
+        }
     }
 }
 
@@ -408,24 +442,33 @@ fn borrows_inside_a_scope() {
 #[test]
 fn size_hint_is_valid_at_every_step() {
     let _watchdog = watchdog();
-    for source in [(0..100).collect::<Vec<usize>>(), vec![], vec![7]] {
-        let len = source.len();
-        let mut stage = source
-            .into_iter()
-            .filter(|_| true)
-            .parallel_map_with(options("pm-hint", 2, 3), |n| n);
-        assert_eq!(stage.size_hint(), (0, Some(len)));
-        for left in (0..len).rev() {
-            assert!(stage.next().is_some());
-            let (lower, upper) = stage.size_hint();
-            assert!(
-                lower <= left && upper.is_some_and(|upper| upper >= left),
-                "{left} left"
-            );
+    for completion in [false, true] {
+        for source in [(0..100).collect::<Vec<usize>>(), vec![], vec![7]] {
+            let len = source.len();
+            let options = options("pm-hint", 2, 3);
+            let options = if completion {
+                options.in_completion_order()
+            } else {
+                options
+            };
+            let mut stage = source
+                .into_iter()
+                .filter(|_| true)
+                .parallel_map_with(options, |n| n);
+            let what = format!("completion order: {completion}");
+            assert_eq!(stage.size_hint(), (0, Some(len)), "{what}");
+            for left in (0..len).rev() {
+                assert!(stage.next().is_some(), "{what}");
+                let (lower, upper) = stage.size_hint();
+                assert!(
+                    lower <= left && upper.is_some_and(|upper| upper >= left),
+                    "{what}: {left} left"
+                );
+            }
+            assert_eq!(stage.next(), None, "{what}");
+            assert_eq!(stage.size_hint(), (0, Some(0)), "{what}");
+            assert_eq!(stage.next(), None, "{what}");
         }
-        assert_eq!(stage.next(), None);
-        assert_eq!(stage.size_hint(), (0, Some(0)));
-        assert_eq!(stage.next(), None);
     }
 }
 
