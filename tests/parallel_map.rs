@@ -3,13 +3,14 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 
 use common::{
-    Boom, Counting, LARGE_WINDOW, LetGo, PATIENCE, assert_drop_returns, drain_catching,
-    panicking_at, stage_name, threads_named, wait_until, wait_until_stopped, watchdog,
+    Boom, Counting, LARGE_WINDOW, LetGo, PATIENCE, assert_drop_returns, assert_panics_after,
+    drain_catching, drain_to_panic, panicking_at, stage_name, threads_named, wait_until,
+    wait_until_stopped, watchdog,
 };
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
@@ -108,17 +109,42 @@ fn preserves_order_when_items_finish_out_of_order() {
 #[test]
 fn a_result_is_handed_over_without_waiting_for_later_ones() {
     let _watchdog = watchdog();
-    // Item 1, when a worker runs it, waits until the consumer has item 0. A
-    // pool that held result 0 back (to batch it, say) would never deliver it.
-    // (On the consumer's own thread item 1 cannot wait for that, see the docs.)
+    // Item 1, on a worker, waits until the consumer has result 0: a pool
+    // that held result 0 back (to batch it, say) would never deliver it.
+    // Item 1 must run on a worker for this to test anything (on the
+    // consumer's own thread it could not wait for that, see the docs), so:
+    // the source yields item 1 only once the consumer runs item 0 (the
+    // worker, inside the source, cannot take item 0), and the consumer
+    // finishes item 0 only once a worker has taken item 1.
+    let consumer_runs_zero = Arc::new(AtomicBool::new(false));
+    let worker_runs_one = Arc::new(AtomicBool::new(false));
+    let (runs_zero, runs_one) = (
+        Arc::clone(&consumer_runs_zero),
+        Arc::clone(&worker_runs_one),
+    );
+    let source = (0..2).inspect(move |&n| {
+        if n == 1 {
+            wait_until("the consumer runs item 0", || {
+                consumer_runs_zero.load(Ordering::SeqCst)
+            });
+        }
+    });
     let (got_zero, zero_delivered) = mpsc::channel::<()>();
     let zero_delivered = std::sync::Mutex::new(zero_delivered);
     let (report, reports) = mpsc::channel();
     let consumer = thread::spawn(move || {
-        let stage = (0..2).parallel_map_with(options("pm-eager", 1, 4), move |n| {
+        let stage = source.parallel_map_with(options("pm-eager", 1, 4), move |n| {
             let on_worker = stage_name().as_deref() == Some("pm-eager-0");
-            if n == 1 && on_worker {
-                let _ = zero_delivered.lock().unwrap().recv();
+            match (n, on_worker) {
+                (0, false) => {
+                    runs_zero.store(true, Ordering::SeqCst);
+                    wait_until("a worker runs item 1", || runs_one.load(Ordering::SeqCst));
+                }
+                (1, true) => {
+                    runs_one.store(true, Ordering::SeqCst);
+                    let _ = zero_delivered.lock().unwrap().recv_timeout(PATIENCE);
+                }
+                _ => panic!("item {n} ran on the wrong thread (on a worker: {on_worker})"),
             }
             n
         });
@@ -130,6 +156,10 @@ fn a_result_is_handed_over_without_waiting_for_later_ones() {
     got_zero.send(()).unwrap_or(());
     assert_eq!(reports.recv_timeout(PATIENCE), Ok(1));
     consumer.join().unwrap();
+    assert!(
+        worker_runs_one.load(Ordering::SeqCst),
+        "item 1 ran on a worker"
+    );
 }
 
 #[test]
@@ -288,28 +318,41 @@ fn panic_in_completion_order_comes_after_the_other_results() {
     let mut stage =
         (0..10).parallel_map_with(options("pm-cpanic", 2, 4).in_completion_order(), |n| {
             if n == 3 {
-                panic!("three");
+                std::panic::panic_any(Boom(3));
             }
             n
         });
-    let (mut items, payload) = drain_catching(&mut stage);
+    let mut items = drain_to_panic("pm-cpanic", &mut stage, 3);
     items.sort_unstable();
-    // 0..3 were pulled before 3; items pulled after it may or may not be.
-    assert!(items.starts_with(&[0, 1, 2]), "{items:?}");
-    assert_eq!(payload.unwrap().downcast_ref::<&str>(), Some(&"three"));
+    // 0..3 were pulled before 3 and come before its panic; items pulled
+    // after it may have run (and been delivered) before it ran, once each.
+    let (before, after) = items.split_at(items.len().min(3));
+    assert_eq!(before, [0, 1, 2], "{items:?}");
+    assert!(
+        after.windows(2).all(|pair| pair[0] < pair[1])
+            && after.iter().all(|&n| (4..10).contains(&n)),
+        "{items:?}"
+    );
 }
 
 /// Regression: a panic held back in completion order never moved the window,
 /// so a worker waiting for room (holding the source) waited for ever, and
-/// the consumer with it.
+/// the consumer with it. With a window of one, nothing runs ahead: the
+/// results before the panic come in order, and none after it.
 #[test]
 fn completion_order_panic_with_a_window_smaller_than_the_pool() {
     let _watchdog = watchdog();
-    let options = options("pm-small-window", 2, 1).in_completion_order();
-    let mut stage =
-        (0..10).parallel_map_with(options, |n| if n == 0 { panic!("first") } else { n });
-    let (_, payload) = drain_catching(&mut stage);
-    assert_eq!(payload.unwrap().downcast_ref::<&str>(), Some(&"first"));
+    for at in [0, 3] {
+        let options = options("pm-small-window", 2, 1).in_completion_order();
+        let mut stage = (0..10).parallel_map_with(options, move |n| {
+            if n == at {
+                std::panic::panic_any(Boom(at));
+            }
+            n
+        });
+        let expected: Vec<usize> = (0..at).collect();
+        assert_panics_after(&format!("panic at {at}"), &mut stage, &expected, at);
+    }
 }
 
 #[test]
@@ -410,17 +453,40 @@ fn every_worker_has_let_go_once_the_stream_ends() {
 #[test]
 fn workers_carry_the_stage_name() {
     let _watchdog = watchdog();
-    let names: Vec<String> = (0..200)
-        .parallel_map_with(options("resize", 2, 4), |_| {
-            stage_name().unwrap_or_else(|| "the consumer".to_owned())
-        })
-        .collect();
-    assert!(
-        names
-            .iter()
-            .all(|name| name == "resize-0" || name == "resize-1" || name == "the consumer"),
-        "{names:?}"
-    );
+    for completion in [false, true] {
+        // In input order the consumer runs items too: the first it runs
+        // waits until a worker has run one, so that some name is seen.
+        let worker_ran = Arc::new(AtomicBool::new(false));
+        let ran = Arc::clone(&worker_ran);
+        let options = options("resize", 2, 4);
+        let options = if completion {
+            options.in_completion_order()
+        } else {
+            options
+        };
+        let names: Vec<Option<String>> = (0..200)
+            .parallel_map_with(options, move |_| {
+                let name = stage_name();
+                if name.is_some() {
+                    ran.store(true, Ordering::SeqCst);
+                } else {
+                    wait_until("a worker runs an item", || ran.load(Ordering::SeqCst));
+                }
+                name
+            })
+            .collect();
+        let workers: Vec<&String> = names.iter().flatten().collect();
+        assert!(!workers.is_empty(), "no worker ran an item");
+        assert!(
+            workers
+                .iter()
+                .all(|name| *name == "resize-0" || *name == "resize-1"),
+            "{names:?}"
+        );
+        if completion {
+            assert_eq!(workers.len(), 200, "the consumer ran items");
+        }
+    }
 }
 
 #[test]
