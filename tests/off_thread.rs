@@ -9,8 +9,8 @@ use std::thread;
 use std::time::Duration;
 
 use common::{
-    Boom, Counting, LetGo, PATIENCE, Tracker, assert_drop_returns, drain_catching, panicking_at,
-    stage_name, threads_named, wait_until, wait_until_stopped, watchdog,
+    Boom, Counting, LetGo, PATIENCE, RequestResponse, Tracker, assert_drop_returns, drain_catching,
+    panicking_at, stage_name, threads_named, wait_until, wait_until_stopped, watchdog,
 };
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
@@ -209,6 +209,89 @@ fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
         until_asleep,
         "the sleeping consumer was not woken",
     );
+}
+
+/// An item of a [`RequestResponse`] source that reports, as it is dropped,
+/// that the consumer has handled it: so that a consumer with no closure of
+/// its own (`count`, `sum`) answers too.
+struct Reply {
+    n: usize,
+    handled: mpsc::Sender<()>,
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        let _ = self.handled.send(());
+    }
+}
+
+/// Adds the replies up through `fold`, as `sum` does for numbers.
+impl std::iter::Sum<Reply> for usize {
+    fn sum<I: Iterator<Item = Reply>>(replies: I) -> usize {
+        replies.fold(0, |total, reply| total + reply.n)
+    }
+}
+
+/// Consumes `stage` the way `consumer` names, through the stage's own
+/// `fold` (never boxed: a `Box<dyn Iterator>` folds through `next`); the
+/// sum of the items' numbers.
+fn fold_by<I: Iterator<Item = Reply>>(consumer: &str, stage: I) -> usize {
+    match consumer {
+        "for_each" => {
+            let mut total = 0;
+            stage.for_each(|reply| total += reply.n);
+            total
+        }
+        "sum" => stage.sum(),
+        "count" => {
+            // Items 0, 1, 2, ...: their sum follows from their count.
+            let count = stage.count();
+            count * count.saturating_sub(1) / 2
+        }
+        _ => unreachable!("no such consumer: {consumer}"),
+    }
+}
+
+#[test]
+fn folding_holds_no_item_back_from_a_source_that_waits_for_it() {
+    let _watchdog = watchdog();
+    // Each item comes only once the consumer has handled the one before:
+    // a fold that kept an item to fill a chunk would leave the source
+    // waiting, and it gives up (the stream ends short).
+    const LEN: usize = 20;
+    let stages: [(&str, OffThreadOptions); 3] = [
+        ("default", OffThreadOptions::new()),
+        ("capacity 1", OffThreadOptions::new().capacity(1)),
+        ("capacity 4", OffThreadOptions::new().capacity(4)),
+    ];
+    for consumer in ["for_each", "sum", "count"] {
+        for scoped in [false, true] {
+            for (stage, options) in &stages {
+                let (source, handled) = RequestResponse::new(LEN);
+                let gave_up = Arc::clone(&source.gave_up);
+                let replies = source.map(move |n| Reply {
+                    n,
+                    handled: handled.clone(),
+                });
+                let total = if scoped {
+                    thread::scope(|scope| {
+                        fold_by(
+                            consumer,
+                            replies.off_thread_scoped_with(scope, options.clone()),
+                        )
+                    })
+                } else {
+                    fold_by(consumer, replies.off_thread_with(options.clone()))
+                };
+                let what = format!("{consumer}, {stage}, scoped: {scoped}");
+                assert!(
+                    !gave_up.load(Ordering::SeqCst),
+                    "{what}: an item was held back"
+                );
+                assert_eq!(total, LEN * (LEN - 1) / 2, "{what}");
+            }
+        }
+    }
 }
 
 #[test]
