@@ -10,23 +10,59 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
 use common::{
-    Boom, LetGo, PanicsOnDrop, Stubborn, boom_of, drain_catching, threads_named, wait_until,
-    watchdog,
+    Boom, LetGo, PanicsOnDrop, Stubborn, assert_panics_after, boom_of, drain_catching,
+    threads_named, wait_until, watchdog,
 };
 use threadpipe::prelude::*;
 use threadpipe::{OffThreadOptions, ParallelMapOptions};
 
+/// Checks that `stage`, over `PanicsOnDrop(0..5)`, raises the source's
+/// drop panic after every item, by `next` and by `fold`.
+fn assert_source_drop_panic_arrives<I: Iterator<Item = usize>>(
+    what: &str,
+    stage: impl Fn(PanicsOnDrop<std::ops::Range<usize>>) -> I,
+) {
+    let mut by_next = stage(PanicsOnDrop(0..5));
+    assert_panics_after(
+        &format!("{what}, by next"),
+        &mut by_next,
+        &[0, 1, 2, 3, 4],
+        usize::MAX,
+    );
+    let mut folded = Vec::new();
+    let by_fold = stage(PanicsOnDrop(0..5));
+    let payload = catch_unwind(AssertUnwindSafe(|| by_fold.for_each(|n| folded.push(n))))
+        .expect_err("the drop's panic, by fold");
+    assert_eq!(folded, [0, 1, 2, 3, 4], "{what}, by fold");
+    assert_eq!(
+        boom_of(payload.as_ref()),
+        Some(usize::MAX),
+        "{what}, by fold"
+    );
+}
+
 #[test]
 fn off_thread_raises_a_panic_of_its_source_s_drop_after_every_item() {
     let _watchdog = watchdog();
-    let mut stage = PanicsOnDrop(0..5).off_thread();
-    let (items, payload) = drain_catching(&mut stage);
-    assert_eq!(items, [0, 1, 2, 3, 4]);
-    assert_eq!(
-        boom_of(payload.expect("the drop's panic").as_ref()),
-        Some(usize::MAX)
-    );
-    assert_eq!(stage.next(), None);
+    let options = [
+        ("default options", OffThreadOptions::new()),
+        ("capacity 1", OffThreadOptions::new().capacity(1)),
+        ("batches of 2", OffThreadOptions::new().batch(2)),
+        (
+            "batches of 4, capacity 1",
+            OffThreadOptions::new().batch(4).capacity(1),
+        ),
+        ("inline", OffThreadOptions::new().inline(true)),
+    ];
+    for (what, options) in options {
+        assert_source_drop_panic_arrives(what, |source| source.off_thread_with(options.clone()));
+        // Scoped: the panic reaches the consumer, not the scope's end.
+        thread::scope(|scope| {
+            assert_source_drop_panic_arrives(&format!("{what}, scoped"), |source| {
+                source.off_thread_scoped_with(scope, options.clone())
+            });
+        });
+    }
 }
 
 /// Runs `consumer`, which panics as a consumer that gives up would, and
