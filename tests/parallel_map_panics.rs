@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use common::{
-    Boom, Census, Fragile, PATIENCE, PanicsOnDrop, Setup, Source, boom_of, drain_catching,
-    drain_to_panic, panicking_at, parallel_map_setups, threads_named, wait_until, watchdog,
+    Boom, Census, Fragile, PATIENCE, PanicsOnDrop, Setup, Source, assert_results_before_panic,
+    boom_of, drain_catching, drain_to_panic, panicking_at, parallel_map_setups, threads_named,
+    wait_until, watchdog,
 };
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
@@ -41,23 +42,7 @@ fn assert_panic_arrives(
     let mut stage = stage;
     let results = drain_to_panic(&setup.to_string(), &mut stage, boom);
     census.assert_let_go(name, source);
-    if setup.completion {
-        let mut sorted = results.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(sorted.len(), results.len(), "{setup}: a result came twice");
-        assert!(
-            sorted.iter().all(|&n| n < LEN && n != first_lost),
-            "{setup}: {results:?}"
-        );
-        let before = sorted.iter().take_while(|&&n| n < first_lost).count();
-        assert_eq!(
-            before, first_lost,
-            "{setup}: results before the panic are missing: {results:?}"
-        );
-    } else {
-        assert_eq!(results, (0..first_lost).collect::<Vec<_>>(), "{setup}");
-    }
+    assert_results_before_panic(setup, &results, first_lost, LEN);
 }
 
 /// Checks [`assert_panic_arrives`] in every setup of

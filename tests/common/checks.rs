@@ -7,7 +7,9 @@ use std::fmt::Debug;
 use std::sync::mpsc::Receiver;
 use std::thread::ThreadId;
 
-use super::{PATIENCE, assert_drop_returns, boom_of, drain_catching, threads_named, wait_until};
+use super::{
+    PATIENCE, Setup, assert_drop_returns, boom_of, drain_catching, threads_named, wait_until,
+};
 
 /// Pulls `stage` to its end and checks that it ended with the panic
 /// `Boom(boom)`, raised once, and then stays ended: `None`, again and
@@ -43,6 +45,40 @@ where
     assert_eq!(
         items, expected,
         "{what}: not exactly the items before the panic"
+    );
+}
+
+/// Checks the `results` a `parallel_map` stage of `setup` over `0..len`
+/// (mapping each item to itself) delivered before a panic at item
+/// `first_lost`: in input order exactly those before it, in order; in
+/// completion order each of those, in any order, and perhaps some after
+/// it (run before the panic), none twice, never `first_lost` itself.
+pub fn assert_results_before_panic(
+    setup: &Setup,
+    results: &[usize],
+    first_lost: usize,
+    len: usize,
+) {
+    if !setup.completion {
+        let expected: Vec<usize> = (0..first_lost).collect();
+        assert_eq!(
+            results, expected,
+            "{setup}: not the results before the panic"
+        );
+        return;
+    }
+    let mut sorted = results.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), results.len(), "{setup}: a result came twice");
+    assert!(
+        sorted.iter().all(|&n| n < len && n != first_lost),
+        "{setup}: {results:?}"
+    );
+    let before = sorted.iter().take_while(|&&n| n < first_lost).count();
+    assert_eq!(
+        before, first_lost,
+        "{setup}: results before the panic are missing: {results:?}"
     );
 }
 
