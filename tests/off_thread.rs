@@ -9,8 +9,9 @@ use std::thread;
 use std::time::Duration;
 
 use common::{
-    Boom, Counting, LetGo, PATIENCE, RequestResponse, Tracker, assert_drop_returns, drain_catching,
-    panicking_at, stage_name, threads_named, wait_until, wait_until_stopped, watchdog,
+    Boom, Counting, LetGo, PATIENCE, RequestResponse, Tracker, assert_drop_returns,
+    assert_early_drop, drain_catching, panicking_at, stage_name, threads_named, wait_until,
+    wait_until_stopped, watchdog,
 };
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
@@ -444,17 +445,14 @@ fn early_drop_at_every_position_stops_the_worker() {
         let mut stage = source.off_thread_with(options(&name, capacity));
         let got: Vec<usize> = stage.by_ref().take(taken).collect();
         assert_eq!(got, (0..taken.min(len)).collect::<Vec<_>>());
-        drop(stage);
         if taken == 0 {
             // Never started: the source is dropped right here, pulled never.
+            drop(stage);
+            assert_eq!(dropped.try_recv(), Ok(thread::current().id()));
             assert_eq!(pulls.load(Ordering::SeqCst), 0);
+            continue;
         }
-        dropped
-            .recv_timeout(PATIENCE)
-            .expect("the worker drops its source");
-        wait_until("the worker thread has exited", || {
-            threads_named(&name).is_empty()
-        });
+        assert_early_drop(stage, &name, &dropped);
         assert!(
             pulls.load(Ordering::SeqCst) <= taken + capacity + 1 + 1,
             "stopped pulling"
