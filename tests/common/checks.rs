@@ -1,6 +1,7 @@
 //! Checks of the contract that many tests repeat: a panic after exactly
-//! these items, then a stream that stays ended; a stage that has stopped
-//! (and how far it got); threads asleep in a stage; an early drop.
+//! these items, then a stream that stays ended; the results before a
+//! `parallel_map` panic in either order; a stage that has stopped (and how
+//! far it got); an early drop.
 #![allow(dead_code, unreachable_pub)]
 
 use std::fmt::Debug;
@@ -105,18 +106,6 @@ pub fn wait_until_stopped(name: &str, at_least: usize, progress: impl Fn() -> us
         },
     );
     stopped_at
-}
-
-/// Waits until at least `count` threads carry the stage's `name` and
-/// every one of them is asleep: never true of a stage with fewer threads.
-pub fn wait_until_asleep(name: &str, count: usize) {
-    wait_until(
-        &format!("{count} threads of {name} exist and are asleep"),
-        || {
-            let threads = threads_named(name);
-            threads.len() >= count && threads.iter().all(|t| t.state == 'S')
-        },
-    );
 }
 
 /// Drops `stage` early, as a consumer that stops does, and checks what the

@@ -12,7 +12,7 @@ pub use census::{Census, Ended, Source};
 #[allow(unused_imports)]
 pub use checks::{
     assert_early_drop, assert_panics_after, assert_results_before_panic, drain_to_panic,
-    wait_until_asleep, wait_until_stopped,
+    wait_until_stopped,
 };
 #[allow(unused_imports)]
 pub use tracked::{Tracked, Tracker};
