@@ -179,8 +179,9 @@ fn over_a_stuck_source(
 /// Checks what happens once the stuck call of `stuck`, made on
 /// `stuck_on`, is released, after the stream of `setup` has ended or been
 /// dropped: that thread leaves the stage once the call returns. It drops
-/// the source, neither the source nor `f` is called again, no thread
-/// carries the stage's name, and every item and result is dropped once.
+/// the source, neither the source nor `f` is called again (not even once
+/// more), no thread carries the stage's name, and every item and result
+/// is dropped once.
 fn assert_the_stuck_run_leaves(
     setup: &Setup,
     stuck: &Stuck,
@@ -189,6 +190,8 @@ fn assert_the_stuck_run_leaves(
     ended: Ended,
     (items, results): (&Tracker, &Tracker),
 ) {
+    // Nothing calls the source while the call is stuck, nor after it.
+    let calls = stuck.calls();
     assert!(stuck.is_stuck(), "{setup}: the stuck call returned early");
     stuck.release();
     let dropped_on = stuck
@@ -200,6 +203,7 @@ fn assert_the_stuck_run_leaves(
         "{setup}: the source was not dropped by the thread inside it"
     );
     census.assert_nothing_after(&setup.name, ended);
+    assert_eq!(stuck.calls(), calls, "{setup}: the source was called again");
     items.wait_until_each_dropped_once(&format!("{setup}: items"));
     results.wait_until_each_dropped_once(&format!("{setup}: results"));
     assert!(!stuck.timed_out(), "{setup}: the stuck call was waited for");
@@ -221,7 +225,7 @@ fn a_run_stuck_in_the_source_does_not_hold_up_dropping_the_stage() {
             .recv_timeout(PATIENCE)
             .unwrap_or_else(|_| panic!("{setup}: no run got stuck in the source"));
         assert!(stuck_in.is_some(), "{setup}: stuck, but not on a run");
-        let ended = census.calls_so_far();
+        let ended = census.calls_so_far(Source::MayBeInNext);
         // Returns while the call is stuck, and before it returns.
         assert_drop_returns(stage, &format!("{setup}: a run was inside the source"));
         assert_the_stuck_run_leaves(&setup, &stuck, stuck_on, &census, ended, trackers);

@@ -1,7 +1,7 @@
 //! A census of the code a stage runs, to check that its threads have let
 //! go once its stream has ended: no call of its closure still running, no
 //! thread carrying its name but one inside its source's `next`, and no
-//! call of either after the end.
+//! call of either after the end but that one.
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,11 +22,10 @@ pub struct Census {
 struct Counts {
     f_running: AtomicUsize,
     f_calls: AtomicUsize,
-    next_calls: AtomicUsize,
-    /// The stage name of the thread that entered the source's `next`
-    /// last: calls of `next` never overlap, so that thread is the only one
-    /// that may be inside it.
-    last_puller: Mutex<Option<String>>,
+    /// The stage name of the thread that made each call of the source's
+    /// `next`, in order (calls of `next` never overlap), as `/proc` shows
+    /// it: its first 15 bytes.
+    pullers: Mutex<Vec<Option<String>>>,
     source_dropped_on: Mutex<Option<ThreadId>>,
 }
 
@@ -47,6 +46,16 @@ pub struct InF(Census);
 pub enum Source {
     Finished,
     MayBeInNext,
+}
+
+/// What the census saw as a stream ended: see [`Census::assert_ended`].
+#[derive(Clone, Debug)]
+pub struct Ended {
+    source: Source,
+    next_calls: usize,
+    f_calls: usize,
+    /// The threads that carried the stage's name at the end.
+    named: Vec<String>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,16 +87,7 @@ impl Census {
 
     /// How many calls of the source's `next` have begun.
     pub fn next_calls(&self) -> usize {
-        self.inner.next_calls.load(Ordering::SeqCst)
-    }
-
-    /// What has been called so far: for a stream that ends by a drop,
-    /// see [`assert_nothing_after`](Self::assert_nothing_after).
-    pub fn calls_so_far(&self) -> Ended {
-        Ended {
-            next_calls: self.next_calls(),
-            f_calls: self.f_calls(),
-        }
+        lock(&self.inner.pullers).len()
     }
 
     /// The thread the source was dropped on, once it was.
@@ -95,45 +95,52 @@ impl Census {
         *lock(&self.inner.source_dropped_on)
     }
 
-    /// Checks, right after the stream of the stage named `name` has ended
-    /// (`next` returned `None` or raised a panic), that its threads have
-    /// let go, as the contract says: no call of the closure runs; no thread
-    /// carries the stage's name, unless `source` may be inside `next` (then
-    /// only the thread that entered it last may, which drops the source
-    /// once the call returns). Then, once that call has returned, see
+    /// What has been called so far, for a stream that ends with a drop
+    /// while `source` may be inside `next`: see
     /// [`assert_nothing_after`](Self::assert_nothing_after).
+    pub fn calls_so_far(&self, source: Source) -> Ended {
+        Ended {
+            source,
+            next_calls: self.next_calls(),
+            f_calls: self.f_calls(),
+            named: Vec::new(),
+        }
+    }
+
+    /// Checks, right after the stream of the stage named `name` has ended
+    /// (`next` returned `None` or raised a panic), what can be checked at
+    /// once of the threads letting go, as the contract says: no call of
+    /// the closure runs, and no thread carries the stage's name, unless
+    /// `source` may be inside `next`; then one may (calls of `next` never
+    /// overlap), which [`assert_nothing_after`](Self::assert_nothing_after)
+    /// checks once that call has returned.
     pub fn assert_ended(&self, name: &str, source: Source) -> Ended {
-        let ended = self.calls_so_far();
+        let mut ended = self.calls_so_far(source);
         assert_eq!(
             self.inner.f_running.load(Ordering::SeqCst),
             0,
             "{name}: a call of f still runs after the end"
         );
         let named = threads_named(name);
-        match source {
-            Source::Finished => assert!(
-                named.is_empty(),
-                "{name}: threads still run the stage after the end: {named:?}"
-            ),
-            Source::MayBeInNext => {
-                // As /proc shows it: the first 15 bytes.
-                let puller: Option<String> = lock(&self.inner.last_puller)
-                    .as_ref()
-                    .map(|puller| puller.chars().take(15).collect());
-                assert!(
-                    named.iter().all(|t| Some(&t.name) == puller.as_ref()),
-                    "{name}: threads still run the stage after the end: {named:?}, \
-                     and only {puller:?} may be inside the source"
-                );
-            }
-        }
+        let most = match source {
+            Source::Finished => 0,
+            Source::MayBeInNext => 1,
+        };
+        assert!(
+            named.len() <= most,
+            "{name}: threads still run the stage after the end: {named:?}"
+        );
+        ended.named = named.into_iter().map(|thread| thread.name).collect();
         ended
     }
 
-    /// Checks that, after the end `ended` records, the source is dropped
+    /// Checks, after the end `ended` records, that the source is dropped
     /// (waiting for it: a call of `next` in progress must return first),
-    /// on a thread other than this one; that neither it nor the closure is
-    /// called again; and that then no thread carries the stage's name.
+    /// on a thread other than this one; that `f` is not called again; that
+    /// `next` is not either, but for the one call that may have been under
+    /// way at the end (its run had entered it, or was entering it, as the
+    /// stream ended), and that a thread that carried the stage's name at
+    /// the end made that call; and that then no thread carries the name.
     pub fn assert_nothing_after(&self, name: &str, ended: Ended) {
         wait_until(&format!("{name}'s source is dropped"), || {
             self.source_dropped_on().is_some()
@@ -144,9 +151,33 @@ impl Census {
             "{name}: the source was dropped on the consumer's thread"
         );
         assert_eq!(
-            (self.next_calls(), self.f_calls()),
-            (ended.next_calls, ended.f_calls),
-            "{name}: (calls of next, calls of f) went on after the end"
+            self.f_calls(),
+            ended.f_calls,
+            "{name}: f was called after the end"
+        );
+        let pullers = lock(&self.inner.pullers).clone();
+        let after = pullers.len() - ended.next_calls;
+        let may_be_in_next = ended.source == Source::MayBeInNext;
+        assert!(
+            after == 0 || (after == 1 && may_be_in_next),
+            "{name}: the source was called {after} times after the end"
+        );
+        // The call under way at the end: the last before it, or the one
+        // begun just after it.
+        let under_way = if after == 1 {
+            pullers.last()
+        } else {
+            ended.next_calls.checked_sub(1).map(|last| &pullers[last])
+        };
+        let under_way = under_way.cloned().flatten();
+        assert!(
+            ended
+                .named
+                .iter()
+                .all(|thread| Some(thread) == under_way.as_ref()),
+            "{name}: threads ran the stage after the end: {:?}, and only {under_way:?} \
+             may have been inside the source",
+            ended.named
         );
         wait_until(&format!("no thread carries {name}'s name"), || {
             threads_named(name).is_empty()
@@ -161,20 +192,13 @@ impl Census {
     }
 }
 
-/// What had been called when a stream ended: see [`Census::assert_ended`].
-#[derive(Clone, Copy, Debug)]
-pub struct Ended {
-    next_calls: usize,
-    f_calls: usize,
-}
-
 impl<I: Iterator> Iterator for Watched<I> {
     type Item = I::Item;
 
     fn next(&mut self) -> Option<I::Item> {
-        let counts = &self.census.inner;
-        *lock(&counts.last_puller) = stage_name();
-        counts.next_calls.fetch_add(1, Ordering::SeqCst);
+        // As /proc shows it: the first 15 bytes.
+        let puller = stage_name().map(|name| name.chars().take(15).collect());
+        lock(&self.census.inner.pullers).push(puller);
         self.source.next()
     }
 
