@@ -306,8 +306,9 @@ fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
     let mut stage = source.off_thread_with(options("tp-fold-room", capacity));
     assert_eq!(stage.next(), Some(0));
     // Item 0 taken, the channel full (but perhaps for the slot item 0 left,
-    // which the consumer reports only with a quarter's worth), one item in
-    // the worker's hand, and the worker asleep, waiting for room.
+    // which the consumer reports only with a quarter's worth), one item
+    // pulled and not pushed, and the stage stopped: its run ended on the
+    // full ring, and a report of room asks for another.
     let before = wait_until_stopped("tp-fold-room", capacity + 1, || {
         pulls.load(Ordering::SeqCst)
     });
