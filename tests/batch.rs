@@ -95,13 +95,10 @@ fn reads_ahead_at_most_capacity_in_whole_batches_plus_one_batch() {
     // Two batches in the ring (8 items), the batch just taken (minus the item
     // delivered), and a full batch in the worker's hand.
     let bound = 4 + 8 + 4;
-    common::wait_until("the worker waits for room", || {
-        pulls.load(std::sync::atomic::Ordering::SeqCst) >= bound
-            && common::threads_named("batch-bound")
-                .iter()
-                .all(|t| t.state == 'S')
+    let pulled = common::wait_until_stopped("batch-bound", bound, || {
+        pulls.load(std::sync::atomic::Ordering::SeqCst)
     });
-    assert_eq!(pulls.load(std::sync::atomic::Ordering::SeqCst), bound);
+    assert_eq!(pulled, bound);
 }
 
 #[test]

@@ -10,23 +10,60 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
 use common::{
-    Boom, LetGo, PanicsOnDrop, Stubborn, boom_of, drain_catching, threads_named, wait_until,
-    watchdog,
+    Boom, Counting, LetGo, PanicsOnDrop, Setup, Stubborn, Tracked, Tracker, assert_early_drop,
+    assert_panics_after, assert_results_before_panic, boom_of, drain_catching, drain_to_panic,
+    parallel_map_setups, threads_named, wait_until, watchdog,
 };
 use threadpipe::prelude::*;
 use threadpipe::{OffThreadOptions, ParallelMapOptions};
 
+/// Checks that `stage`, over `PanicsOnDrop(0..5)`, raises the source's
+/// drop panic after every item, by `next` and by `fold`.
+fn assert_source_drop_panic_arrives<I: Iterator<Item = usize>>(
+    what: &str,
+    stage: impl Fn(PanicsOnDrop<std::ops::Range<usize>>) -> I,
+) {
+    let mut by_next = stage(PanicsOnDrop(0..5));
+    assert_panics_after(
+        &format!("{what}, by next"),
+        &mut by_next,
+        &[0, 1, 2, 3, 4],
+        usize::MAX,
+    );
+    let mut folded = Vec::new();
+    let by_fold = stage(PanicsOnDrop(0..5));
+    let payload = catch_unwind(AssertUnwindSafe(|| by_fold.for_each(|n| folded.push(n))))
+        .expect_err("the drop's panic, by fold");
+    assert_eq!(folded, [0, 1, 2, 3, 4], "{what}, by fold");
+    assert_eq!(
+        boom_of(payload.as_ref()),
+        Some(usize::MAX),
+        "{what}, by fold"
+    );
+}
+
 #[test]
 fn off_thread_raises_a_panic_of_its_source_s_drop_after_every_item() {
     let _watchdog = watchdog();
-    let mut stage = PanicsOnDrop(0..5).off_thread();
-    let (items, payload) = drain_catching(&mut stage);
-    assert_eq!(items, [0, 1, 2, 3, 4]);
-    assert_eq!(
-        boom_of(payload.expect("the drop's panic").as_ref()),
-        Some(usize::MAX)
-    );
-    assert_eq!(stage.next(), None);
+    let options = [
+        ("default options", OffThreadOptions::new()),
+        ("capacity 1", OffThreadOptions::new().capacity(1)),
+        ("batches of 2", OffThreadOptions::new().batch(2)),
+        (
+            "batches of 4, capacity 1",
+            OffThreadOptions::new().batch(4).capacity(1),
+        ),
+        ("inline", OffThreadOptions::new().inline(true)),
+    ];
+    for (what, options) in options {
+        assert_source_drop_panic_arrives(what, |source| source.off_thread_with(options.clone()));
+        // Scoped: the panic reaches the consumer, not the scope's end.
+        thread::scope(|scope| {
+            assert_source_drop_panic_arrives(&format!("{what}, scoped"), |source| {
+                source.off_thread_scoped_with(scope, options.clone())
+            });
+        });
+    }
 }
 
 /// Runs `consumer`, which panics as a consumer that gives up would, and
@@ -310,4 +347,90 @@ fn a_source_that_panics_again_as_it_is_dropped_does_not_abort() {
     check("parallel_map, inline", |source| {
         source.parallel_map_with(ParallelMapOptions::new().inline(true), |n| n)
     });
+}
+
+/// Items in the exactly-once tests; `f` panics at [`AT`] where asked to.
+const LEN: usize = 30;
+const AT: usize = 11;
+
+/// A `parallel_map` stage of `setup` over `LEN` tracked items (made by
+/// `items` as the source yields them), each mapped to a result made by
+/// `results`; `f` panics with `Boom(AT)` on item `AT` if `panics`. Also
+/// the receiver that tells where the source was dropped.
+fn tracked_stage(
+    setup: &Setup,
+    (items, results): (&Tracker, &Tracker),
+    panics: bool,
+) -> (
+    impl Iterator<Item = Tracked> + Send + 'static,
+    std::sync::mpsc::Receiver<thread::ThreadId>,
+) {
+    let (source, dropped) = Counting::with_drop_signal(Some(LEN));
+    let (made, making) = (items.clone(), results.clone());
+    let stage = source.map(move |n| made.track(n)).parallel_map_with(
+        setup.options.clone(),
+        move |item: Tracked| {
+            if panics && item.id == AT {
+                std::panic::panic_any(Boom(AT));
+            }
+            making.track(item.id)
+        },
+    );
+    (stage, dropped)
+}
+
+#[test]
+fn parallel_map_drops_every_item_and_result_once_at_the_end() {
+    let _watchdog = watchdog();
+    for setup in parallel_map_setups("once", 1..=3) {
+        let (items, results) = (Tracker::default(), Tracker::default());
+        let (stage, _) = tracked_stage(&setup, (&items, &results), false);
+        let mut ids: Vec<usize> = stage.map(|result| result.id).collect();
+        if setup.completion {
+            ids.sort_unstable();
+        }
+        assert_eq!(ids, (0..LEN).collect::<Vec<_>>(), "{setup}");
+        // The stream has ended: no thread holds an item any more.
+        items.assert_each_dropped_once(&format!("{setup}: items"));
+        results.assert_each_dropped_once(&format!("{setup}: results"));
+    }
+}
+
+#[test]
+fn parallel_map_drops_every_item_and_result_once_after_an_early_drop() {
+    let _watchdog = watchdog();
+    for setup in parallel_map_setups("oncd", 1..=3) {
+        for taken in [1, 2, 9, LEN] {
+            let (items, results) = (Tracker::default(), Tracker::default());
+            let (mut stage, dropped) = tracked_stage(&setup, (&items, &results), false);
+            let mut ids: Vec<usize> = stage.by_ref().take(taken).map(|r| r.id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), taken, "{setup}: taken {taken}");
+            assert_early_drop(stage, &setup.name, &dropped);
+            // Items and results in flight are dropped by the stage's
+            // threads, or by the drop, once each.
+            let what = format!("{setup}, {taken} taken");
+            items.wait_until_each_dropped_once(&format!("{what}: items"));
+            results.wait_until_each_dropped_once(&format!("{what}: results"));
+        }
+    }
+}
+
+#[test]
+fn parallel_map_drops_every_item_and_result_once_after_a_panic() {
+    let _watchdog = watchdog();
+    for setup in parallel_map_setups("oncp", 1..=3) {
+        let (items, results) = (Tracker::default(), Tracker::default());
+        let (mut stage, _) = tracked_stage(&setup, (&items, &results), true);
+        let mut ids = stage.by_ref().map(|result| result.id);
+        let got = drain_to_panic(&setup.to_string(), &mut ids, AT);
+        assert_results_before_panic(&setup, &got, AT, LEN);
+        // Right at the panic, results made after it are dropped already;
+        // an item may still be being pulled (a run inside the source's
+        // `next` is not waited for), and is dropped once that returns.
+        results.assert_each_dropped_once(&format!("{setup}: results"));
+        drop(stage);
+        items.wait_until_each_dropped_once(&format!("{setup}: items"));
+    }
 }

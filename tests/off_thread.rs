@@ -3,14 +3,15 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use common::{
-    Boom, Counting, LetGo, PATIENCE, assert_drop_returns, drain_catching, panicking_at, stage_name,
-    threads_named, wait_until, wait_until_no_thread_is_named, watchdog,
+    Boom, Counting, LetGo, PATIENCE, RequestResponse, Tracker, assert_drop_returns,
+    assert_early_drop, drain_catching, panicking_at, stage_name, threads_named, wait_until,
+    wait_until_no_thread_is_named, wait_until_stopped, watchdog,
 };
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
@@ -52,55 +53,29 @@ fn preserves_order_at_every_edge_length() {
     }
 }
 
-/// Counts live `Tracked` values, so a lost, duplicated or leaked item shows.
-struct Tracked {
-    value: String,
-    live: Arc<AtomicUsize>,
-}
-
-impl Tracked {
-    fn new(n: usize, live: &Arc<AtomicUsize>) -> Self {
-        live.fetch_add(1, Ordering::SeqCst);
-        Tracked {
-            value: n.to_string(),
-            live: Arc::clone(live),
-        }
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.live.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn heap_items_arrive_exactly_once() {
     let _watchdog = watchdog();
-    let live = Arc::new(AtomicUsize::new(0));
-    let source_live = Arc::clone(&live);
+    let items = Tracker::default();
+    let made = items.clone();
     let len = if cfg!(miri) { 300 } else { 3000 };
     let got: Vec<String> = (0..len)
-        .map(move |n| Tracked::new(n, &source_live))
+        .map(move |n| made.track(n))
         .off_thread_with(OffThreadOptions::new().capacity(5))
         .map(|tracked| tracked.value.clone())
         .collect();
     assert_eq!(got, (0..len).map(|n| n.to_string()).collect::<Vec<_>>());
-    assert_eq!(
-        live.load(Ordering::SeqCst),
-        0,
-        "every item dropped exactly once"
-    );
+    items.assert_each_dropped_once("items through off_thread");
 }
 
 #[test]
 fn items_in_flight_are_dropped_with_the_adapter() {
     let _watchdog = watchdog();
-    let live = Arc::new(AtomicUsize::new(0));
-    let source_live = Arc::clone(&live);
+    let items = Tracker::default();
+    let made = items.clone();
     let (mut source, dropped) = Counting::with_drop_signal(Some(100));
     let mut stage = std::iter::from_fn(move || source.next())
-        .map(move |n| Tracked::new(n, &source_live))
+        .map(move |n| made.track(n))
         .off_thread_with(options("inflight", 8));
     assert_eq!(
         stage.next().map(|tracked| tracked.value.clone()),
@@ -110,9 +85,7 @@ fn items_in_flight_are_dropped_with_the_adapter() {
     dropped
         .recv_timeout(PATIENCE)
         .expect("the worker drops its source");
-    wait_until("every produced item is dropped", || {
-        live.load(Ordering::SeqCst) == 0
-    });
+    items.wait_until_each_dropped_once("items in flight");
 }
 
 #[test]
@@ -240,6 +213,89 @@ fn an_item_pushed_while_the_consumer_sleeps_wakes_it() {
     );
 }
 
+/// An item of a [`RequestResponse`] source that reports, as it is dropped,
+/// that the consumer has handled it: so that a consumer with no closure of
+/// its own (`count`, `sum`) answers too.
+struct Reply {
+    n: usize,
+    handled: mpsc::Sender<()>,
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        let _ = self.handled.send(());
+    }
+}
+
+/// Adds the replies up through `fold`, as `sum` does for numbers.
+impl std::iter::Sum<Reply> for usize {
+    fn sum<I: Iterator<Item = Reply>>(replies: I) -> usize {
+        replies.fold(0, |total, reply| total + reply.n)
+    }
+}
+
+/// Consumes `stage` the way `consumer` names, through the stage's own
+/// `fold` (never boxed: a `Box<dyn Iterator>` folds through `next`); the
+/// sum of the items' numbers.
+fn fold_by<I: Iterator<Item = Reply>>(consumer: &str, stage: I) -> usize {
+    match consumer {
+        "for_each" => {
+            let mut total = 0;
+            stage.for_each(|reply| total += reply.n);
+            total
+        }
+        "sum" => stage.sum(),
+        "count" => {
+            // Items 0, 1, 2, ...: their sum follows from their count.
+            let count = stage.count();
+            count * count.saturating_sub(1) / 2
+        }
+        _ => unreachable!("no such consumer: {consumer}"),
+    }
+}
+
+#[test]
+fn folding_holds_no_item_back_from_a_source_that_waits_for_it() {
+    let _watchdog = watchdog();
+    // Each item comes only once the consumer has handled the one before:
+    // a fold that kept an item to fill a chunk would leave the source
+    // waiting, and it gives up (the stream ends short).
+    const LEN: usize = 20;
+    let stages: [(&str, OffThreadOptions); 3] = [
+        ("default", OffThreadOptions::new()),
+        ("capacity 1", OffThreadOptions::new().capacity(1)),
+        ("capacity 4", OffThreadOptions::new().capacity(4)),
+    ];
+    for consumer in ["for_each", "sum", "count"] {
+        for scoped in [false, true] {
+            for (stage, options) in &stages {
+                let (source, handled) = RequestResponse::new(LEN);
+                let gave_up = Arc::clone(&source.gave_up);
+                let replies = source.map(move |n| Reply {
+                    n,
+                    handled: handled.clone(),
+                });
+                let total = if scoped {
+                    thread::scope(|scope| {
+                        fold_by(
+                            consumer,
+                            replies.off_thread_scoped_with(scope, options.clone()),
+                        )
+                    })
+                } else {
+                    fold_by(consumer, replies.off_thread_with(options.clone()))
+                };
+                let what = format!("{consumer}, {stage}, scoped: {scoped}");
+                assert!(
+                    !gave_up.load(Ordering::SeqCst),
+                    "{what}: an item was held back"
+                );
+                assert_eq!(total, LEN * (LEN - 1) / 2, "{what}");
+            }
+        }
+    }
+}
+
 #[cfg_attr(miri, ignore = "Miri has no /proc to read thread states")]
 #[test]
 fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
@@ -252,13 +308,12 @@ fn folding_frees_room_a_quarter_of_the_channel_at_a_time() {
     let mut stage = source.off_thread_with(options("tp-fold-room", capacity));
     assert_eq!(stage.next(), Some(0));
     // Item 0 taken, the channel full (but perhaps for the slot item 0 left,
-    // which the consumer reports only with a quarter's worth), one item in
-    // the worker's hand, and the worker asleep, waiting for room.
-    wait_until("the worker sleeps on a full channel", || {
-        pulls.load(Ordering::SeqCst) > capacity
-            && threads_named("tp-fold-room").iter().all(|t| t.state == 'S')
+    // which the consumer reports only with a quarter's worth), one item
+    // pulled and not pushed, and the stage stopped: its run ended on the
+    // full ring, and a report of room asks for another.
+    let before = wait_until_stopped("tp-fold-room", capacity + 1, || {
+        pulls.load(Ordering::SeqCst)
     });
-    let before = pulls.load(Ordering::SeqCst);
     let mut folded = Vec::new();
     let folded = stage.fold(&mut folded, |folded, item| {
         if folded.len() == capacity / 4 {
@@ -287,18 +342,14 @@ fn reads_ahead_at_most_capacity_plus_one() {
 
         // The worker fills the channel, then must stop: a worker that kept
         // pulling, or spun instead of giving its thread back, never lets
-        // this hold. (No thread named after the stage is a stopped one.)
-        wait_until("the worker stops on a full channel", || {
-            // Small rings report every pop: the worker gets to the bound.
-            let reached = if capacity < 8 {
-                3 + capacity + 1
-            } else {
-                capacity + 1
-            };
-            pulls.load(Ordering::SeqCst) >= reached
-                && threads_named(&name).iter().all(|t| t.state == 'S')
-        });
-        let pulled = pulls.load(Ordering::SeqCst);
+        // this hold. Small rings report every pop: the worker gets to the
+        // bound.
+        let reached = if capacity < 8 {
+            3 + capacity + 1
+        } else {
+            capacity + 1
+        };
+        let pulled = wait_until_stopped(&name, reached, || pulls.load(Ordering::SeqCst));
         if capacity < 8 {
             // Pops are reported at once for such small channels: exactly full.
             assert_eq!(pulled, 3 + capacity + 1, "capacity {capacity}");
@@ -396,15 +447,14 @@ fn early_drop_at_every_position_stops_the_worker() {
         let mut stage = source.off_thread_with(options(&name, capacity));
         let got: Vec<usize> = stage.by_ref().take(taken).collect();
         assert_eq!(got, (0..taken.min(len)).collect::<Vec<_>>());
-        drop(stage);
         if taken == 0 {
             // Never started: the source is dropped right here, pulled never.
+            drop(stage);
+            assert_eq!(dropped.try_recv(), Ok(thread::current().id()));
             assert_eq!(pulls.load(Ordering::SeqCst), 0);
+            continue;
         }
-        dropped
-            .recv_timeout(PATIENCE)
-            .expect("the worker drops its source");
-        wait_until_no_thread_is_named(&name, "the worker thread has exited");
+        assert_early_drop(stage, &name, &dropped);
         assert!(
             pulls.load(Ordering::SeqCst) <= taken + capacity + 1 + 1,
             "stopped pulling"

@@ -3,13 +3,14 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 
 use common::{
-    Boom, Counting, LetGo, PATIENCE, assert_drop_returns, drain_catching, panicking_at, stage_name,
-    threads_named, wait_until, wait_until_no_thread_is_named, watchdog,
+    Boom, Counting, LARGE_WINDOW, LetGo, PATIENCE, assert_drop_returns, assert_early_drop,
+    assert_panics_after, drain_catching, drain_to_panic, panicking_at, stage_name, threads_named,
+    wait_until, wait_until_no_thread_is_named, wait_until_stopped, watchdog,
 };
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
@@ -57,21 +58,43 @@ fn preserves_order_at_every_edge_length() {
 #[test]
 fn a_window_larger_than_the_queue_keeps_order_and_its_bound() {
     let _watchdog = watchdog();
-    // The queue of pulled entries holds a few thousand: a larger window
-    // fills it while the pullers run ahead, and they must stop there
-    // rather than lose or overwrite an entry.
-    let window = 20_000;
-    for threads in [1, 3] {
+    // The queue of pulled entries, and each slot's ring of results, hold
+    // 4096: a larger window fills the queue while the pullers run ahead,
+    // and they must stop there rather than lose or overwrite an entry.
+    // The queue and the rings together hold more than the window, so the
+    // window is what stops the pullers. (Not in completion order with one
+    // thread: its one ring fills first, since that run runs each item
+    // before it pulls the next.)
+    let window = LARGE_WINDOW;
+    for (threads, completion) in [(1, false), (3, false), (2, true), (3, true)] {
+        let name = format!("bigw{threads}{}", if completion { 'c' } else { 'i' });
         let source = Counting::new(Some(60_000));
         let pulls = Arc::clone(&source.pulls);
-        let mut stage = source.parallel_map_with(options("big-window", threads, window), |n| n);
-        assert_eq!(stage.next(), Some(0));
-        wait_until("the pullers stop", || {
-            threads_named("big-window").iter().all(|t| t.state == 'S')
-        });
-        assert!(pulls.load(Ordering::SeqCst) <= 1 + window);
-        let rest: Vec<usize> = stage.collect();
-        assert_eq!(rest, (1..60_000).collect::<Vec<_>>(), "threads {threads}");
+        let options = options(&name, threads, window);
+        let options = if completion {
+            options.in_completion_order()
+        } else {
+            options
+        };
+        let mut stage = source.parallel_map_with(options, |n| n);
+        let first = stage.next().expect("a first result");
+        // One delivered: the pullers go up to the window past it (a run
+        // that waits in place for room in its ring may stop one short,
+        // having read the window's limit before the delivery), and stop.
+        let pulled = wait_until_stopped(&name, window, || pulls.load(Ordering::SeqCst));
+        assert!(
+            pulled <= 1 + window,
+            "{name}: pulled {pulled}, past the window"
+        );
+        let mut rest: Vec<usize> = stage.collect();
+        if completion {
+            rest.push(first);
+            rest.sort_unstable();
+            assert_eq!(rest, (0..60_000).collect::<Vec<_>>(), "{name}");
+        } else {
+            assert_eq!(first, 0, "{name}");
+            assert_eq!(rest, (1..60_000).collect::<Vec<_>>(), "{name}");
+        }
     }
 }
 
@@ -95,17 +118,42 @@ fn preserves_order_when_items_finish_out_of_order() {
 #[test]
 fn a_result_is_handed_over_without_waiting_for_later_ones() {
     let _watchdog = watchdog();
-    // Item 1, when a worker runs it, waits until the consumer has item 0. A
-    // pool that held result 0 back (to batch it, say) would never deliver it.
-    // (On the consumer's own thread item 1 cannot wait for that, see the docs.)
+    // Item 1, on a worker, waits until the consumer has result 0: a pool
+    // that held result 0 back (to batch it, say) would never deliver it.
+    // Item 1 must run on a worker for this to test anything (on the
+    // consumer's own thread it could not wait for that, see the docs), so:
+    // the source yields item 1 only once the consumer runs item 0 (the
+    // worker, inside the source, cannot take item 0), and the consumer
+    // finishes item 0 only once a worker has taken item 1.
+    let consumer_runs_zero = Arc::new(AtomicBool::new(false));
+    let worker_runs_one = Arc::new(AtomicBool::new(false));
+    let (runs_zero, runs_one) = (
+        Arc::clone(&consumer_runs_zero),
+        Arc::clone(&worker_runs_one),
+    );
+    let source = (0..2).inspect(move |&n| {
+        if n == 1 {
+            wait_until("the consumer runs item 0", || {
+                consumer_runs_zero.load(Ordering::SeqCst)
+            });
+        }
+    });
     let (got_zero, zero_delivered) = mpsc::channel::<()>();
     let zero_delivered = std::sync::Mutex::new(zero_delivered);
     let (report, reports) = mpsc::channel();
     let consumer = thread::spawn(move || {
-        let stage = (0..2).parallel_map_with(options("pm-eager", 1, 4), move |n| {
+        let stage = source.parallel_map_with(options("pm-eager", 1, 4), move |n| {
             let on_worker = stage_name().as_deref() == Some("pm-eager-0");
-            if n == 1 && on_worker {
-                let _ = zero_delivered.lock().unwrap().recv();
+            match (n, on_worker) {
+                (0, false) => {
+                    runs_zero.store(true, Ordering::SeqCst);
+                    wait_until("a worker runs item 1", || runs_one.load(Ordering::SeqCst));
+                }
+                (1, true) => {
+                    runs_one.store(true, Ordering::SeqCst);
+                    let _ = zero_delivered.lock().unwrap().recv_timeout(PATIENCE);
+                }
+                _ => panic!("item {n} ran on the wrong thread (on a worker: {on_worker})"),
             }
             n
         });
@@ -117,6 +165,10 @@ fn a_result_is_handed_over_without_waiting_for_later_ones() {
     got_zero.send(()).unwrap_or(());
     assert_eq!(reports.recv_timeout(PATIENCE), Ok(1));
     consumer.join().unwrap();
+    assert!(
+        worker_runs_one.load(Ordering::SeqCst),
+        "item 1 ran on a worker"
+    );
 }
 
 #[test]
@@ -181,42 +233,54 @@ fn building_pulls_nothing_and_starts_no_thread() {
 fn window_bounds_how_far_workers_run_ahead() {
     let _watchdog = watchdog();
     // `None`: the default window, which is documented as DEFAULT_WINDOW.
-    for (threads, chosen) in [(1, Some(1)), (2, Some(3)), (3, Some(8)), (1, None)] {
-        let window = chosen.unwrap_or(threadpipe::DEFAULT_WINDOW);
-        let name = format!("pm-win-{window}");
-        let source = Counting::new(None);
-        let pulls = Arc::clone(&source.pulls);
-        let live = Arc::new(AtomicUsize::new(0));
-        let calls = Arc::clone(&live);
-        let options = ParallelMapOptions::new().name(&name).threads(threads);
-        let options = match chosen {
-            Some(window) => options.window(window),
-            None => options,
-        };
-        let mut stage = source.parallel_map_with(options, move |n| {
-            calls.fetch_add(1, Ordering::SeqCst);
-            n
-        });
-        assert_eq!(stage.by_ref().take(5).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
-        // Workers fill the window, then stop, and start again only once a
-        // quarter of it is free: with 5 delivered, they have pulled at
-        // least this much, and never more than the window allows.
-        let quarter = (window / 4).max(1);
-        let at_least = (5 + window + 1).saturating_sub(quarter).max(window);
-        let at_most = 5 + window;
-        // A worker that kept going, or spun, never lets this hold. (No
-        // thread named after the stage is a stopped one.)
-        wait_until("every worker stops at a full window", || {
-            let pulled = pulls.load(Ordering::SeqCst);
-            pulled >= at_least
-                && live.load(Ordering::SeqCst) == pulled
-                && threads_named(&name).iter().all(|t| t.state == 'S')
-        });
-        let pulled = pulls.load(Ordering::SeqCst);
-        assert!(
-            pulled <= at_most,
-            "threads {threads}, window {window}: pulled {pulled}"
-        );
+    let cases = [(1, Some(1)), (2, Some(3)), (3, Some(8)), (1, None)];
+    for completion in [false, true] {
+        for (threads, chosen) in cases {
+            let window = chosen.unwrap_or(threadpipe::DEFAULT_WINDOW);
+            let order = if completion { 'c' } else { 'i' };
+            let name = format!("pm-win{order}{window}");
+            let source = Counting::new(None);
+            let pulls = Arc::clone(&source.pulls);
+            let live = Arc::new(AtomicUsize::new(0));
+            let calls = Arc::clone(&live);
+            let options = ParallelMapOptions::new().name(&name).threads(threads);
+            let options = match chosen {
+                Some(window) => options.window(window),
+                None => options,
+            };
+            let options = if completion {
+                options.in_completion_order()
+            } else {
+                options
+            };
+            let mut stage = source.parallel_map_with(options, move |n| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                n
+            });
+            let mut taken: Vec<usize> = stage.by_ref().take(5).collect();
+            taken.sort_unstable();
+            // In completion order too, only items pulled can be delivered:
+            // five of those pulled, none twice.
+            taken.dedup();
+            assert_eq!(taken.len(), 5, "{name}");
+            // Workers fill the window, then stop, and start again only once
+            // a quarter of it is free: with 5 delivered, they have pulled at
+            // least this much, and never more than the window allows.
+            let quarter = (window / 4).max(1);
+            let at_least = (5 + window + 1).saturating_sub(quarter).max(window);
+            let at_most = 5 + window;
+            // A worker that kept going, or spun, never lets this hold.
+            let pulled = wait_until_stopped(&name, at_least, || pulls.load(Ordering::SeqCst));
+            assert!(
+                pulled <= at_most,
+                "{name}, threads {threads}: pulled {pulled}, more than {at_most}"
+            );
+            assert_eq!(
+                live.load(Ordering::SeqCst),
+                pulled,
+                "{name}: stopped with items pulled and not run"
+            );
+        }
     }
 }
 
@@ -266,28 +330,41 @@ fn panic_in_completion_order_comes_after_the_other_results() {
     let mut stage =
         (0..10).parallel_map_with(options("pm-cpanic", 2, 4).in_completion_order(), |n| {
             if n == 3 {
-                panic!("three");
+                std::panic::panic_any(Boom(3));
             }
             n
         });
-    let (mut items, payload) = drain_catching(&mut stage);
+    let mut items = drain_to_panic("pm-cpanic", &mut stage, 3);
     items.sort_unstable();
-    // 0..3 were pulled before 3; items pulled after it may or may not be.
-    assert!(items.starts_with(&[0, 1, 2]), "{items:?}");
-    assert_eq!(payload.unwrap().downcast_ref::<&str>(), Some(&"three"));
+    // 0..3 were pulled before 3 and come before its panic; items pulled
+    // after it may have run (and been delivered) before it ran, once each.
+    let (before, after) = items.split_at(items.len().min(3));
+    assert_eq!(before, [0, 1, 2], "{items:?}");
+    assert!(
+        after.windows(2).all(|pair| pair[0] < pair[1])
+            && after.iter().all(|&n| (4..10).contains(&n)),
+        "{items:?}"
+    );
 }
 
 /// Regression: a panic held back in completion order never moved the window,
 /// so a worker waiting for room (holding the source) waited for ever, and
-/// the consumer with it.
+/// the consumer with it. With a window of one, nothing runs ahead: the
+/// results before the panic come in order, and none after it.
 #[test]
 fn completion_order_panic_with_a_window_smaller_than_the_pool() {
     let _watchdog = watchdog();
-    let options = options("pm-small-window", 2, 1).in_completion_order();
-    let mut stage =
-        (0..10).parallel_map_with(options, |n| if n == 0 { panic!("first") } else { n });
-    let (_, payload) = drain_catching(&mut stage);
-    assert_eq!(payload.unwrap().downcast_ref::<&str>(), Some(&"first"));
+    for at in [0, 3] {
+        let options = options("pm-small-window", 2, 1).in_completion_order();
+        let mut stage = (0..10).parallel_map_with(options, move |n| {
+            if n == at {
+                std::panic::panic_any(Boom(at));
+            }
+            n
+        });
+        let expected: Vec<usize> = (0..at).collect();
+        assert_panics_after(&format!("panic at {at}"), &mut stage, &expected, at);
+    }
 }
 
 #[test]
@@ -314,11 +391,13 @@ fn early_drop_at_every_position_stops_the_workers() {
         let mut stage = source.parallel_map_with(options(&name, 2, 3), |n| n);
         let got: Vec<usize> = stage.by_ref().take(taken).collect();
         assert_eq!(got, (0..taken.min(8)).collect::<Vec<_>>());
-        drop(stage);
-        dropped
-            .recv_timeout(PATIENCE)
-            .expect("the last worker drops the source");
-        wait_until_no_thread_is_named(&name, "every worker has exited");
+        if taken == 0 {
+            // Never started: the source is dropped right here.
+            drop(stage);
+            assert_eq!(dropped.try_recv(), Ok(thread::current().id()));
+            continue;
+        }
+        assert_early_drop(stage, &name, &dropped);
     }
 }
 
@@ -385,17 +464,40 @@ fn every_worker_has_let_go_once_the_stream_ends() {
 #[test]
 fn workers_carry_the_stage_name() {
     let _watchdog = watchdog();
-    let names: Vec<String> = (0..200)
-        .parallel_map_with(options("resize", 2, 4), |_| {
-            stage_name().unwrap_or_else(|| "the consumer".to_owned())
-        })
-        .collect();
-    assert!(
-        names
-            .iter()
-            .all(|name| name == "resize-0" || name == "resize-1" || name == "the consumer"),
-        "{names:?}"
-    );
+    for completion in [false, true] {
+        // In input order the consumer runs items too: the first it runs
+        // waits until a worker has run one, so that some name is seen.
+        let worker_ran = Arc::new(AtomicBool::new(false));
+        let ran = Arc::clone(&worker_ran);
+        let options = options("resize", 2, 4);
+        let options = if completion {
+            options.in_completion_order()
+        } else {
+            options
+        };
+        let names: Vec<Option<String>> = (0..200)
+            .parallel_map_with(options, move |_| {
+                let name = stage_name();
+                if name.is_some() {
+                    ran.store(true, Ordering::SeqCst);
+                } else {
+                    wait_until("a worker runs an item", || ran.load(Ordering::SeqCst));
+                }
+                name
+            })
+            .collect();
+        let workers: Vec<&String> = names.iter().flatten().collect();
+        assert!(!workers.is_empty(), "no worker ran an item");
+        assert!(
+            workers
+                .iter()
+                .all(|name| *name == "resize-0" || *name == "resize-1"),
+            "{names:?}"
+        );
+        if completion {
+            assert_eq!(workers.len(), 200, "the consumer ran items");
+        }
+    }
 }
 
 #[test]
@@ -417,24 +519,33 @@ fn borrows_inside_a_scope() {
 #[test]
 fn size_hint_is_valid_at_every_step() {
     let _watchdog = watchdog();
-    for source in [(0..100).collect::<Vec<usize>>(), vec![], vec![7]] {
-        let len = source.len();
-        let mut stage = source
-            .into_iter()
-            .filter(|_| true)
-            .parallel_map_with(options("pm-hint", 2, 3), |n| n);
-        assert_eq!(stage.size_hint(), (0, Some(len)));
-        for left in (0..len).rev() {
-            assert!(stage.next().is_some());
-            let (lower, upper) = stage.size_hint();
-            assert!(
-                lower <= left && upper.is_some_and(|upper| upper >= left),
-                "{left} left"
-            );
+    for completion in [false, true] {
+        for source in [(0..100).collect::<Vec<usize>>(), vec![], vec![7]] {
+            let len = source.len();
+            let options = options("pm-hint", 2, 3);
+            let options = if completion {
+                options.in_completion_order()
+            } else {
+                options
+            };
+            let mut stage = source
+                .into_iter()
+                .filter(|_| true)
+                .parallel_map_with(options, |n| n);
+            let what = format!("completion order: {completion}");
+            assert_eq!(stage.size_hint(), (0, Some(len)), "{what}");
+            for left in (0..len).rev() {
+                assert!(stage.next().is_some(), "{what}");
+                let (lower, upper) = stage.size_hint();
+                assert!(
+                    lower <= left && upper.is_some_and(|upper| upper >= left),
+                    "{what}: {left} left"
+                );
+            }
+            assert_eq!(stage.next(), None, "{what}");
+            assert_eq!(stage.size_hint(), (0, Some(0)), "{what}");
+            assert_eq!(stage.next(), None, "{what}");
         }
-        assert_eq!(stage.next(), None);
-        assert_eq!(stage.size_hint(), (0, Some(0)));
-        assert_eq!(stage.next(), None);
     }
 }
 

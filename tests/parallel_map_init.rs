@@ -220,3 +220,72 @@ fn a_panic_in_a_states_drop_never_reaches_the_consumer() {
         assert_eq!(made, dropped, "{setup}, scoped: every state dropped");
     }
 }
+
+/// A state that borrows from the caller: a table to read, and a log of
+/// where it was made and where it died.
+struct Borrowing<'a> {
+    made_on: ThreadId,
+    glossary: &'a [String],
+    buffer: String,
+    log: &'a Mutex<Vec<(ThreadId, ThreadId)>>,
+}
+
+impl Drop for Borrowing<'_> {
+    fn drop(&mut self) {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.push((self.made_on, thread::current().id()));
+    }
+}
+
+#[test]
+fn init_scoped_states_borrow_and_live_on_their_own_thread() {
+    let _watchdog = watchdog();
+    let glossary: Vec<String> = (0..500).map(|n| format!("word{n}")).collect();
+    let log = Mutex::new(Vec::new());
+    let inits = AtomicUsize::new(0);
+    let words: Vec<String> = thread::scope(|scope| {
+        (0..500usize)
+            .parallel_map_init_scoped(
+                scope,
+                || {
+                    inits.fetch_add(1, Ordering::SeqCst);
+                    Borrowing {
+                        made_on: thread::current().id(),
+                        glossary: &glossary,
+                        buffer: String::new(),
+                        log: &log,
+                    }
+                },
+                |state: &mut Borrowing<'_>, n| {
+                    assert_eq!(state.made_on, thread::current().id(), "a state moved");
+                    state.buffer.clear();
+                    state.buffer.push_str(&state.glossary[n]);
+                    state.buffer.clone()
+                },
+            )
+            .collect()
+    });
+    // In order, one result per item.
+    assert_eq!(words, glossary);
+    // By the scope's end every state made was dropped, each on the thread
+    // that made it, and each thread made one.
+    let log = log.into_inner().unwrap();
+    assert_eq!(
+        log.len(),
+        inits.load(Ordering::SeqCst),
+        "a state was never dropped"
+    );
+    assert!(
+        log.iter()
+            .all(|(made_on, dropped_on)| made_on == dropped_on),
+        "a state was dropped on another thread: {log:?}"
+    );
+    let mut threads: Vec<ThreadId> = log.iter().map(|(made_on, _)| *made_on).collect();
+    threads.sort_unstable_by_key(|id| format!("{id:?}"));
+    threads.dedup();
+    assert_eq!(
+        threads.len(),
+        log.len(),
+        "a thread made two states: {log:?}"
+    );
+}

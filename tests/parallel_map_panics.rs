@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use common::{
-    Boom, Fragile, PATIENCE, PanicsOnDrop, Setup, boom_of, drain_catching, panicking_at,
-    parallel_map_setups, threads_named, wait_until, wait_until_no_thread_is_named, watchdog,
+    Boom, Census, Fragile, PATIENCE, PanicsOnDrop, Setup, Source, assert_results_before_panic,
+    boom_of, drain_catching, drain_to_panic, panicking_at, parallel_map_setups, wait_until,
+    wait_until_no_thread_is_named, watchdog,
 };
 use threadpipe::ParallelMapOptions;
 use threadpipe::prelude::*;
@@ -28,70 +29,52 @@ const MOST_THREADS: usize = if cfg!(miri) { 2 } else { 4 };
 /// payload `Boom(boom)` exactly once; in input order every result before
 /// `first_lost`, in order, and nothing else; in completion order every
 /// result before `first_lost` too, in any order, and perhaps some after it
-/// (items that ran before the panic), none twice; then `None` for good, and
-/// the stage's threads gone.
+/// (items that ran before the panic), none twice; then `None` for good.
+/// And the threads let go (see [`Census::assert_let_go`]): right at the
+/// panic no call of `f` runs and no thread carries the stage's name, but
+/// the one inside the source's `next` if `source` says there may be one;
+/// neither is called after it, and no thread carries the name once that
+/// call has returned.
 fn assert_panic_arrives(
-    name: &str,
-    completion: bool,
+    setup: &Setup,
     stage: impl Iterator<Item = usize>,
-    boom: usize,
-    first_lost: usize,
+    census: &Census,
+    (boom, first_lost): (usize, usize),
+    source: Source,
 ) {
+    let name = &setup.name;
     let mut stage = stage;
-    let (results, payload) = drain_catching(&mut stage);
-    let payload = payload.unwrap_or_else(|| panic!("{name}: the stream ended without the panic"));
-    assert_eq!(
-        boom_of(payload.as_ref()),
-        Some(boom),
-        "{name}: another payload"
-    );
-    if completion {
-        let mut sorted = results.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(sorted.len(), results.len(), "{name}: a result came twice");
-        assert!(
-            sorted.iter().all(|&n| n < LEN && n != first_lost),
-            "{name}: {results:?}"
-        );
-        let before = sorted.iter().take_while(|&&n| n < first_lost).count();
-        assert_eq!(
-            before, first_lost,
-            "{name}: results before the panic are missing: {results:?}"
-        );
-    } else {
-        assert_eq!(results, (0..first_lost).collect::<Vec<_>>(), "{name}");
-    }
-    for _ in 0..3 {
-        assert_eq!(stage.next(), None, "{name}: the stream went on");
-    }
-    // The workers were joined before the panic was raised, but for one that
-    // may have been inside the source's `next` (not blocked here), which
-    // leaves as soon as that returns. (Miri has no `/proc` to look in.)
-    if !cfg!(miri) {
-        let left = threads_named(name);
-        assert!(left.len() <= 1, "{name}: workers left behind: {left:?}");
-    }
-    wait_until_no_thread_is_named(name, &format!("{name}'s workers have exited"));
+    let results = drain_to_panic(&setup.to_string(), &mut stage, boom);
+    census.assert_let_go(name, source);
+    assert_results_before_panic(setup, &results, first_lost, LEN);
 }
 
 /// Checks [`assert_panic_arrives`] in every setup of
 /// [`parallel_map_setups`], one to [`MOST_THREADS`] workers, on the stage
-/// `stage_with` builds with the setup's options.
+/// `stage_with` builds with the setup's options, watched by the census it
+/// is given.
 fn assert_panic_arrives_in_every_setup<S: Iterator<Item = usize>>(
     tag: &str,
-    stage_with: impl Fn(ParallelMapOptions) -> S,
-    boom: usize,
-    first_lost: usize,
+    stage_with: impl Fn(ParallelMapOptions, &Census) -> S,
+    (boom, first_lost): (usize, usize),
+    source: Source,
 ) {
     for setup in parallel_map_setups(tag, 1..=MOST_THREADS) {
-        let Setup {
-            name,
-            options,
-            completion,
-            ..
-        } = setup;
-        assert_panic_arrives(&name, completion, stage_with(options), boom, first_lost);
+        let census = Census::default();
+        let stage = stage_with(setup.options.clone(), &census);
+        assert_panic_arrives(&setup, stage, &census, (boom, first_lost), source);
+    }
+}
+
+/// `f` as the census sees it: counted while it runs.
+fn watched<T, U, F>(census: &Census, f: F) -> impl Fn(T) -> U + Send + Sync + use<T, U, F>
+where
+    F: Fn(T) -> U + Send + Sync,
+{
+    let census = census.clone();
+    move |item| {
+        let _f = census.in_f();
+        f(item)
     }
 }
 
@@ -100,9 +83,13 @@ fn a_panic_in_the_source_arrives_after_every_earlier_result() {
     let _watchdog = watchdog();
     assert_panic_arrives_in_every_setup(
         "ps",
-        |options| panicking_at(AT).parallel_map_with(options, |n| n),
-        AT,
-        AT,
+        |options, census| {
+            census
+                .source(panicking_at(AT))
+                .parallel_map_with(options, watched(census, |n| n))
+        },
+        (AT, AT),
+        Source::Finished,
     );
 }
 
@@ -111,9 +98,13 @@ fn a_panic_as_the_source_is_dropped_arrives_after_every_result() {
     let _watchdog = watchdog();
     assert_panic_arrives_in_every_setup(
         "pd",
-        |options| PanicsOnDrop(0..LEN).parallel_map_with(options, |n| n),
-        usize::MAX,
-        LEN,
+        |options, census| {
+            census
+                .source(PanicsOnDrop(0..LEN))
+                .parallel_map_with(options, watched(census, |n| n))
+        },
+        (usize::MAX, LEN),
+        Source::Finished,
     );
 }
 
@@ -133,27 +124,26 @@ fn in_completion_order_a_panic_as_the_source_is_dropped_waits_for_every_item() {
                 .name(&name)
                 .threads(threads)
                 .in_completion_order();
-            let mut stage = PanicsOnDrop(0..ITEMS).parallel_map_with(options, |n| {
+            let census = Census::default();
+            let f = watched(&census, |n| {
                 // Uneven, so that runs finish out of step.
                 if n % 7 == 0 {
                     std::thread::yield_now();
                 }
                 n
             });
-            let (mut results, payload) = drain_catching(&mut stage);
-            let payload = payload.unwrap_or_else(|| panic!("{name}/{round}: no panic"));
-            assert_eq!(
-                boom_of(payload.as_ref()),
-                Some(usize::MAX),
-                "{name}/{round}"
-            );
+            let mut stage = census
+                .source(PanicsOnDrop(0..ITEMS))
+                .parallel_map_with(options, f);
+            let what = format!("{name}/{round}");
+            let mut results = drain_to_panic(&what, &mut stage, usize::MAX);
+            census.assert_let_go(&name, Source::Finished);
             results.sort_unstable();
             assert_eq!(
                 results,
                 (0..ITEMS).collect::<Vec<_>>(),
-                "{name}/{round}: the panic came before these"
+                "{what}: the panic came before these"
             );
-            assert_eq!(stage.next(), None, "{name}/{round}");
         }
     }
 }
@@ -169,9 +159,13 @@ fn a_panic_in_f_arrives_after_every_earlier_result() {
     };
     assert_panic_arrives_in_every_setup(
         "pf",
-        |options| (0..LEN).parallel_map_with(options, f),
-        AT,
-        AT,
+        |options, census| {
+            census
+                .source(0..LEN)
+                .parallel_map_with(options, watched(census, f))
+        },
+        (AT, AT),
+        Source::MayBeInNext,
     );
 }
 
@@ -181,9 +175,17 @@ fn a_panic_in_init_counts_as_one_in_f() {
     let init = || -> usize { std::panic::panic_any(Boom(0)) };
     assert_panic_arrives_in_every_setup(
         "pn",
-        |options| (0..LEN).parallel_map_init_with(options, init, |_state, n| n),
-        0,
-        0,
+        |options, census| {
+            let census = census.clone();
+            census
+                .source(0..LEN)
+                .parallel_map_init_with(options, init, move |_state, n| {
+                    let _f = census.in_f();
+                    n
+                })
+        },
+        (0, 0),
+        Source::MayBeInNext,
     );
 }
 
@@ -192,16 +194,18 @@ fn a_panic_as_an_item_is_dropped_arrives_in_its_turn() {
     let _watchdog = watchdog();
     assert_panic_arrives_in_every_setup(
         "pi",
-        |options| {
+        |options, census| {
             let items = (0..LEN).map(|id| Fragile {
                 id,
                 panics: id == AT,
             });
             // `f` drops the item, so its panic is `f`'s, in the item's turn.
-            items.parallel_map_with(options, |item| item.id)
+            census
+                .source(items)
+                .parallel_map_with(options, watched(census, |item: Fragile| item.id))
         },
-        AT,
-        AT,
+        (AT, AT),
+        Source::MayBeInNext,
     );
 }
 
@@ -221,22 +225,30 @@ fn results_dropped_after_a_panic_do_not_replace_it() {
     };
     assert_panic_arrives_in_every_setup(
         "pr",
-        |options| {
-            (0..LEN).parallel_map_with(options, f).map(|fragile| {
-                let id = fragile.id;
-                std::mem::forget(fragile);
-                id
-            })
+        |options, census| {
+            census
+                .source(0..LEN)
+                .parallel_map_with(options, watched(census, f))
+                .map(|fragile| {
+                    let id = fragile.id;
+                    std::mem::forget(fragile);
+                    id
+                })
         },
-        AT,
-        AT,
+        (AT, AT),
+        Source::MayBeInNext,
     );
 }
 
 #[test]
 fn dropping_the_stage_raises_a_panic_of_a_result_it_drops() {
     let _watchdog = watchdog();
-    for setup in parallel_map_setups("pe", 1..=MOST_THREADS) {
+    // More results made than the workers can hold in hand: the window
+    // must have room for them.
+    let setups = parallel_map_setups("pe", 1..=MOST_THREADS)
+        .into_iter()
+        .filter(|setup| setup.window > setup.threads + 2);
+    for setup in setups {
         let Setup {
             name,
             options,
@@ -294,7 +306,12 @@ fn payloads_whose_drop_panics_do_not_stop_the_stream_ending() {
     // (no THREADPIPE_NUM_THREADS in the test environment), AT's run holds
     // it, and nothing else can run while AT waits: AT panics at once.
     let others_can_run = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
-    for setup in parallel_map_setups("pk", 2..=MOST_THREADS) {
+    // A window of one item would keep the later items from being pulled
+    // while AT waits for them.
+    let setups = parallel_map_setups("pk", 2..=MOST_THREADS)
+        .into_iter()
+        .filter(|setup| setup.window > 1);
+    for setup in setups {
         let Setup {
             name, completion, ..
         } = &setup;

@@ -1,5 +1,7 @@
-//! `parallel_map` with sources that block, stall, or wait for the consumer:
-//! no item and no result ever waits on a thread blocked inside the source.
+//! `parallel_map` with sources that block, stall, get stuck, or wait for
+//! the consumer: no item and no result ever waits on a thread blocked
+//! inside the source, nor does a drop or a panic, and that thread leaves
+//! the stage once its call returns.
 
 mod common;
 
@@ -7,7 +9,12 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use common::{RequestResponse, Stalling, parallel_map_setups, watchdog};
+use common::{
+    Boom, Census, Ended, PATIENCE, RequestResponse, Setup, Source, Stalling, Stuck, StuckAt,
+    Tracked, Tracker, assert_drop_returns, drain_to_panic, parallel_map_setups, wait_until,
+    watchdog,
+};
+use threadpipe::ParallelMap;
 use threadpipe::prelude::*;
 
 #[test]
@@ -145,5 +152,124 @@ fn a_source_fed_by_a_channel_delivers_each_result_as_it_comes() {
         }
         drop(requests);
         assert_eq!(stage.next(), None, "{setup}");
+    }
+}
+
+/// The stage of [`a_run_stuck_in_the_source`]'s tests: `StuckAt` items
+/// tracked by `items`, mapped to results tracked by `results`, through the
+/// census; `f` runs `on_item` first.
+fn over_a_stuck_source(
+    source: StuckAt,
+    setup: &Setup,
+    census: &Census,
+    (items, results): (&Tracker, &Tracker),
+    on_item: impl Fn(usize) + Send + Sync + 'static,
+) -> ParallelMap<impl Iterator<Item = Tracked> + Send + 'static, Tracked> {
+    let (made, f_census, f_results) = (items.clone(), census.clone(), results.clone());
+    census
+        .source(source)
+        .map(move |n| made.track(n))
+        .parallel_map_with(setup.options.clone(), move |item: Tracked| {
+            let _f = f_census.in_f();
+            on_item(item.id);
+            f_results.track(item.id)
+        })
+}
+
+/// Checks what happens once the stuck call of `stuck`, made on
+/// `stuck_on`, is released, after the stream of `setup` has ended or been
+/// dropped: that thread leaves the stage once the call returns. It drops
+/// the source, neither the source nor `f` is called again (not even once
+/// more), no thread carries the stage's name, and every item and result
+/// is dropped once.
+fn assert_the_stuck_run_leaves(
+    setup: &Setup,
+    stuck: &Stuck,
+    stuck_on: thread::ThreadId,
+    census: &Census,
+    ended: Ended,
+    (items, results): (&Tracker, &Tracker),
+) {
+    // Nothing calls the source while the call is stuck, nor after it.
+    let calls = stuck.calls();
+    assert!(stuck.is_stuck(), "{setup}: the stuck call returned early");
+    stuck.release();
+    let dropped_on = stuck
+        .dropped
+        .recv_timeout(PATIENCE)
+        .unwrap_or_else(|_| panic!("{setup}: the source was never dropped"));
+    assert_eq!(
+        dropped_on, stuck_on,
+        "{setup}: the source was not dropped by the thread inside it"
+    );
+    census.assert_nothing_after(&setup.name, ended);
+    assert_eq!(stuck.calls(), calls, "{setup}: the source was called again");
+    items.wait_until_each_dropped_once(&format!("{setup}: items"));
+    results.wait_until_each_dropped_once(&format!("{setup}: results"));
+    assert!(!stuck.timed_out(), "{setup}: the stuck call was waited for");
+}
+
+#[test]
+fn a_run_stuck_in_the_source_does_not_hold_up_dropping_the_stage() {
+    let _watchdog = watchdog();
+    for setup in parallel_map_setups("stkd", 1..=3) {
+        // Items 0, 1 and 2, then the call for item 3 sticks.
+        let (source, stuck) = StuckAt::new(100, 3);
+        let census = Census::default();
+        let trackers = (&Tracker::default(), &Tracker::default());
+        let mut stage = over_a_stuck_source(source, &setup, &census, trackers, |_| {});
+        let taken: Vec<usize> = stage.by_ref().take(3).map(|result| result.id).collect();
+        assert_eq!(taken, [0, 1, 2], "{setup}");
+        let (stuck_on, stuck_in) = stuck
+            .entered
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("{setup}: no run got stuck in the source"));
+        assert!(stuck_in.is_some(), "{setup}: stuck, but not on a run");
+        let ended = census.calls_so_far(Source::MayBeInNext);
+        // Returns while the call is stuck, and before it returns.
+        assert_drop_returns(stage, &format!("{setup}: a run was inside the source"));
+        assert_the_stuck_run_leaves(&setup, &stuck, stuck_on, &census, ended, trackers);
+    }
+}
+
+#[test]
+fn a_panic_in_f_does_not_wait_for_a_run_stuck_in_the_source() {
+    let _watchdog = watchdog();
+    // The run that pulls goes from item 0 into the stuck call for item 4
+    // in one go, leaving items 0 to 3 to the other takers: so the window
+    // must have room for all five, and someone else must take them (in
+    // completion order with one thread, the run runs each item before it
+    // pulls the next, and no call of `f` can overlap the stuck one).
+    let setups = parallel_map_setups("stkp", 1..=3)
+        .into_iter()
+        .filter(|setup| setup.window >= 8 && (setup.threads > 1 || !setup.completion));
+    for setup in setups {
+        let (source, stuck) = StuckAt::new(100, 4);
+        let is_stuck = stuck.stuck_flag();
+        let census = Census::default();
+        let trackers = (&Tracker::default(), &Tracker::default());
+        // Item 3 panics, but only once the call for item 4 is stuck.
+        let on_item = move |n| {
+            if n == 3 {
+                wait_until("a run is stuck in the source", || {
+                    is_stuck.load(Ordering::SeqCst)
+                });
+                std::panic::panic_any(Boom(3));
+            }
+        };
+        let mut stage = over_a_stuck_source(source, &setup, &census, trackers, on_item);
+        let mut ids = stage.by_ref().map(|result| result.id);
+        let mut got = drain_to_panic(&setup.to_string(), &mut ids, 3);
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2], "{setup}: not the items before the panic");
+        let (stuck_on, _) = stuck
+            .entered
+            .try_recv()
+            .unwrap_or_else(|_| panic!("{setup}: no run was stuck"));
+        // Right at the panic: no call of f runs, and no thread but the
+        // one stuck in the source carries the stage's name.
+        let ended = census.assert_ended(&setup.name, Source::MayBeInNext);
+        drop(stage);
+        assert_the_stuck_run_leaves(&setup, &stuck, stuck_on, &census, ended, trackers);
     }
 }

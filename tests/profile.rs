@@ -2,9 +2,11 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::{threads_named, wait_until, watchdog};
+use common::{Counting, wait_until_stopped, watchdog};
 use threadpipe::prelude::*;
 use threadpipe::{OffThreadOptions, ParallelMapOptions, Profile};
 
@@ -55,16 +57,17 @@ fn counts_items_per_stage_in_chain_order() {
 fn a_slow_consumer_is_named_and_the_stage_waited_for_room() {
     let _watchdog = watchdog();
     let profile = Profile::new();
-    let mut stage = (0..100).off_thread_with(
+    let source = Counting::new(Some(100));
+    let pulls = Arc::clone(&source.pulls);
+    let mut stage = source.off_thread_with(
         OffThreadOptions::new()
             .name("prof-fast")
             .capacity(4)
             .profile(&profile),
     );
     assert_eq!(stage.next(), Some(0));
-    wait_until("the worker waits for room", || {
-        threads_named("prof-fast").iter().all(|t| t.state == 'S')
-    });
+    // The worker has filled the ring again, and waits for room.
+    wait_until_stopped("prof-fast", 1 + 4, || pulls.load(Ordering::SeqCst));
     busy_for(Duration::from_millis(50));
     assert_eq!(stage.count(), 99);
     let report = profile.report();

@@ -1,4 +1,5 @@
-//! The scoped stages: the `off_thread` contract, with borrowed sources.
+//! The scoped stages: the contract, with borrowed sources, closures and
+//! states.
 
 mod common;
 
@@ -7,7 +8,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use common::{Boom, Counting, drain_catching, panicking_at, stage_name, threads_named, watchdog};
+use common::{
+    Boom, Census, Counting, PanicsOnDrop, Setup, Source, assert_results_before_panic,
+    drain_catching, drain_to_panic, panicking_at, parallel_map_setups, stage_name, threads_named,
+    watchdog,
+};
 use threadpipe::OffThreadOptions;
 use threadpipe::prelude::*;
 
@@ -92,4 +97,106 @@ fn size_hint_and_debug() {
             r#"OffThreadScoped { state: "finished", .. }"#
         );
     });
+}
+
+/// Items in the scoped `parallel_map` panic tests; panics happen at [`AT`]
+/// unless at the end.
+const LEN: usize = 40;
+const AT: usize = 17;
+
+/// Checks that `stage`, a scoped `parallel_map` stage of `setup` over
+/// `0..LEN` watched by `census`, raises `Boom(boom)` after the results
+/// before `first_lost`, once, and stays ended; and that its threads let
+/// go (see `Census::assert_let_go`), all inside the scope.
+fn assert_scoped_panic_arrives(
+    setup: &Setup,
+    stage: impl Iterator<Item = usize>,
+    census: &Census,
+    (boom, first_lost): (usize, usize),
+    source: Source,
+) {
+    let mut stage = stage;
+    let results = drain_to_panic(&setup.to_string(), &mut stage, boom);
+    census.assert_let_go(&setup.name, source);
+    assert_results_before_panic(setup, &results, first_lost, LEN);
+}
+
+#[test]
+fn parallel_map_scoped_raises_each_panic_in_its_turn_and_not_at_the_scope() {
+    let _watchdog = watchdog();
+    // Borrowed by every closure below: what needs the scope.
+    let offset = 0;
+    let offset = &offset;
+    for setup in parallel_map_setups("scp", 1..=3) {
+        for case in ["source", "drop", "f", "init", "state"] {
+            let census = Census::default();
+            let (watching, options) = (census.clone(), setup.options.clone());
+            // Panics at AT in the cases that say so.
+            let f = move |n: usize| {
+                let _f = watching.in_f();
+                if n == AT && (case == "f" || case == "state") {
+                    std::panic::panic_any(Boom(AT));
+                }
+                n + offset
+            };
+            let setup = &setup;
+            let census = &census;
+            // A panic that escaped to one of the scope's threads would be
+            // raised again as the scope ends.
+            thread::scope(|scope| match case {
+                "source" => {
+                    let stage = census
+                        .source(panicking_at(AT))
+                        .parallel_map_scoped_with(scope, options, f);
+                    assert_scoped_panic_arrives(setup, stage, census, (AT, AT), Source::Finished);
+                }
+                "drop" => {
+                    let stage = census
+                        .source(PanicsOnDrop(0..LEN))
+                        .parallel_map_scoped_with(scope, options, f);
+                    let boom = (usize::MAX, LEN);
+                    assert_scoped_panic_arrives(setup, stage, census, boom, Source::Finished);
+                }
+                "f" => {
+                    let stage = census
+                        .source(0..LEN)
+                        .parallel_map_scoped_with(scope, options, f);
+                    assert_scoped_panic_arrives(
+                        setup,
+                        stage,
+                        census,
+                        (AT, AT),
+                        Source::MayBeInNext,
+                    );
+                }
+                "init" => {
+                    let init = || -> &usize { std::panic::panic_any(Boom(0)) };
+                    let stage = census.source(0..LEN).parallel_map_init_scoped_with(
+                        scope,
+                        options,
+                        init,
+                        move |_state: &mut &usize, n| f(n),
+                    );
+                    assert_scoped_panic_arrives(setup, stage, census, (0, 0), Source::MayBeInNext);
+                }
+                "state" => {
+                    // A state that borrows, and f panics.
+                    let stage = census.source(0..LEN).parallel_map_init_scoped_with(
+                        scope,
+                        options,
+                        || offset,
+                        move |state: &mut &usize, n| f(n) + **state,
+                    );
+                    assert_scoped_panic_arrives(
+                        setup,
+                        stage,
+                        census,
+                        (AT, AT),
+                        Source::MayBeInNext,
+                    );
+                }
+                _ => unreachable!(),
+            });
+        }
+    }
 }

@@ -1,8 +1,13 @@
 //! Compile-fail and compile-pass programs in `ui-tests/` (see its README).
+//!
+//! The snapshots hold rustc 1.95's wording, so on any other compiler the
+//! test is reported as ignored, with the reason and the command that runs
+//! it; `.ci/run` runs it on 1.95 whatever its own toolchain is, and says
+//! SKIP, with the versions, if it cannot.
 
 #[rustversion::attr(
     not(stable(1.95)),
-    ignore = "ui-tests/ snapshots are made with rustc 1.95 stable; see ui-tests/README.md"
+    ignore = "the ui-tests/ snapshots hold rustc 1.95's wording: run `cargo +1.95 test --test ui` (see ui-tests/README.md)"
 )]
 #[cfg_attr(miri, ignore)]
 #[test]

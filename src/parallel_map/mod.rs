@@ -531,17 +531,17 @@ pub trait ParallelMapExt: Iterator + Sized {
     ///
     /// # Examples
     ///
-    /// Each thread keeps its own tally, in a borrowed table of counters: one
-    /// for each thread that may run `f`, at most one per core (the
-    /// default) and the consumer:
+    /// Each thread keeps its own tally, in a borrowed table of counters. A
+    /// table with a counter per item is always big enough, whatever the
+    /// machine and the set's configuration: `init` runs only on a thread
+    /// about to run an item, so there are never more states than items.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// use std::thread;
     /// use threadpipe::prelude::*;
     ///
-    /// let threads = thread::available_parallelism().map_or(1, |n| n.get()) + 1;
-    /// let counters: Vec<AtomicUsize> = (0..threads).map(|_| AtomicUsize::new(0)).collect();
+    /// let counters: Vec<AtomicUsize> = (0..100).map(|_| AtomicUsize::new(0)).collect();
     /// let next = AtomicUsize::new(0);
     /// let doubled: Vec<u32> = thread::scope(|scope| {
     ///     (0..100u32)

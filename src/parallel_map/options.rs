@@ -115,12 +115,16 @@ impl ParallelMapOptions {
     /// Sets the window: how many items may be pulled and not yet delivered.
     ///
     /// This is the memory bound: at most `window` items and results are
-    /// alive in the stage at once, whatever the number of threads, and the
-    /// buffers it allocates as it starts hold about twice that many values
-    /// (a slot for each item pulled, one for each result; a value is moved
-    /// into its slot, so a large value held by value, not boxed, takes its
-    /// whole size there). A window smaller than the number of threads
-    /// leaves threads idle; a larger one absorbs items of uneven cost.
+    /// alive in the stage at once, whatever the number of threads. The
+    /// buffers the stage allocates as it starts have a slot for each item
+    /// it may pull (`window`, at most 4,096) and, for each of its
+    /// [`threads`](ParallelMapOptions::threads), a ring with a slot for
+    /// each result it may make (`window` again, at most 4,096), so that any
+    /// one thread may run as far ahead as the window lets it. A value is
+    /// moved into its slot: a large result held by value, not boxed, takes
+    /// its whole size in each of `threads × window` slots. A window smaller
+    /// than the number of threads leaves threads idle; a larger one absorbs
+    /// items of uneven cost.
     ///
     /// # Panics
     ///

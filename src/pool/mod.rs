@@ -26,8 +26,8 @@
 //! - **The window bounds everything.** An entry is pulled only while its
 //!   index is below `delivered + window`, so at most `window` items are
 //!   pulled and not yet delivered, wherever they are. The buffers follow:
-//!   the queue holds at most `window` entries, and each slot's ring its
-//!   share of the window (see [`MAX_RING`]).
+//!   the queue holds at most `window` entries, and each slot's ring as many
+//!   results, up to [`MAX_RING`].
 //! - **Every entry ends exactly once**: as a result (or the panic it
 //!   caused) in its runner's results ring or in the consumer's own list,
 //!   or dropped unrun once the stream no longer needs it (after a cancel,
@@ -101,12 +101,14 @@ fn claim_size(pace: &Pace, unclaimed: usize, takers: usize) -> usize {
     pace.items_in(CHUNK_WORK, MAX_CHUNK).min(fair_share)
 }
 
-/// The most results a slot's ring holds, whatever the window. Each ring
-/// holds its share of the window (the window bounds the results in
-/// flight, whichever rings hold them), so that the slots a stage allocates
-/// grow with the window, not with the window times the threads. A run
-/// whose ring is full waits in place for the consumer, which is never
-/// waiting for that run's later results (see the module docs).
+/// The most results a slot's ring holds, whatever the window. Up to it,
+/// a ring holds the whole window, so that a run may get as far ahead of
+/// the consumer as the window lets it, whichever runs are going: so a
+/// stage allocates `threads` rings of that many slots (see
+/// `ParallelMapOptions::window`). Rings sized as shares of the window were
+/// tried, and cut a lone run's lead to its share. A run whose ring is full
+/// waits in place for the consumer, which is never waiting for that run's
+/// later results (see the module docs).
 const MAX_RING: usize = 4096;
 
 /// The most unclaimed entries the queue holds, whatever the window: while
@@ -231,7 +233,7 @@ where
     let remaining = source.size_hint();
     // No more can be in flight than the window, nor than the source holds.
     let in_flight = window.min(remaining.1.unwrap_or(usize::MAX)).max(1);
-    let ring_capacity = in_flight.div_ceil(threads.max(1)).min(MAX_RING);
+    let ring_capacity = in_flight.min(MAX_RING);
     let (producers, rings): (Vec<_>, Vec<_>) =
         (0..threads).map(|_| RingBuffer::new(ring_capacity)).unzip();
     let consumer_takes = order == Order::Input;
@@ -814,29 +816,6 @@ mod tests {
         let mut own = VecDeque::new();
         assert!(!(pool.help)(Share::Alone(pool.delivered), &mut own));
         assert!(own.is_empty());
-    }
-
-    /// The window bounds the result slots a stage allocates, whatever its
-    /// threads: each ring holds its share (it held the whole window, so
-    /// 16 threads allocated 16 windows of slots), and the results still
-    /// all come, in order, through rings that fill.
-    #[test]
-    fn the_rings_share_the_window() {
-        for order in [Order::Input, Order::Completion] {
-            let mut settings = settings(16, order);
-            settings.window = 64;
-            let running = start(refusing_after(4), 0..1000u64, |(), n| n, || (), settings);
-            let Started::Threads(mut pool) = running else {
-                panic!("{order:?}: ran inline");
-            };
-            let slots: usize = pool.rings.iter().map(|ring| ring.buffer().capacity()).sum();
-            assert!(slots <= 64 + 16, "{order:?}: {slots} result slots");
-            let mut got: Vec<u64> = std::iter::from_fn(|| pool.next()).collect();
-            if order == Order::Completion {
-                got.sort_unstable();
-            }
-            assert_eq!(got, (0..1000).collect::<Vec<_>>(), "{order:?}");
-        }
     }
 
     /// A consumer nested in another stage's work, its seat lent out (as

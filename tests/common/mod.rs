@@ -2,8 +2,20 @@
 //! panic or report their drop, and a view of this process's threads.
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part
 
+mod census;
+mod checks;
+mod tracked;
 mod watchdog;
 
+#[allow(unused_imports)]
+pub use census::{Census, Ended, Source};
+#[allow(unused_imports)]
+pub use checks::{
+    assert_early_drop, assert_panics_after, assert_results_before_panic, drain_to_panic,
+    wait_until_stopped,
+};
+#[allow(unused_imports)]
+pub use tracked::{Tracked, Tracker};
 #[allow(unused_imports)]
 pub use watchdog::{watchdog, watchdog_for};
 
@@ -13,6 +25,7 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use threadpipe::ParallelMapOptions;
@@ -23,12 +36,13 @@ use threadpipe::ParallelMapOptions;
 pub const PATIENCE: Duration = Duration::from_secs(if cfg!(miri) { 300 } else { 20 });
 
 /// Yields 0, 1, 2, ... up to `len` (or forever), counting every pull, and
-/// reports on `dropped` when it is dropped (by the worker, on its thread).
+/// reports on `dropped` when it is dropped: the thread it is dropped on
+/// (one of the stage's, never the consumer's).
 pub struct Counting {
     next: usize,
     len: Option<usize>,
     pub pulls: Arc<AtomicUsize>,
-    dropped: Option<Sender<()>>,
+    dropped: Option<Sender<ThreadId>>,
 }
 
 impl Counting {
@@ -41,8 +55,9 @@ impl Counting {
         }
     }
 
-    /// Also returns a receiver that gets a message when the source is dropped.
-    pub fn with_drop_signal(len: Option<usize>) -> (Self, Receiver<()>) {
+    /// Also returns a receiver that gets a message when the source is
+    /// dropped: the id of the thread that dropped it.
+    pub fn with_drop_signal(len: Option<usize>) -> (Self, Receiver<ThreadId>) {
         let (sender, receiver) = mpsc::channel();
         let mut source = Counting::new(len);
         source.dropped = Some(sender);
@@ -73,7 +88,7 @@ impl Iterator for Counting {
 impl Drop for Counting {
     fn drop(&mut self) {
         if let Some(sender) = &self.dropped {
-            let _ = sender.send(());
+            let _ = sender.send(std::thread::current().id());
         }
     }
 }
@@ -158,9 +173,10 @@ pub struct ThreadInfo {
 
 /// Drops `value` on another thread and fails, naming `what`, unless the
 /// drop returns within [`PATIENCE`]: a drop that blocked would hang here.
-pub fn assert_drop_returns<T: Send + 'static>(value: T, what: &str) {
+/// The id of the thread that dropped it.
+pub fn assert_drop_returns<T: Send + 'static>(value: T, what: &str) -> ThreadId {
     let (done, drop_finished) = mpsc::channel();
-    std::thread::spawn(move || {
+    let dropper = std::thread::spawn(move || {
         drop(value);
         let _ = done.send(());
     });
@@ -168,6 +184,7 @@ pub fn assert_drop_returns<T: Send + 'static>(value: T, what: &str) {
         drop_finished.recv_timeout(PATIENCE).is_ok(),
         "drop did not return: {what}"
     );
+    dropper.thread().id()
 }
 
 /// Polls `condition` until it holds; panics with `what` after [`PATIENCE`].
@@ -303,6 +320,125 @@ impl Iterator for Stalling {
     }
 }
 
+/// Yields `0..len`, but its call of `next` for item `stuck_at` gets stuck
+/// until released (or [`PATIENCE`] has passed, which it records), as a
+/// socket that goes quiet: [`Stuck`] tells the test when a thread is
+/// stuck in it, and which, and on which thread it was dropped.
+pub struct StuckAt {
+    next: usize,
+    len: usize,
+    stuck_at: usize,
+    gate: Receiver<()>,
+    entered: Sender<(ThreadId, Option<String>)>,
+    dropped: Sender<ThreadId>,
+    calls: Arc<AtomicUsize>,
+    is_stuck: Arc<std::sync::atomic::AtomicBool>,
+    timed_out: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The test's end of a [`StuckAt`] source.
+pub struct Stuck {
+    /// Gets the thread that got stuck, and the stage name it carried.
+    pub entered: Receiver<(ThreadId, Option<String>)>,
+    /// Gets the thread the source was dropped on.
+    pub dropped: Receiver<ThreadId>,
+    release: Sender<()>,
+    calls: Arc<AtomicUsize>,
+    is_stuck: Arc<std::sync::atomic::AtomicBool>,
+    timed_out: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl StuckAt {
+    /// The source, and the test's end of it. Dropping [`Stuck`] releases
+    /// the source too, so a failing test does not leave it stuck.
+    pub fn new(len: usize, stuck_at: usize) -> (Self, Stuck) {
+        let (release, gate) = mpsc::channel();
+        let (entered_sender, entered) = mpsc::channel();
+        let (dropped_sender, dropped) = mpsc::channel();
+        let (calls, is_stuck, timed_out) = (Arc::default(), Arc::default(), Arc::default());
+        let source = StuckAt {
+            next: 0,
+            len,
+            stuck_at,
+            gate,
+            entered: entered_sender,
+            dropped: dropped_sender,
+            calls: Arc::clone(&calls),
+            is_stuck: Arc::clone(&is_stuck),
+            timed_out: Arc::clone(&timed_out),
+        };
+        let stuck = Stuck {
+            entered,
+            dropped,
+            release,
+            calls,
+            is_stuck,
+            timed_out,
+        };
+        (source, stuck)
+    }
+}
+
+impl Stuck {
+    /// Lets the stuck call return.
+    pub fn release(&self) {
+        // The source may have gone already (it gave up waiting).
+        let _ = self.release.send(());
+    }
+
+    /// Whether a thread is inside the stuck call now.
+    pub fn is_stuck(&self) -> bool {
+        self.is_stuck.load(Ordering::SeqCst)
+    }
+
+    /// What [`is_stuck`](Self::is_stuck) reads, for a closure to share.
+    pub fn stuck_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        Arc::clone(&self.is_stuck)
+    }
+
+    /// How many calls of `next` have begun.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Whether the stuck call gave up waiting for its release.
+    pub fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::SeqCst)
+    }
+}
+
+impl Iterator for StuckAt {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.next == self.stuck_at {
+            self.is_stuck.store(true, Ordering::SeqCst);
+            let _ = self
+                .entered
+                .send((std::thread::current().id(), stage_name()));
+            match self.gate.recv_timeout(PATIENCE) {
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.timed_out.store(true, Ordering::SeqCst);
+                }
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {}
+            }
+            self.is_stuck.store(false, Ordering::SeqCst);
+        }
+        if self.next == self.len {
+            return None;
+        }
+        self.next += 1;
+        Some(self.next - 1)
+    }
+}
+
+impl Drop for StuckAt {
+    fn drop(&mut self) {
+        let _ = self.dropped.send(std::thread::current().id());
+    }
+}
+
 /// A value whose drop panics with `Boom(id)` when `panics` is set.
 #[derive(Debug)]
 pub struct Fragile {
@@ -353,6 +489,11 @@ impl Drop for Stubborn {
     }
 }
 
+/// A window larger than a `parallel_map` stage's queue of pulled entries
+/// and than each of its results rings (4096 each), so that those fill
+/// before the window does, for a source that does not tell its length.
+pub const LARGE_WINDOW: usize = 5000;
+
 /// One configuration of a `parallel_map` stage that a promise must hold in.
 pub struct Setup {
     /// Unique to the setup, and the start of its threads' names.
@@ -360,6 +501,7 @@ pub struct Setup {
     pub threads: usize,
     /// Completion order rather than input order.
     pub completion: bool,
+    pub window: usize,
     pub options: ParallelMapOptions,
 }
 
@@ -370,32 +512,42 @@ impl fmt::Display for Setup {
         } else {
             "input"
         };
-        write!(f, "{} ({} threads, {order} order)", self.name, self.threads)
+        write!(
+            f,
+            "{} ({} threads, {order} order, window {})",
+            self.name, self.threads, self.window
+        )
     }
 }
 
-/// Every thread count in `threads`, in both orders, with a window of 8;
-/// each setup's threads are named `tag`, the count, then `i` or `c`.
+/// Every thread count in `threads`, in both orders, each with a window of
+/// 1, of 8 and of [`LARGE_WINDOW`]; each setup's threads are named `tag`,
+/// the count, `i` or `c` for the order, then `1`, `8` or `L` for the
+/// window (keep `tag` to four bytes or so: `/proc` shows 15).
 pub fn parallel_map_setups(tag: &str, threads: RangeInclusive<usize>) -> Vec<Setup> {
     let mut setups = Vec::new();
     for threads in threads {
         for completion in [false, true] {
-            let name = format!("{tag}{threads}{}", if completion { 'c' } else { 'i' });
-            let options = ParallelMapOptions::new()
-                .name(&name)
-                .threads(threads)
-                .window(8);
-            let options = if completion {
-                options.in_completion_order()
-            } else {
-                options
-            };
-            setups.push(Setup {
-                name,
-                threads,
-                completion,
-                options,
-            });
+            for (window, code) in [(1, '1'), (8, '8'), (LARGE_WINDOW, 'L')] {
+                let order = if completion { 'c' } else { 'i' };
+                let name = format!("{tag}{threads}{order}{code}");
+                let options = ParallelMapOptions::new()
+                    .name(&name)
+                    .threads(threads)
+                    .window(window);
+                let options = if completion {
+                    options.in_completion_order()
+                } else {
+                    options
+                };
+                setups.push(Setup {
+                    name,
+                    threads,
+                    completion,
+                    window,
+                    options,
+                });
+            }
         }
     }
     setups
