@@ -487,32 +487,8 @@ mod tests {
 /// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- pool`.
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::scheduler::{Runs, Submit, Ticket, Work};
-
-    /// A set of threads that only counts the tickets it is given.
-    #[derive(Default)]
-    struct Counted(AtomicUsize);
-
-    impl Submit<'static> for Counted {
-        fn submit(&self, _ticket: Ticket<'static>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-
-        fn stage_started(&self) -> bool {
-            true
-        }
-
-        fn stage_ended(&self) {}
-    }
-
-    struct Nothing;
-
-    impl Work for Nothing {
-        fn run(self: Arc<Self>) {}
-    }
+    use crate::scheduler::testing::counted_runs;
 
     /// A run that finds the source held by a consumer stepping alone stops
     /// for it, as the consumer lets go: a run is asked for all the same, by
@@ -524,10 +500,8 @@ mod loom_tests {
         loom::model(|| {
             let control =
                 loom::sync::Arc::new(Control::new(1, false, 8, Order::Input, Stats::off()));
-            let tickets = Arc::new(Counted::default());
-            let work: Arc<dyn Work> = Arc::new(Nothing);
-            let runs =
-                loom::sync::Arc::new(Runs::new(Arc::downgrade(&work), 1, false, tickets.clone()));
+            let (runs, tickets) = counted_runs(1, false);
+            let runs = loom::sync::Arc::new(runs);
             control.take_feed();
             assert!(runs.request());
             runs.begin();
@@ -543,7 +517,7 @@ mod loom_tests {
             runs.end(|| control.could_pull(0));
             consumer.join().unwrap();
             assert!(
-                tickets.0.load(Ordering::SeqCst) >= 2,
+                tickets.count() >= 2,
                 "the source is free, and no run will come"
             );
         });

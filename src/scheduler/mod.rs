@@ -14,6 +14,8 @@
 mod config;
 mod monitor;
 mod runs;
+#[cfg(test)]
+pub(crate) mod testing;
 mod workers;
 
 use std::sync::{Arc, Weak};

@@ -196,25 +196,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::scheduler::Submit;
-
-    struct Nowhere;
-
-    impl Submit<'static> for Nowhere {
-        fn submit(&self, _ticket: Ticket<'static>) {}
-
-        fn stage_started(&self) -> bool {
-            true
-        }
-
-        fn stage_ended(&self) {}
-    }
-
-    struct Nothing;
-
-    impl Work for Nothing {
-        fn run(self: Arc<Self>) {}
-    }
+    use crate::scheduler::testing::counted_runs;
 
     fn eventually(what: &str, done: impl Fn() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -231,8 +213,8 @@ mod tests {
     /// stage hung (found by `tests/soak.rs`).
     #[test]
     fn news_of_work_never_goes_to_a_run_waiting_for_room() {
-        let work: Arc<dyn Work> = Arc::new(Nothing);
-        let runs = Arc::new(Runs::new(Arc::downgrade(&work), 2, true, Arc::new(Nowhere)));
+        let (runs, tickets) = counted_runs(2, true);
+        let runs = Arc::new(runs);
         let (has_work, room) = (
             Arc::new(AtomicBool::new(false)),
             Arc::new(AtomicBool::new(false)),
@@ -262,6 +244,7 @@ mod tests {
         eventually("the run waiting for work wakes", || {
             waiting_for_work.is_finished()
         });
+        assert_eq!(tickets.count(), 0, "a run was asked for, not woken");
         room.store(true, Ordering::SeqCst);
         runs.room_made();
         waiting_for_room.join().unwrap();
@@ -276,38 +259,15 @@ mod loom_tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::scheduler::Submit;
+    use crate::scheduler::testing::counted_runs;
 
-    /// A set of threads that only counts the tickets it is given.
-    #[derive(Default)]
-    struct Counted(AtomicUsize);
-
-    impl Submit<'static> for Counted {
-        fn submit(&self, _ticket: Ticket<'static>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-
-        fn stage_started(&self) -> bool {
-            true
-        }
-
-        fn stage_ended(&self) {}
-    }
-
-    struct Nothing;
-
-    impl Work for Nothing {
-        fn run(self: Arc<Self>) {}
-    }
-
-    fn runs(cap: usize) -> (Runs<'static>, Arc<Counted>) {
-        let counted = Arc::new(Counted::default());
-        let work: Arc<dyn Work> = Arc::new(Nothing);
-        let spawner: Spawner<'static> = counted.clone();
-        (
-            Runs::new(Arc::downgrade(&work), cap, false, spawner),
-            counted,
-        )
+    fn runs(
+        cap: usize,
+    ) -> (
+        Runs<'static>,
+        std::sync::Arc<crate::scheduler::testing::CountedTickets>,
+    ) {
+        counted_runs(cap, false)
     }
 
     /// A run ends as an event comes whose maker saw it running: the event
@@ -330,7 +290,7 @@ mod loom_tests {
             };
             runs.end(|| event.load(Ordering::Acquire) == 1);
             maker.join().unwrap();
-            assert!(counted.0.load(Ordering::SeqCst) >= 2, "the event was lost");
+            assert!(counted.count() >= 2, "the event was lost");
         });
     }
 
@@ -348,7 +308,7 @@ mod loom_tests {
             };
             runs.request();
             other.join().unwrap();
-            assert_eq!(counted.0.load(Ordering::SeqCst), 1);
+            assert_eq!(counted.count(), 1);
             assert_eq!(runs.queued(), 1);
         });
     }
