@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::size_hint::{self, SizeHint};
-use crate::stats::Stats;
+use crate::stats::Recorder;
 use crate::unwind::{self, PanicPayload};
 
 /// What an adapter runs once started: an `off_thread` hand-off or a
@@ -83,11 +83,11 @@ where
 pub(crate) struct Inline<I> {
     /// `None` once the stream has ended.
     source: Option<I>,
-    stats: Stats,
+    stats: Recorder,
 }
 
 impl<I: Iterator> Inline<I> {
-    pub(crate) fn new(source: I, stats: Stats) -> Self {
+    pub(crate) fn new(source: I, stats: Recorder) -> Self {
         stats.start();
         Inline {
             source: Some(source),

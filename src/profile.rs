@@ -6,8 +6,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::stats::{StageStats, Stats};
-use crate::sync::lock;
+use crate::stats::{Recorder, StageFigures};
+use crate::sync::Lock as _;
 
 /// Collects the figures of every stage it is given to.
 ///
@@ -42,7 +42,7 @@ use crate::sync::lock;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Profile {
-    stages: Arc<Mutex<Vec<Arc<StageStats>>>>,
+    stages: Arc<Mutex<Vec<Arc<StageFigures>>>>,
 }
 
 impl Profile {
@@ -59,10 +59,10 @@ impl Profile {
     }
 
     /// Adds a stage; called as each profiled stage is built.
-    pub(crate) fn register(&self, name: &str, threads: usize) -> Stats {
-        let stats = Arc::new(StageStats::new(name, threads));
-        lock(&self.stages).push(Arc::clone(&stats));
-        Stats::recording_to(stats)
+    pub(crate) fn register(&self, name: &str, threads: usize) -> Recorder {
+        let stats = Arc::new(StageFigures::new(name, threads));
+        self.stages.locked().push(Arc::clone(&stats));
+        Recorder::recording_to(stats)
     }
 
     /// The figures so far, one row per stage in the order they were built.
@@ -85,7 +85,7 @@ impl Profile {
     /// assert!(report.limiting_stage().is_some());
     /// ```
     pub fn report(&self) -> ProfileReport {
-        let stages = lock(&self.stages);
+        let stages = self.stages.locked();
         ProfileReport {
             stages: stages.iter().map(|stats| StageReport::of(stats)).collect(),
         }
@@ -107,7 +107,7 @@ pub struct StageReport {
 }
 
 impl StageReport {
-    fn of(stats: &StageStats) -> Self {
+    fn of(stats: &StageFigures) -> Self {
         let snapshot = stats.snapshot();
         StageReport {
             name: stats.name.clone(),

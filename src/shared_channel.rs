@@ -2,10 +2,10 @@ use std::fmt;
 use std::sync::mpsc::{
     self, Receiver, RecvError, RecvTimeoutError, Sender, SyncSender, TryRecvError,
 };
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::time::Duration;
 
-use crate::sync::lock;
+use crate::sync::Lock as _;
 
 /// Creates an unbounded channel whose receiving end can be cloned and shared
 /// by several threads: each message goes to exactly one of them.
@@ -86,12 +86,6 @@ impl<T> SharedReceiver<T> {
         }
     }
 
-    /// The receiver; a thread that panicked while holding it left no state
-    /// half-changed (receiving is one call), so poison is ignored.
-    fn lock(&self) -> MutexGuard<'_, Receiver<T>> {
-        lock(&self.inner)
-    }
-
     /// Waits for the next message; an error once every sender is gone.
     ///
     /// # Errors
@@ -108,7 +102,7 @@ impl<T> SharedReceiver<T> {
     /// assert!(receiver.recv().is_err());
     /// ```
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.lock().recv()
+        self.inner.locked().recv()
     }
 
     /// Takes a message if one is waiting; never waits for one. If another
@@ -156,7 +150,7 @@ impl<T> SharedReceiver<T> {
     /// assert_eq!(receiver.recv_timeout(Duration::from_secs(1)), Ok('x'));
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.lock().recv_timeout(timeout)
+        self.inner.locked().recv_timeout(timeout)
     }
 
     /// An iterator that waits for each message, ending when every sender is gone.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// The live figures of one stage, shared by its threads and its profile.
 #[derive(Debug)]
-pub(crate) struct StageStats {
+pub(crate) struct StageFigures {
     pub(crate) name: String,
     pub(crate) threads: usize,
     items: AtomicU64,
@@ -27,7 +27,7 @@ pub(crate) struct StageStats {
     ended: OnceLock<Instant>,
 }
 
-/// What [`StageStats`] held when it was read.
+/// What [`StageFigures`] held when it was read.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Snapshot {
     pub(crate) items: u64,
@@ -38,9 +38,9 @@ pub(crate) struct Snapshot {
     pub(crate) input_empty: Duration,
 }
 
-impl StageStats {
+impl StageFigures {
     pub(crate) fn new(name: &str, threads: usize) -> Self {
-        StageStats {
+        StageFigures {
             name: name.to_owned(),
             threads,
             items: AtomicU64::new(0),
@@ -86,31 +86,31 @@ fn now() -> Option<Instant> {
 /// A stage's handle on its figures: every method does nothing when the
 /// stage is not profiled.
 #[derive(Clone, Default)]
-pub(crate) struct Stats(Option<Arc<Rows>>);
+pub(crate) struct Recorder(Option<Arc<Rows>>);
 
 /// The rows a stage records to: its own, if profiled, and those of the
-/// stages fused into it (see [`Stats::with_upstream`]).
+/// stages fused into it (see [`Recorder::with_upstream`]).
 struct Rows {
-    own: Option<Arc<StageStats>>,
+    own: Option<Arc<StageFigures>>,
     /// Rows that count the stage's items, its start and its end, and no
     /// time: a fused stage's items each passed through them.
-    upstream: Vec<Arc<StageStats>>,
+    upstream: Vec<Arc<StageFigures>>,
 }
 
-impl std::fmt::Debug for Stats {
+impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.0.is_some() { "profiled" } else { "off" })
     }
 }
 
-impl Stats {
+impl Recorder {
     /// A handle that records nothing.
     pub(crate) fn off() -> Self {
-        Stats(None)
+        Recorder(None)
     }
 
-    pub(crate) fn recording_to(stats: Arc<StageStats>) -> Self {
-        Stats(Some(Arc::new(Rows {
+    pub(crate) fn recording_to(stats: Arc<StageFigures>) -> Self {
+        Recorder(Some(Arc::new(Rows {
             own: Some(stats),
             upstream: Vec::new(),
         })))
@@ -119,8 +119,8 @@ impl Stats {
     /// This stage's handle, also counting items, start and end in the rows
     /// of `upstream`: stages fused into this one, whose items all pass
     /// through it.
-    pub(crate) fn with_upstream(self, upstream: Stats) -> Self {
-        let mut rows: Vec<Arc<StageStats>> = Vec::new();
+    pub(crate) fn with_upstream(self, upstream: Recorder) -> Self {
+        let mut rows: Vec<Arc<StageFigures>> = Vec::new();
         if let Some(up) = upstream.0 {
             rows.extend(up.upstream.iter().cloned());
             rows.extend(up.own.clone());
@@ -130,19 +130,19 @@ impl Stats {
             mine.own.clone()
         });
         if own.is_none() && rows.is_empty() {
-            return Stats::off();
+            return Recorder::off();
         }
-        Stats(Some(Arc::new(Rows {
+        Recorder(Some(Arc::new(Rows {
             own,
             upstream: rows,
         })))
     }
 
-    fn own(&self) -> Option<&StageStats> {
+    fn own(&self) -> Option<&StageFigures> {
         self.0.as_ref().and_then(|rows| rows.own.as_deref())
     }
 
-    fn each(&self, mut f: impl FnMut(&StageStats)) {
+    fn each(&self, mut f: impl FnMut(&StageFigures)) {
         if let Some(rows) = &self.0 {
             rows.own.iter().chain(&rows.upstream).for_each(|row| f(row));
         }
@@ -212,7 +212,7 @@ impl Stats {
     }
 
     #[inline]
-    fn add_since(&self, since: Option<Instant>, total: impl Fn(&StageStats) -> &AtomicU64) {
+    fn add_since(&self, since: Option<Instant>, total: impl Fn(&StageFigures) -> &AtomicU64) {
         if let (Some(stats), Some(since)) = (self.own(), since) {
             let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
             total(stats).fetch_add(nanos, Ordering::Relaxed);

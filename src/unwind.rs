@@ -94,11 +94,6 @@ impl std::fmt::Debug for FirstPanic {
 /// watches what becomes of its stream.
 #[cfg(test)]
 pub(crate) mod dying_run {
-    use std::sync::mpsc;
-    use std::time::Duration;
-
-    use super::catch;
-
     /// The stage name whose runs die at the fail point.
     pub(crate) const STAGE: &str = "test-a-run-dies";
 
@@ -114,10 +109,16 @@ pub(crate) mod dying_run {
     /// with `next` until it ends or panics: the panic's message, and
     /// whether the stream then stays ended. Panics if that takes more than
     /// 20 s: the consumer hangs.
+    #[cfg(not(loom))] // the engines' tests that use it are not loom models
     pub(crate) fn what_the_consumer_sees<S: 'static, T: 'static>(
         start: impl FnOnce() -> S + Send + 'static,
         next: fn(&mut S) -> Option<T>,
     ) -> (Option<String>, bool) {
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        use super::catch;
+
         let (done, finished) = mpsc::channel();
         std::thread::spawn(move || {
             let mut stream = start();

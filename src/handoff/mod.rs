@@ -51,7 +51,7 @@ use crate::launch;
 use crate::lazy::{DebugFields, Engine, Inline, Started};
 use crate::scheduler::{self, Runs, Spawner, Unmarked, Work};
 use crate::size_hint::{self, SizeHint};
-use crate::stats::Stats;
+use crate::stats::Recorder;
 use crate::unwind::{self, FirstPanic, PanicPayload};
 
 pub(crate) use self::worker::TIME_SLICE;
@@ -65,7 +65,7 @@ pub(crate) struct Settings {
     /// Items per push: 1, or a batch.
     pub(crate) batch: usize,
     pub(crate) name: String,
-    pub(crate) stats: Stats,
+    pub(crate) stats: Recorder,
     /// Run on the consumer's thread instead of a worker.
     pub(crate) inline: bool,
 }
@@ -98,7 +98,7 @@ enum Lane<'scope, T> {
 impl<'scope, T> Lane<'scope, T> {
     /// The next item; `None` once the producer has closed the ring and
     /// every item it sent has been taken.
-    fn recv(&mut self, stats: &Stats) -> Option<T> {
+    fn recv(&mut self, stats: &Recorder) -> Option<T> {
         match self {
             Lane::Items(receiver) => receiver.recv(stats),
             Lane::Batches {
@@ -169,7 +169,7 @@ pub(crate) struct Handoff<'scope, T> {
     spawner: Spawner<'scope>,
     /// The source's hint when the stage started, minus what was delivered.
     remaining: SizeHint,
-    stats: Stats,
+    stats: Recorder,
 }
 
 /// Starts the stage `settings` describe for `source`: on threads of
@@ -369,7 +369,7 @@ fn fold_batch<T, B>(
     batch: &mut VecDeque<T>,
     accumulated: B,
     f: &mut impl FnMut(B, T) -> B,
-    stats: &Stats,
+    stats: &Recorder,
 ) -> B {
     let len = batch.len();
     let mut items = batch.drain(..);
@@ -398,7 +398,7 @@ mod tests {
             capacity: 4,
             batch: 1,
             name: "handoff-test".to_owned(),
-            stats: Stats::off(),
+            stats: Recorder::off(),
             inline: false,
         }
     }

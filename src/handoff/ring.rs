@@ -16,7 +16,7 @@ use crossbeam_utils::CachePadded;
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
 
 use crate::pace::Pace;
-use crate::stats::Stats;
+use crate::stats::Recorder;
 use crate::wake::ConsumerBell;
 use crate::wake::spin::{LINGER, spin_before_sleep, spin_for};
 
@@ -151,7 +151,7 @@ impl<T> RingReceiver<'_, T> {
     /// The next item, waiting for one; `None` once the sender is gone and
     /// every item it sent has been received.
     #[inline]
-    pub(crate) fn recv(&mut self, stats: &Stats) -> Option<T> {
+    pub(crate) fn recv(&mut self, stats: &Recorder) -> Option<T> {
         let item = match self.ring.pop() {
             Ok(item) => Some(item),
             // Either items have come, or the sender has gone and every item
@@ -188,7 +188,7 @@ impl<T> RingReceiver<'_, T> {
         &mut self,
         init: B,
         mut f: impl FnMut(B, T) -> B,
-        stats: &Stats,
+        stats: &Recorder,
         mut each_chunk: impl FnMut(usize),
     ) -> B {
         let mut accumulated = init;
@@ -265,7 +265,7 @@ impl<T> RingReceiver<'_, T> {
     /// Waits until an item has been pushed, and tells `stats` how long;
     /// `false` once the sender is gone and every item it pushed was taken.
     #[cold]
-    fn wait_for_items(&mut self, stats: &Stats) -> bool {
+    fn wait_for_items(&mut self, stats: &Recorder) -> bool {
         let since = stats.clock();
         let more = self.spin_then_sleep_for_items();
         stats.waited_input_empty(since);
@@ -349,10 +349,14 @@ mod tests {
                 send(&mut sender, n).unwrap();
             }
         });
-        let got: Vec<i32> = std::iter::from_fn(|| receiver.recv(&Stats::off())).collect();
+        let got: Vec<i32> = std::iter::from_fn(|| receiver.recv(&Recorder::off())).collect();
         producer.join().unwrap();
         assert_eq!(got, (0..1000).collect::<Vec<_>>());
-        assert_eq!(receiver.recv(&Stats::off()), None, "the end stays the end");
+        assert_eq!(
+            receiver.recv(&Recorder::off()),
+            None,
+            "the end stays the end"
+        );
     }
 
     #[test]
@@ -391,10 +395,10 @@ mod tests {
             sender.try_send(n).unwrap();
         }
         for _ in 0..slack(16) - 1 {
-            receiver.recv(&Stats::off()).unwrap();
+            receiver.recv(&Recorder::off()).unwrap();
         }
         assert_eq!(reports.0.load(Ordering::SeqCst), 0, "less than a quarter");
-        receiver.recv(&Stats::off()).unwrap();
+        receiver.recv(&Recorder::off()).unwrap();
         assert_eq!(reports.0.load(Ordering::SeqCst), 1, "a quarter");
     }
 
@@ -409,7 +413,7 @@ mod tests {
         let total = receiver.fold(
             0,
             |sum, n| sum + n,
-            &Stats::off(),
+            &Recorder::off(),
             |chunk| chunks.push(chunk),
         );
         assert_eq!(total, (0..16).sum::<i32>());

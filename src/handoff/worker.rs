@@ -14,8 +14,8 @@ use rtrb::Consumer;
 
 use super::ring::{RingReceiver, RingSender, RoomMade};
 use crate::scheduler::{Runs, Work};
-use crate::stats::Stats;
-use crate::sync::lock;
+use crate::stats::Recorder;
+use crate::sync::Lock as _;
 use crate::thread_name;
 use crate::unwind::{self, FirstPanic, PanicPayload};
 use crate::wake::cores::{self, UserCode};
@@ -242,7 +242,7 @@ pub(super) struct Producer<'scope, I: Iterator> {
     /// The source's panic, for the consumer; stored before the ring closes.
     panic: Mutex<Option<PanicPayload>>,
     name: String,
-    stats: Stats,
+    stats: Recorder,
 }
 
 /// Whether the stage has finished, and what its consumer left behind.
@@ -287,7 +287,7 @@ where
     I: Iterator + Send + 'scope,
     I::Item: Send + 'scope,
 {
-    pub(super) fn new(side: Side<I>, runs: Runs<'scope>, name: String, stats: Stats) -> Self {
+    pub(super) fn new(side: Side<I>, runs: Runs<'scope>, name: String, stats: Recorder) -> Self {
         Producer {
             side: Mutex::new(Some(side)),
             finished: Mutex::new(Finish {
@@ -303,7 +303,7 @@ where
 
     /// The source's panic, once the ring has closed.
     pub(super) fn take_panic(&self) -> Option<PanicPayload> {
-        lock(&self.panic).take()
+        self.panic.locked().take()
     }
 
     /// The consumer has gone, leaving `receiver` (hung up) with items the
@@ -316,8 +316,8 @@ where
         self: &Arc<Self>,
         receiver: Orphan<'scope, I::Item>,
     ) -> Result<(), PanicPayload> {
-        let parked = lock(&self.side).take();
-        let mut finish = lock(&self.finished);
+        let parked = self.side.locked().take();
+        let mut finish = self.finished.locked();
         if finish.done {
             drop(finish);
             // The sender is gone: drop what is left here, one by one.
@@ -340,7 +340,8 @@ where
     /// Whether a run would find something to do: the side is parked and
     /// there is room, or the consumer has gone.
     fn has_work(&self) -> bool {
-        lock(&self.side)
+        self.side
+            .locked()
             .as_ref()
             .is_some_and(|side| side.out.has_room() || side.out.receiver_gone())
     }
@@ -362,7 +363,7 @@ where
         }
         source_panic.keep(unwind::catch_drop(source));
         if let Err(payload) = source_panic.into_result() {
-            *lock(&self.panic) = Some(payload);
+            *self.panic.locked() = Some(payload);
         }
         self.stats.worker_done(since);
         // Closes the ring: the consumer may return from its last `next` now.
@@ -375,7 +376,7 @@ where
         // the ring's last, would drop the items all at once, outside the
         // catch of each.)
         let orphan = {
-            let mut finish = lock(&self.finished);
+            let mut finish = self.finished.locked();
             finish.done = true;
             finish.orphan.take()
         };
@@ -396,7 +397,7 @@ where
 {
     fn run(self: Arc<Self>) {
         self.runs.begin();
-        let Some(mut side) = lock(&self.side).take() else {
+        let Some(mut side) = self.side.locked().take() else {
             // Another run holds it, or the stage has finished.
             self.runs.end(|| false);
             return;
@@ -425,12 +426,12 @@ where
         match stop {
             Stop::Full => {
                 side.parked_since = self.stats.clock();
-                *lock(&self.side) = Some(side);
+                *self.side.locked() = Some(side);
                 self.stats.worker_done(since);
                 self.runs.end(|| self.has_work());
             }
             Stop::Yield => {
-                *lock(&self.side) = Some(side);
+                *self.side.locked() = Some(side);
                 self.stats.worker_done(since);
                 self.runs.requeue();
             }
@@ -456,7 +457,7 @@ where
 
 /// Pulls the source and pushes its items until the ring is full, the seat
 /// is wanted elsewhere, or nothing more will be pushed.
-fn pull_and_push<I: Iterator>(side: &mut Side<I>, stats: &Stats) -> Stop {
+fn pull_and_push<I: Iterator>(side: &mut Side<I>, stats: &Recorder) -> Stop {
     let seat = cores::current_seat();
     let budget = seat.as_ref().map(|(_, budget)| *budget);
     let started = Instant::now();

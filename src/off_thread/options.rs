@@ -2,7 +2,7 @@
 
 use crate::handoff::Settings;
 use crate::profile::Profile;
-use crate::stats::Stats;
+use crate::stats::Recorder;
 
 /// How many items may wait between a worker and its consumer by default.
 ///
@@ -223,7 +223,7 @@ impl OffThreadOptions {
     pub(super) fn into_settings(self) -> Settings {
         let stats = match &self.profile {
             Some(profile) => profile.register(&self.name, usize::from(!self.inline)),
-            None => Stats::off(),
+            None => Recorder::off(),
         };
         Settings {
             capacity: self.capacity,

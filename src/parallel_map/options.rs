@@ -5,7 +5,7 @@ use std::num::NonZeroUsize;
 use crate::pool::{Order, Settings};
 use crate::profile::Profile;
 use crate::scheduler;
-use crate::stats::Stats;
+use crate::stats::Recorder;
 
 /// How many items may be pulled and not yet delivered by default.
 ///
@@ -283,7 +283,7 @@ impl ParallelMapOptions {
         let threads = self.thread_count();
         let stats = match &self.profile {
             Some(profile) => profile.register(&self.name, if self.inline { 0 } else { threads }),
-            None => Stats::off(),
+            None => Recorder::off(),
         };
         Settings {
             threads,

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use crossbeam_utils::CachePadded;
 
 use super::Order;
-use crate::stats::Stats;
-use crate::sync::lock;
+use crate::stats::Recorder;
+use crate::sync::Lock as _;
 use crate::sync::shim::{AtomicUsize, Ordering};
 use crate::unwind::{self, PanicPayload};
 use crate::wake::{ConsumerBell, FencePair};
@@ -84,7 +84,7 @@ pub(super) struct Control {
     /// Orders a run's entering the source against the consumer's cancel,
     /// and a run's stopping at the window against the consumer's delivery.
     fences: FencePair,
-    pub(super) stats: Stats,
+    pub(super) stats: Recorder,
 }
 
 impl Control {
@@ -95,7 +95,7 @@ impl Control {
         consumer_takes: bool,
         window: usize,
         order: Order,
-        stats: Stats,
+        stats: Recorder,
     ) -> Self {
         Control {
             window: window as u64,
@@ -233,7 +233,7 @@ impl Control {
     /// (the first, if several runs die).
     pub(super) fn run_lost(&self, payload: PanicPayload) {
         {
-            let mut lost = lock(&self.lost_payload);
+            let mut lost = self.lost_payload.locked();
             if lost.is_none() {
                 *lost = Some(payload);
             } else {
@@ -255,7 +255,7 @@ impl Control {
         if !self.lost_a_run() {
             return None;
         }
-        lock(&self.lost_payload).take()
+        self.lost_payload.locked().take()
     }
 
     /// The source has been dropped: wakes a consumer that waits for it.
@@ -388,7 +388,7 @@ mod tests {
     use super::*;
 
     fn control(order: Order) -> Control {
-        Control::new(2, true, 8, order, Stats::off())
+        Control::new(2, true, 8, order, Recorder::off())
     }
 
     #[test]
@@ -499,7 +499,7 @@ mod loom_tests {
     fn a_run_that_stops_for_the_source_as_the_consumer_lets_go_is_not_lost() {
         loom::model(|| {
             let control =
-                loom::sync::Arc::new(Control::new(1, false, 8, Order::Input, Stats::off()));
+                loom::sync::Arc::new(Control::new(1, false, 8, Order::Input, Recorder::off()));
             let (runs, tickets) = counted_runs(1, false);
             let runs = loom::sync::Arc::new(runs);
             control.take_feed();

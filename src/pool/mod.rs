@@ -73,7 +73,7 @@ use crate::lazy::{DebugFields, Engine, Inline, Started};
 use crate::pace::Pace;
 use crate::scheduler::{self, PullingForAStage, Runs, Spawner, Unmarked, Work};
 use crate::size_hint::{self, SizeHint};
-use crate::stats::Stats;
+use crate::stats::Recorder;
 use crate::unwind::{self, FirstPanic, PanicPayload};
 use crate::wake::cores;
 use crate::wake::spin::spin_before_sleep;
@@ -133,7 +133,7 @@ pub(crate) struct Settings {
     pub(crate) order: Order,
     pub(crate) name: String,
     /// The stage's profile rows, those of stages fused into it included.
-    pub(crate) stats: Stats,
+    pub(crate) stats: Recorder,
     /// Run on the consumer's thread instead of the set's threads.
     pub(crate) inline: bool,
     /// Runs keep their thread until the stage ends (per-thread states).
@@ -284,7 +284,7 @@ fn run_inline<'scope, I, F, Init, S, U>(
     source: I,
     f: F,
     init: Init,
-    stats: Stats,
+    stats: Recorder,
 ) -> Started<Pool<'scope, U>, InlineMap<'scope, U>>
 where
     I: Iterator + Send + 'scope,
@@ -738,7 +738,7 @@ mod tests {
             window: 8,
             order,
             name: "pool-test".to_owned(),
-            stats: Stats::off(),
+            stats: Recorder::off(),
             inline: false,
             sticky: false,
         }

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
 use rtrb::{Consumer, Producer, RingBuffer};
 
-use crate::sync::lock;
+use crate::sync::Lock as _;
 use crate::unwind::{self, FirstPanic, PanicPayload};
 
 /// What one pull from the source left: an item, or the panic the source
@@ -104,7 +104,7 @@ impl<T> Queue<T> {
         if self.unclaimed() == 0 {
             return 0;
         }
-        let mut entries = lock(&self.entries);
+        let mut entries = self.entries.locked();
         let taken = at_most.min(entries.slots());
         if taken == 0 {
             return 0;
@@ -149,7 +149,7 @@ impl<T> Queue<T> {
     /// them: entries published later are dropped with the queue.
     pub(super) fn drop_unclaimed(&self) -> FirstPanic {
         let mut first = FirstPanic::default();
-        let mut entries = lock(&self.entries);
+        let mut entries = self.entries.locked();
         let mut dropped: u64 = 0;
         while let Ok(entry) = entries.pop() {
             first.keep(unwind::catch_drop(entry));

@@ -16,7 +16,7 @@ use super::{Outcome, Sent, claim_size};
 use crate::handoff::TIME_SLICE;
 use crate::pace::Pace;
 use crate::scheduler::{PullingForAStage, Runs, Work};
-use crate::sync::lock;
+use crate::sync::Lock as _;
 use crate::thread_name;
 use crate::unwind::{self, FirstPanic, PanicPayload};
 use crate::wake::cores::{self, CoreBudget, Seat, UserCode};
@@ -137,7 +137,7 @@ impl<'scope, I: Iterator, F, Init, U> Shared<'scope, I, F, Init, U> {
     }
 
     fn give_slot_back(&self, me: usize, ring: Producer<Sent<U>>) {
-        *lock(&self.slots[me]) = Some(ring);
+        *self.slots[me].locked() = Some(ring);
     }
 
     /// Whether the source has not been dropped yet. (Read without the

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use crate::launch::{Detached, Launch};
-use crate::sync::lock;
+use crate::sync::Lock as _;
 use crate::wake::cores::{self, Seat};
 
 /// How often the monitor looks while threads wait for a seat: a blocked
@@ -39,7 +39,7 @@ static SEATS: Mutex<Vec<Weak<Seat>>> = Mutex::new(Vec::new());
 
 /// Puts the calling thread's seat under watch.
 pub(crate) fn watch_seat(seat: &Arc<Seat>) {
-    lock(&SEATS).push(Arc::downgrade(seat));
+    SEATS.locked().push(Arc::downgrade(seat));
 }
 
 /// Some thread waits for a seat: makes sure the monitor looks. Call after
@@ -48,7 +48,7 @@ pub(crate) fn watch_seat(seat: &Arc<Seat>) {
 pub(crate) fn wanted() {
     match STATE.load(Ordering::SeqCst) {
         RUNNING => {
-            if let Some(monitor) = lock(&HANDLE).as_ref() {
+            if let Some(monitor) = HANDLE.locked().as_ref() {
                 monitor.unpark();
             }
         }
@@ -64,7 +64,7 @@ fn start() {
         return;
     }
     let started = Detached.spawn("threadpipe-monitor".to_owned(), || {
-        *lock(&HANDLE) = Some(std::thread::current());
+        *HANDLE.locked() = Some(std::thread::current());
         run();
     });
     if started.is_err() {
@@ -99,7 +99,7 @@ fn run() {
                 {
                     continue;
                 }
-                *lock(&HANDLE) = None;
+                *HANDLE.locked() = None;
                 return;
             }
             std::thread::park_timeout(MONITOR_KEEPALIVE);
@@ -114,7 +114,7 @@ fn run() {
 /// One look at every seat: lends out the seats of blocked threads.
 fn look(watched: &mut Vec<Watched>, budget: &'static cores::CoreBudget) {
     {
-        let mut seats = lock(&SEATS);
+        let mut seats = SEATS.locked();
         seats.retain(|seat| seat.strong_count() > 0);
         for seat in seats.iter() {
             if !watched.iter().any(|w| w.seat.ptr_eq(seat)) {

@@ -256,8 +256,6 @@ mod tests {
 /// `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib -- scheduler::runs`.
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::scheduler::testing::counted_runs;
 

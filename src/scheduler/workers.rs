@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::{Spawner, Submit, Ticket, monitor};
 use crate::launch::{Detached, Launch};
-use crate::sync::lock;
+use crate::sync::Lock as _;
 use crate::thread_name;
 use crate::wake::cores::{self, CoreBudget, Seat};
 use crate::wake::spin::yield_for;
@@ -111,7 +111,7 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
     }
 
     fn pop(&self) -> Option<Ticket<'scope>> {
-        let mut queue = lock(&self.queue);
+        let mut queue = self.queue.locked();
         let ticket = queue.pop_front();
         if ticket.is_some() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
@@ -266,7 +266,7 @@ impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Workers<'scope, L> {
 impl<'scope, L: Launch<'scope> + Send + Sync + 'scope> Submit<'scope> for Workers<'scope, L> {
     fn submit(&self, ticket: Ticket<'scope>) {
         {
-            let mut queue = lock(&self.queue);
+            let mut queue = self.queue.locked();
             queue.push_back(ticket);
             self.queued.fetch_add(1, Ordering::SeqCst);
         }

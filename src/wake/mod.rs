@@ -80,7 +80,8 @@ pub(crate) use consumer_bell::ConsumerBell;
 pub(crate) use fence::FencePair;
 pub(crate) use sleepers::{Sleepers, Woke};
 
-use crate::sync::shim::{Mutex, Thread, lock, thread};
+use crate::sync::Lock as _;
+use crate::sync::shim::{Mutex, Thread, thread};
 
 /// Whom a single-sleeper bell wakes: the thread that sleeps on it names
 /// itself here before it announces, in the bell's word, that it sleeps.
@@ -94,14 +95,14 @@ impl Sleeper {
 
     /// Names the current thread as the one to wake.
     fn register_current(&self) {
-        *lock(&self.0) = Some(thread::current());
+        *self.0.locked() = Some(thread::current());
     }
 
     /// Wakes the named thread, if there is one; an unpark that comes before
     /// its park makes that park return at once.
     #[cold]
     fn wake(&self) {
-        if let Some(sleeper) = lock(&self.0).as_ref() {
+        if let Some(sleeper) = self.0.locked().as_ref() {
             sleeper.unpark();
         }
     }

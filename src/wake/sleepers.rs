@@ -6,7 +6,8 @@
 use std::time::Instant;
 
 use super::cores::Asleep;
-use crate::sync::shim::{AtomicUsize, Mutex, Ordering, Thread, lock, thread};
+use crate::sync::Lock as _;
+use crate::sync::shim::{AtomicUsize, Mutex, Ordering, Thread, thread};
 
 /// Where threads sleep until one of them is needed.
 #[derive(Debug)]
@@ -72,7 +73,7 @@ impl Sleepers {
         deadline: Option<Instant>,
     ) -> Woke {
         let me = thread::current();
-        lock(&self.waiting).push(me.clone());
+        self.waiting.locked().push(me.clone());
         self.count.fetch_add(1, Ordering::AcqRel);
         if nothing_new() {
             let _asleep = Asleep::enter();
@@ -82,7 +83,7 @@ impl Sleepers {
         // its unpark (perhaps still to come) makes some later park return
         // at once, which callers tolerate as spurious.
         let rung = {
-            let mut waiting = lock(&self.waiting);
+            let mut waiting = self.waiting.locked();
             match waiting.iter().rposition(|t| t.id() == me.id()) {
                 Some(at) => {
                     waiting.remove(at);
@@ -99,7 +100,7 @@ impl Sleepers {
     #[cold]
     fn wake(&self, how_many: usize) -> bool {
         let chosen: Vec<Thread> = {
-            let mut waiting = lock(&self.waiting);
+            let mut waiting = self.waiting.locked();
             let keep = waiting.len().saturating_sub(how_many);
             waiting.split_off(keep)
         };
