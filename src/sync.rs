@@ -8,16 +8,16 @@
 /// `--cfg loom`, std's otherwise. Everything else uses std's directly.
 pub(crate) mod shim {
     #[cfg(loom)]
-    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering, fence};
-    #[cfg(loom)]
     pub(crate) use loom::sync::Mutex;
+    #[cfg(loom)]
+    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering, fence};
     #[cfg(loom)]
     pub(crate) use loom::thread::{self, Thread};
 
     #[cfg(not(loom))]
-    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering, fence};
-    #[cfg(not(loom))]
     pub(crate) use std::sync::Mutex;
+    #[cfg(not(loom))]
+    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering, fence};
     #[cfg(not(loom))]
     pub(crate) use std::thread::{self, Thread};
 }

@@ -66,9 +66,9 @@ pub(super) struct Control {
     lost_payload: Mutex<Option<PanicPayload>>,
     /// Who holds the source, and who wants it: [`FEED_BUSY`] while a run
     /// or a consumer stepping alone holds it (a hint for the runs, which do
-    /// not wait for it), [`FEED_WANTED`] once a run found it held by a
-    /// consumer stepping alone and stopped (or waits in place) rather than
-    /// look again and again: the consumer asks for a run when it lets go.
+    /// not wait for it), [`FEED_WANTED`] once a run found it held and
+    /// stopped (or waits in place) rather than look again and again: the
+    /// consumer asks for a run when it lets go.
     /// One word, changed by read-modify-writes only, so that the wish and
     /// the letting go are ordered one way or the other (see
     /// [`want_feed`](Control::want_feed)).
@@ -283,17 +283,19 @@ impl Control {
             .fetch_and(!(FEED_BUSY | FEED_WANTED), Ordering::AcqRel);
     }
 
-    /// A run stops because a consumer stepping alone holds the source: it
-    /// wishes for a run once the consumer lets go. Either the wish comes
-    /// before the letting go in the word's order, and the consumer sees it,
-    /// or after, and the run's last look (after it stops counting, see
-    /// `Runs::end`) sees the source free.
+    /// A run stops because it found the source held (by a consumer
+    /// stepping alone, say): it wishes for a run once the holder lets go.
+    /// Either the wish comes before the letting go in the word's order, and
+    /// the holder sees it, or after, and the run's last look (after it
+    /// stops counting, see `Runs::end`, or as it waits in place) sees the
+    /// source free. The wish is made whether or not the source is said
+    /// held yet: a holder takes its lock a moment before it says so, and a
+    /// run that found the lock taken in that moment, wishing only while
+    /// the source was said held, could make no wish and then, its last look
+    /// seeing the source held, sleep through the letting go. A wish made
+    /// while the source is free costs at most one needless ring.
     pub(super) fn want_feed(&self) {
-        let _ = self
-            .feed
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |feed| {
-                (feed & FEED_BUSY != 0).then_some(feed | FEED_WANTED)
-            });
+        self.feed.fetch_or(FEED_WANTED, Ordering::AcqRel);
     }
 
     /// A consumer stepping alone lets go of the source; whether a run
@@ -520,6 +522,59 @@ mod loom_tests {
                 tickets.count() >= 2,
                 "the source is free, and no run will come"
             );
+        });
+    }
+
+    /// A run of a `parallel_map_init` stage finds the source's lock taken
+    /// by a consumer about to step alone, before the consumer has said it
+    /// holds the source, and waits in place: the consumer, letting go,
+    /// wakes it. (Its wish was once made only while the source was said
+    /// held, and so was lost in that gap: the run slept, with the source
+    /// free, while the consumer waited for the run.) The source's lock is
+    /// a flag taken by compare-and-swap, as `try_lock` takes it (loom's
+    /// own `try_lock` never fails: it makes the caller wait); a run left
+    /// asleep for ever fails the model as a deadlock.
+    #[test]
+    fn a_run_that_finds_the_lock_taken_before_the_source_is_said_held_is_woken() {
+        use loom::sync::atomic::AtomicBool;
+        loom::model(|| {
+            let control =
+                loom::sync::Arc::new(Control::new(1, false, 8, Order::Input, Recorder::off()));
+            let locked = loom::sync::Arc::new(AtomicBool::new(false));
+            let try_lock = |locked: &AtomicBool| {
+                locked
+                    .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            };
+            let (runs, _tickets) = counted_runs(1, true);
+            let runs = loom::sync::Arc::new(runs);
+            assert!(runs.request());
+            runs.begin();
+            let consumer = {
+                let (control, runs, locked) = (control.clone(), runs.clone(), locked.clone());
+                loom::thread::spawn(move || {
+                    if try_lock(&locked) {
+                        control.take_feed();
+                        if control.feed_let_go() {
+                            runs.notify();
+                        }
+                        locked.store(false, Ordering::Release);
+                    }
+                })
+            };
+            if try_lock(&locked) {
+                control.take_feed();
+                control.feed_given_back();
+                locked.store(false, Ordering::Release);
+            } else {
+                control.want_feed();
+                // As the engine's run does: it looks again after each
+                // return, and sleeps again while there is nothing to do.
+                while !control.could_pull(0) {
+                    runs.wait_in_place(|| !control.could_pull(0));
+                }
+            }
+            consumer.join().unwrap();
         });
     }
 }
