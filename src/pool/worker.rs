@@ -60,7 +60,8 @@ pub(super) enum Stepped<U> {
 /// How a run's work stopped.
 enum Stop {
     /// Nothing to do for now: the run ends; an event asks for another.
-    Idle,
+    /// With the count of published entries its wish for room was made for.
+    Idle(u64),
     /// Its seat is wanted elsewhere: another run is queued in its place.
     Yield,
     /// The stream is over for the runs: nothing more will ever be run.
@@ -340,8 +341,8 @@ where
             if self.try_pull(me) {
                 continue;
             }
-            if !self.wait_for_work(seat.as_ref().map(|(_, budget)| *budget)) {
-                break Stop::Idle;
+            if let Some(published) = self.wait_for_work(seat.as_ref().map(|(_, budget)| *budget)) {
+                break Stop::Idle(published);
             }
         };
         // Entries claimed and not run (after a cancel) are dropped here.
@@ -503,16 +504,18 @@ where
             || self.control.could_pull(self.queue.published())
     }
 
-    /// Waits a moment for work; `true` if some came. A sticky run then
-    /// waits in place until some comes (or the stream is over); another
-    /// ends, saying first whether it stopped at the window, so that the
-    /// consumer asks for a run once it has made room.
-    fn wait_for_work(&self, budget: Option<&'static CoreBudget>) -> bool {
+    /// Waits a moment for work; `None` if some came. A sticky run then
+    /// waits in place until some comes (or the stream is over), and says
+    /// `None` too; another ends, saying first whether it stopped at the
+    /// window, so that the consumer asks for a run once it has made room,
+    /// and gives the count of published entries its wish was made for, for
+    /// its last look (see [`published_since`](Self::published_since)).
+    fn wait_for_work(&self, budget: Option<&'static CoreBudget>) -> Option<u64> {
         let nothing_to_do = || !self.has_work() && !self.control.is_cancelled();
         // A thread waiting for a seat would rather have this one's.
         let others_wait = budget.is_some_and(CoreBudget::anyone_waiting);
         if !others_wait && spin_before_sleep(|| !nothing_to_do()) {
-            return true;
+            return None;
         }
         // Before the last look (the run's end, or its wait in place).
         self.control.want_feed();
@@ -523,10 +526,21 @@ where
             self.control.want_room(next);
         }
         if self.sticky {
-            self.runs.wait_in_place(nothing_to_do);
-            return true;
+            self.runs
+                .wait_in_place(|| nothing_to_do() && !self.published_since(next));
+            return None;
         }
-        false
+        Some(next)
+    }
+
+    /// Whether entries were published after the run read `next` as the
+    /// count of them and made its wish for room (or none) by it: a consumer
+    /// stepping alone publishes too, and the entry it published meanwhile
+    /// may fill the window with no wish made for it, so that no delivery
+    /// would ever ring for the run. Its last look then sees the change, and
+    /// the run looks again rather than sleep.
+    fn published_since(&self, next: u64) -> bool {
+        self.queue.published() != next
     }
 
     /// The run in slot `me` leaves: its state is dropped here, on its
@@ -662,9 +676,9 @@ where
             Stop::Yield => self.runs.requeue(),
             // The last look of each covers a source left behind by a run
             // that held it as this one tried to drop it.
-            Stop::Idle => self
-                .runs
-                .end(|| self.has_work() || self.control.room_came()),
+            Stop::Idle(published) => self.runs.end(|| {
+                self.has_work() || self.control.room_came() || self.published_since(published)
+            }),
             Stop::Over => self.runs.end(|| self.source_needs_drop()),
         }
     }
